@@ -1,0 +1,3 @@
+"""stackctl: GitOps for MLOps stacks (ZenML 0.x profiles, stacks and components)."""
+
+__version__ = "0.1.0"

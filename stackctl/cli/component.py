@@ -1,0 +1,194 @@
+"""`stackctl <component-type> …`: one command group per component type.
+
+Every group is built by ``_group`` from the same commands, so the eleven
+types behave identically.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import click
+
+from stackctl.cli.output import ACTIVE_MARK, FORMAT_OPTION, header, print_json, print_table
+from stackctl.errors import UsageError
+from stackctl.model import ComponentType
+from stackctl.workspace import Workspace
+
+log = logging.getLogger("stackctl")
+
+
+def parse_extra_options(args: list[str]) -> list[tuple[str, str]]:
+    """``--key=value`` / ``--key value`` tokens → (key, value), keys with '_'."""
+    pairs: list[tuple[str, str]] = []
+    i = 0
+    while i < len(args):
+        token = args[i]
+        if not token.startswith("--") or token == "--":
+            raise UsageError(f"Unexpected argument '{token}'.",
+                             hint="Pass component settings as --key=value.")
+        body = token[2:]
+        if "=" in body:
+            key, value = body.split("=", 1)
+        elif i + 1 < len(args) and not args[i + 1].startswith("--"):
+            key, value = body, args[i + 1]
+            i += 1
+        else:
+            raise UsageError(f"Option '--{body}' needs a value.", hint=f"Use --{body}=VALUE.")
+        pairs.append((key.replace("-", "_"), value))
+        i += 1
+    return pairs
+
+
+def _active_component(ws: Workspace, ctype: ComponentType) -> str | None:
+    active = ws.active()
+    state = ws.state(active.profile)
+    stack = state.stacks.get(active.stack or "")
+    return stack.components.get(ctype) if stack else None
+
+
+def _group(ctype: ComponentType) -> click.Group:
+    from stackctl import flavors
+
+    @click.group(name=ctype.cli_name, help=f"Commands to interact with {ctype.human}s.")
+    def group() -> None:
+        pass
+
+    @group.command("list", help=f"List all registered {ctype.human}s.")
+    @FORMAT_OPTION
+    def list_(fmt: str) -> None:
+        ws = Workspace()
+        active = header(ws, show_stack=True)
+        state = ws.state(active.profile)
+        in_use = _active_component(ws, ctype)
+        rows = []
+        for comp in state.components_of(ctype):
+            flavor = _flavor_or_none(ctype, comp.flavor, state.flavors)
+            rows.append({"active": comp.name == in_use, "name": comp.name,
+                         "flavor": comp.flavor, "uuid": comp.uuid,
+                         **flavors.redact(flavor, comp.config)})
+        if fmt == "json":
+            print_json(rows)
+            return
+        if not rows:
+            log.info("No %ss registered.", ctype.human)
+        print_table([{**r, "active": ACTIVE_MARK if r["active"] else ""} for r in rows])
+
+    @group.command(help=f"Show the active stack's {ctype.human}.")
+    def get() -> None:
+        ws = Workspace()
+        header(ws, show_stack=True)
+        name = _active_component(ws, ctype)
+        if name is None:
+            log.info("No %s is set for the active stack.", ctype.human)
+        else:
+            click.echo(f"Active {ctype.human}: '{name}'")
+
+    @group.command(help=f"Show one {ctype.human} (default: the active stack's).")
+    @click.argument("name", required=False)
+    @FORMAT_OPTION
+    def describe(name: str | None, fmt: str) -> None:
+        from stackctl.operations import components
+
+        ws = Workspace()
+        active = header(ws, show_stack=True)
+        in_use = _active_component(ws, ctype)
+        name = name or in_use
+        if name is None:
+            raise UsageError(f"The active stack has no {ctype.human}; name one.")
+        comp = components.get(ws, ctype, name, active.profile)
+        state = ws.state(active.profile)
+        shown = flavors.redact(_flavor_or_none(ctype, comp.flavor, state.flavors), comp.config)
+        data = {"name": comp.name, "type": ctype.value, "flavor": comp.flavor,
+                "uuid": comp.uuid, **shown}
+        if fmt == "json":
+            print_json({**data, "active": comp.name == in_use})
+            return
+        print_table([{"property": k.upper(), "value": v} for k, v in data.items()],
+                    title=f"{ctype.human.title()} '{comp.name}'"
+                          + (" (ACTIVE)" if comp.name == in_use else ""))
+
+    @group.command(
+        help=f"Register a {ctype.human} NAME: --flavor F and its settings as --key=value.",
+        context_settings={"ignore_unknown_options": True, "allow_extra_args": True})
+    @click.argument("name")
+    @click.option("--flavor", "-f", "flavor_name", required=True, help="The flavor.")
+    @click.pass_context
+    def register(ctx: click.Context, name: str, flavor_name: str) -> None:
+        from stackctl.operations import components
+
+        ws = Workspace()
+        active = header(ws)
+        pairs = parse_extra_options(list(ctx.args))
+        state = ws.state(active.profile)
+        config = components.parse_cli_options(ctype, flavor_name, pairs, state.flavors)
+        comp = components.build(ctype, name, flavor_name, config, state.flavors)
+        components.register(ws, comp, active.profile)
+        log.info("Successfully registered %s `%s`.", ctype.human, name)
+
+    @group.command(
+        help=f"Update settings of {ctype.human} NAME as --key=value.",
+        context_settings={"ignore_unknown_options": True, "allow_extra_args": True})
+    @click.argument("name")
+    @click.pass_context
+    def update(ctx: click.Context, name: str) -> None:
+        from stackctl.operations import components
+
+        ws = Workspace()
+        active = header(ws)
+        pairs = parse_extra_options(list(ctx.args))
+        if not pairs:
+            raise UsageError("Nothing to update.", hint="Pass settings as --key=value.")
+        components.update(ws, ctype, name, pairs, active.profile)
+
+    @group.command(help=f"Delete {ctype.human} NAME (not while a stack uses it).")
+    @click.argument("name")
+    def delete(name: str) -> None:
+        from stackctl.operations import components
+
+        ws = Workspace()
+        active = header(ws)
+        components.delete(ws, ctype, name, active.profile)
+
+    @group.group(help=f"Flavors of {ctype.human}s.")
+    def flavor() -> None:
+        pass
+
+    @flavor.command("list", help=f"List the flavors of {ctype.human}s.")
+    @FORMAT_OPTION
+    def flavor_list(fmt: str) -> None:
+        ws = Workspace()
+        active = header(ws)
+        custom = ws.state(active.profile).flavors
+        rows = [{"flavor": f.name, "type": f.type.value, "integration": f.integration,
+                 "source": f.source} for f in flavors.flavors_of(ctype, custom)]
+        if fmt == "json":
+            print_json(rows)
+            return
+        print_table(rows)
+
+    return group
+
+
+def _flavor_or_none(ctype: ComponentType, name: str, custom: Any) -> Any:
+    from stackctl import flavors
+    from stackctl.errors import NotFoundError
+
+    try:
+        return flavors.get(ctype, name, custom)
+    except NotFoundError:
+        return None
+
+
+orchestrator = _group(ComponentType.ORCHESTRATOR)
+metadata_store = _group(ComponentType.METADATA_STORE)
+artifact_store = _group(ComponentType.ARTIFACT_STORE)
+container_registry = _group(ComponentType.CONTAINER_REGISTRY)
+step_operator = _group(ComponentType.STEP_OPERATOR)
+secrets_manager = _group(ComponentType.SECRETS_MANAGER)
+feature_store = _group(ComponentType.FEATURE_STORE)
+model_deployer = _group(ComponentType.MODEL_DEPLOYER)
+experiment_tracker = _group(ComponentType.EXPERIMENT_TRACKER)
+alerter = _group(ComponentType.ALERTER)
+data_validator = _group(ComponentType.DATA_VALIDATOR)

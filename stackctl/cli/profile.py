@@ -1,0 +1,117 @@
+"""`stackctl profile …`: list, create, set, get, describe, delete."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import click
+
+from stackctl.cli.output import ACTIVE_MARK, FORMAT_OPTION, header, print_json, print_table
+from stackctl.workspace import Workspace
+
+log = logging.getLogger("stackctl")
+
+
+@click.group()
+def profile() -> None:
+    """Create, list, activate and delete profiles."""
+
+
+def _rows(ws: Workspace) -> list[dict[str, Any]]:
+    from stackctl.stores.urls import redact_url
+
+    active = ws.active()
+    rows = []
+    for p in sorted(ws.config().profiles.values(), key=lambda p: p.name):
+        is_active = p.name == active.profile
+        rows.append({
+            "active": is_active, "profile name": p.name, "store type": p.store_type,
+            "url": redact_url(p.store_url),
+            "active stack": active.stack if is_active else p.active_stack,
+        })
+    return rows
+
+
+@profile.command("list")
+@FORMAT_OPTION
+def list_(fmt: str) -> None:
+    """List all profiles."""
+    ws = Workspace()
+    header(ws)
+    rows = _rows(ws)
+    if fmt == "json":
+        print_json([{k.replace(" ", "_"): v for k, v in r.items()} for r in rows])
+        return
+    print_table([{**r, "active": ACTIVE_MARK if r["active"] else ""} for r in rows])
+
+
+@profile.command()
+@click.argument("name")
+@click.option("--store-type", "-t", type=click.Choice(["local", "sql"]), default="local",
+              show_default=True, help="Where the profile keeps its stacks.")
+@click.option("--url", "-u", help="Store URL (sql: any SQLAlchemy URL).")
+@click.option("--url-from-env", metavar="VAR", help="Read the store URL from this env var.")
+def create(name: str, store_type: str, url: str | None, url_from_env: str | None) -> None:
+    """Create a profile NAME (with its default stack)."""
+    from stackctl.operations import profiles
+    from stackctl.stores.urls import url_from_environment
+
+    ws = Workspace()
+    header(ws)
+    if url_from_env:
+        url_from_environment(url_from_env)  # fail now if unset
+        url = f"env:{url_from_env}"  # the password stays out of config.yaml
+    profiles.create(ws, name, store_type, url)
+
+
+@profile.command("set")
+@click.argument("name")
+@click.option("--global", "-g", "global_", is_flag=True,
+              help="Set the global active profile, even inside a repository.")
+def set_(name: str, global_: bool) -> None:
+    """Activate profile NAME (inside a repository: locally)."""
+    from stackctl.operations import profiles
+
+    ws = Workspace()
+    header(ws)
+    profiles.activate(ws, name, global_=global_)
+
+
+@profile.command()
+def get() -> None:
+    """Show the active profile."""
+    ws = Workspace()
+    click.echo(f"Active profile is: {ws.active().profile}")
+
+
+@profile.command()
+@click.argument("name", required=False)
+@FORMAT_OPTION
+def describe(name: str | None, fmt: str) -> None:
+    """Show a profile's configuration (default: the active one)."""
+    from stackctl.stores.urls import redact_url
+
+    ws = Workspace()
+    active = header(ws)
+    p = ws.profile(name)
+    data = {"name": p.name, "store_type": p.store_type, "url": redact_url(p.store_url),
+            "active_stack": active.stack if p.name == active.profile else p.active_stack,
+            "active_user": p.active_user, "active": p.name == active.profile}
+    if fmt == "json":
+        print_json(data)
+        return
+    print_table([{"property": k.upper(), "value": v} for k, v in data.items()],
+                title="Profile Configuration",
+                caption=f"'{p.name}' profile" + (" (ACTIVE)" if data["active"] else ""))
+
+
+@profile.command()
+@click.argument("name")
+def delete(name: str) -> None:
+    """Delete profile NAME (never the globally active one)."""
+    from stackctl.operations import profiles
+
+    ws = Workspace()
+    header(ws)
+    profiles.delete(ws, name)

@@ -1,0 +1,1 @@
+"""The manifest compiler: discover, render and load manifests, keeping file:line:col."""

@@ -1,0 +1,159 @@
+"""The global config directory: ``config.yaml`` with profiles and the active one.
+
+Location: ``$STACKCTL_CONFIG_PATH``, else ``$ZENML_CONFIG_PATH``, else ZenML
+0.x's default (``click.get_app_dir("zenml")``). The file keeps ZenML 0.10's
+keys; stackctl's own records (serial, lineage, managed) sit in ``.stackctl/``.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import uuid as uuidlib
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+from stackctl.errors import ConfigFileError, Location, StaleStateError
+from stackctl.model import ProfileConfig
+from stackctl.stores import files, yamlio
+from stackctl.stores.base import Bookkeeping
+from stackctl.stores.lock import store_lock
+
+# The layout version we read and write: ZenML 0.10 accepts it as its own.
+ZENML_LAYOUT_VERSION = "0.10.0"
+
+
+def config_dir() -> Path:
+    for var in ("STACKCTL_CONFIG_PATH", "ZENML_CONFIG_PATH"):
+        value = os.environ.get(var)
+        if value:
+            return Path(value).expanduser().resolve()
+    import click
+
+    return Path(click.get_app_dir("zenml")).resolve()
+
+
+@dataclass(frozen=True)
+class GlobalConfig:
+    activated_profile: str | None
+    profiles: Mapping[str, ProfileConfig]
+    user_id: str
+    extra: Mapping[str, Any] = field(default_factory=dict)  # keys we keep but do not use
+
+    def profile(self, name: str) -> ProfileConfig | None:
+        return self.profiles.get(name)
+
+
+class GlobalConfigStore:
+    """Reads and atomically rewrites ``config.yaml`` under the global lock."""
+
+    def __init__(self, root: Path | None = None) -> None:
+        self.root = root or config_dir()
+        self.path = self.root / "config.yaml"
+        self.meta = self.root / ".stackctl"
+
+    def exists(self) -> bool:
+        return self.path.exists()
+
+    def load(self) -> GlobalConfig:
+        raw = yamlio.read_mapping(self.path, missing_ok=True)
+        profiles: dict[str, ProfileConfig] = {}
+        entries = yamlio.expect(raw.get("profiles") or {}, dict, self.path, "profiles")
+        for name, entry in entries.items():
+            entry = yamlio.expect(entry or {}, dict, self.path, f"profiles.{name}")
+            if not entry.get("store_url") or not entry.get("store_type"):
+                raise ConfigFileError(
+                    f"Profile '{name}' has no store_type/store_url.",
+                    location=Location(str(self.path)),
+                    hint="Fix or restore the file by hand; stackctl will not overwrite it.",
+                )
+            profiles[str(name)] = ProfileConfig(
+                name=str(name), store_type=str(entry["store_type"]),
+                store_url=str(entry["store_url"]),
+                active_stack=entry.get("active_stack"),
+                active_user=str(entry.get("active_user") or "default"),
+            )
+        extra = {k: v for k, v in raw.items()
+                 if k not in ("activated_profile", "profiles", "user_id")}
+        return GlobalConfig(
+            activated_profile=raw.get("activated_profile"), profiles=profiles,
+            user_id=str(raw.get("user_id") or uuidlib.uuid4()), extra=extra,
+        )
+
+    def bookkeeping(self) -> Bookkeeping:
+        path = self.meta / "global.json"
+        try:
+            data = json.loads(path.read_text())
+        except FileNotFoundError:
+            return Bookkeeping(lineage="", serial=0)
+        except (OSError, ValueError) as exc:
+            raise ConfigFileError(f"Cannot read stackctl's bookkeeping: {exc}.",
+                                  location=Location(str(path))) from None
+        return Bookkeeping(lineage=str(data.get("lineage", "")),
+                           serial=int(data.get("serial", 0)),
+                           managed=dict(data.get("managed", {})))
+
+    @contextmanager
+    def transaction(self, expected_serial: int | None = None) -> Iterator[GlobalTransaction]:
+        with store_lock(self.meta, "the global configuration"):
+            files.recover(self.meta, [self.root, self.meta])
+            books = self.bookkeeping()
+            if expected_serial is not None and books.serial != expected_serial:
+                raise StaleStateError(
+                    "The global configuration changed since it was read "
+                    f"(serial {expected_serial} → {books.serial}).",
+                    hint="Run the command again.")
+            tx = GlobalTransaction(self.load(), books, fresh=not self.exists())
+            yield tx
+            if tx.changed:
+                self._write(tx)
+
+    def _write(self, tx: GlobalTransaction) -> None:
+        cfg = tx.config
+        doc: dict[str, Any] = {"analytics_opt_in": True, "user_metadata": None,
+                               "version": ZENML_LAYOUT_VERSION}
+        doc.update(cfg.extra)
+        doc["activated_profile"] = cfg.activated_profile
+        doc["user_id"] = cfg.user_id
+        doc["profiles"] = {
+            p.name: {"active_stack": p.active_stack, "active_user": p.active_user,
+                     "name": p.name, "store_type": p.store_type, "store_url": p.store_url}
+            for p in sorted(cfg.profiles.values(), key=lambda p: p.name)
+        }
+        books = {"lineage": tx.books.lineage or str(uuidlib.uuid4()),
+                 "serial": tx.books.serial + 1, "managed": tx.managed}
+        writes = {self.path: yamlio.dump(doc),
+                  self.meta / "global.json": json.dumps(books, indent=1, sort_keys=True).encode()}
+        files.commit_files(self.meta, writes, [])
+
+
+class GlobalTransaction:
+    def __init__(self, config: GlobalConfig, books: Bookkeeping, *, fresh: bool) -> None:
+        self.before = config
+        self.config = config
+        self.books = books
+        self.managed: dict[str, str] = dict(books.managed)
+        self.fresh = fresh
+
+    @property
+    def changed(self) -> bool:
+        return self.fresh or self.config != self.before or self.managed != dict(self.books.managed)
+
+    def put_profile(self, profile: ProfileConfig) -> None:
+        self.config = replace(self.config, profiles={**self.config.profiles, profile.name: profile})
+
+    def delete_profile(self, name: str) -> None:
+        self.config = replace(self.config, profiles={
+            k: v for k, v in self.config.profiles.items() if k != name})
+
+    def activate_profile(self, name: str | None) -> None:
+        self.config = replace(self.config, activated_profile=name)
+
+    def mark_managed(self, address: str, print_: str | None) -> None:
+        if print_ is None:
+            self.managed.pop(address, None)
+        else:
+            self.managed[address] = print_

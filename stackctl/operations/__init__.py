@@ -1,0 +1,1 @@
+"""Imperative operations on the live configuration, shared by the CLI and the Python API."""

@@ -1,0 +1,57 @@
+"""Profile operations: create, activate, delete."""
+
+from __future__ import annotations
+
+import logging
+
+from stackctl.config import repository as repo_config
+from stackctl.errors import IntegrityError, NotFoundError
+from stackctl.model import ProfileConfig
+from stackctl.workspace import Workspace, open_store
+
+log = logging.getLogger("stackctl")
+
+
+def create(ws: Workspace, name: str, store_type: str = "local",
+           url: str | None = None) -> ProfileConfig:
+    ws.ensure_initialized()
+    return ws.create_profile(name, store_type, url)
+
+
+def activate(ws: Workspace, name: str, *, global_: bool = False) -> None:
+    """Inside a repository only its local setting changes, unless ``global_``."""
+    active = ws.active()
+    cfg = ws.config()
+    if name not in cfg.profiles:
+        raise NotFoundError(f"Error activating profile: \"Profile '{name}' not found.\".",
+                            hint="See `stackctl profile list`.")
+    repo = active.repository
+    if repo is not None and not global_:
+        if repo.active_profile_name == name:
+            log.info("Profile '%s' is already active.", name)
+            return
+        repo_config.write(repo_config.RepositorySettings(
+            repo.root, name, cfg.profiles[name].active_stack))
+    else:
+        with ws.globals.transaction() as tx:
+            tx.activate_profile(name)
+    log.info("Active profile changed to: '%s'", name)
+
+
+def delete(ws: Workspace, name: str) -> None:
+    ws.ensure_initialized()
+    cfg = ws.config()
+    profile = cfg.profile(name)
+    if profile is None:
+        raise NotFoundError(f"Profile '{name}' not found.", hint="See `stackctl profile list`.")
+    if cfg.activated_profile == name:
+        raise IntegrityError(
+            f"Profile '{name}' cannot be deleted because it's globally active.",
+            hint="Choose a different active global profile first by running "
+                 "'stackctl profile set --global PROFILE'.")
+    with ws.globals.transaction() as tx:
+        tx.delete_profile(name)
+    store = open_store(profile)
+    if profile.store_type == "local":
+        store.destroy()  # a SQL store may be shared by a team: never drop it here
+    log.info("Deleted profile '%s'.", name)

@@ -1,0 +1,151 @@
+"""The profile store interface every backend implements (local YAML, SQL).
+
+A store holds one profile's components, stacks and custom flavors, plus
+stackctl's bookkeeping (serial, lineage, what stackctl manages). Reads give an
+immutable ``ProfileState``; every change goes through a ``Transaction`` that
+the store commits atomically under its lock.
+"""
+
+from __future__ import annotations
+
+import abc
+import hashlib
+import json
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import Any
+
+from stackctl.errors import StaleStateError
+from stackctl.model import Component, ComponentType, CustomFlavor, ProfileState, Stack
+
+
+@dataclass(frozen=True)
+class Bookkeeping:
+    """stackctl's own records for one store, kept beside the ZenML data."""
+
+    lineage: str
+    serial: int = 0
+    # address -> fingerprint of what stackctl last applied there
+    managed: Mapping[str, str] = field(default_factory=dict)
+
+
+def fingerprint(value: Any) -> str:
+    """A stable hash of a JSON-able value (drift detection, saved plans)."""
+    text = json.dumps(value, sort_keys=True, separators=(",", ":"), default=str)
+    return hashlib.sha256(text.encode()).hexdigest()[:32]
+
+
+class Transaction:
+    """Changes collected against a snapshot, committed as one unit by the store."""
+
+    def __init__(self, state: ProfileState, books: Bookkeeping) -> None:
+        self.before = state
+        self.books_before = books
+        self.components: dict[tuple[ComponentType, str], Component] = dict(state.components)
+        self.stacks: dict[str, Stack] = dict(state.stacks)
+        self.flavors: dict[tuple[ComponentType, str], CustomFlavor] = dict(state.flavors)
+        self.managed: dict[str, str] = dict(books.managed)
+
+    def put_component(self, component: Component) -> None:
+        self.components[component.key] = component
+
+    def delete_component(self, ctype: ComponentType, name: str) -> None:
+        self.components.pop((ctype, name), None)
+
+    def put_stack(self, stack: Stack) -> None:
+        self.stacks[stack.name] = stack
+
+    def delete_stack(self, name: str) -> None:
+        self.stacks.pop(name, None)
+
+    def put_flavor(self, flavor: CustomFlavor) -> None:
+        self.flavors[(flavor.type, flavor.name)] = flavor
+
+    def delete_flavor(self, ctype: ComponentType, name: str) -> None:
+        self.flavors.pop((ctype, name), None)
+
+    def mark_managed(self, address: str, print_: str | None) -> None:
+        """Record (or, with None, forget) that stackctl manages ``address``."""
+        if print_ is None:
+            self.managed.pop(address, None)
+        else:
+            self.managed[address] = print_
+
+    @property
+    def after(self) -> ProfileState:
+        return ProfileState(
+            components=dict(self.components), stacks=dict(self.stacks), flavors=dict(self.flavors)
+        )
+
+    @property
+    def changed(self) -> bool:
+        return (
+            self.components != dict(self.before.components)
+            or self.stacks != dict(self.before.stacks)
+            or self.flavors != dict(self.before.flavors)
+            or self.managed != dict(self.books_before.managed)
+        )
+
+
+class ProfileStore(abc.ABC):
+    """One profile's storage backend."""
+
+    store_type: str
+
+    def __init__(self, profile: str, url: str) -> None:
+        self.profile = profile
+        self.url = url
+
+    @abc.abstractmethod
+    def exists(self) -> bool:
+        """Whether the store has been initialized."""
+
+    @abc.abstractmethod
+    def initialize(self, seed: ProfileState) -> None:
+        """Create the store holding ``seed`` (refuses if it exists)."""
+
+    @abc.abstractmethod
+    def load(self) -> ProfileState:
+        """Read the whole profile state."""
+
+    @abc.abstractmethod
+    def bookkeeping(self) -> Bookkeeping:
+        """Read serial, lineage and managed records."""
+
+    @abc.abstractmethod
+    def destroy(self) -> None:
+        """Remove the store's data (profile deletion)."""
+
+    @abc.abstractmethod
+    @contextmanager
+    def _locked_snapshot(self) -> Iterator[tuple[ProfileState, Bookkeeping]]:
+        """Hold the store's write lock; yield the state read under it."""
+
+    @abc.abstractmethod
+    def _commit(self, tx: Transaction) -> None:
+        """Write ``tx`` atomically; called with the lock held."""
+
+    def describe_url(self) -> str:
+        """The URL for display: never a password."""
+        from stackctl.stores.urls import redact_url
+
+        return redact_url(self.url)
+
+    @contextmanager
+    def transaction(self, expected_serial: int | None = None) -> Iterator[Transaction]:
+        """Read-modify-write under the lock; commit on normal exit.
+
+        With ``expected_serial``, refuse if the store changed since it was read.
+        """
+        with self._locked_snapshot() as (state, books):
+            if expected_serial is not None and books.serial != expected_serial:
+                raise StaleStateError(
+                    f"Profile '{self.profile}' changed since it was read "
+                    f"(serial {expected_serial} → {books.serial}).",
+                    hint="Run the command again.",
+                )
+            tx = Transaction(state, books)
+            yield tx
+            if tx.changed:
+                self._commit(tx)

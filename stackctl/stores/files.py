@@ -1,0 +1,135 @@
+"""Crash-safe file writes: atomic replace for one file, a journal for many.
+
+One file: write a temp file in the same directory, fsync, rename over the
+target, fsync the directory. Many files (a multi-file commit in the local
+store): first write every new content to temp files, then atomically write a
+journal naming each rename/delete, then carry it out and remove the journal.
+A crash before the journal lands leaves the old state (temp files are swept);
+a crash after it is rolled forward by ``recover`` on the next open. So a
+reader always sees the state as before or as after, never a mix.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import tempfile
+from collections.abc import Callable, Mapping
+from pathlib import Path
+
+JOURNAL_NAME = "journal.json"
+_TMP_PREFIX = ".stackctl-tmp-"
+
+# Test hook: called with a step name before each write step; a test makes it
+# raise (or kill the process) to prove every crash point is safe.
+fault_hook: Callable[[str], None] | None = None
+
+
+def _step(name: str) -> None:
+    if fault_hook is not None:
+        fault_hook(name)
+
+
+def _fsync_dir(directory: Path) -> None:
+    fd = os.open(directory, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def write_temp(target: Path, data: bytes, *, private: bool = False) -> Path:
+    """Write ``data`` to a fsynced temp file beside ``target``; return its path."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    fd, name = tempfile.mkstemp(prefix=_TMP_PREFIX, dir=target.parent)
+    try:
+        os.fchmod(fd, 0o600 if private else 0o644)
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(name)
+        raise
+    return Path(name)
+
+
+def atomic_write(target: Path, data: bytes, *, private: bool = False) -> None:
+    """Replace ``target`` with ``data`` so readers see old or new, never half."""
+    tmp = write_temp(target, data, private=private)
+    try:
+        _step(f"rename {target.name}")
+        os.replace(tmp, target)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
+    _fsync_dir(target.parent)
+
+
+def commit_files(
+    journal_dir: Path,
+    writes: Mapping[Path, bytes],
+    deletes: list[Path],
+    private: Callable[[Path], bool] = lambda _p: False,
+) -> None:
+    """Apply many file writes and deletes as one crash-safe unit."""
+    staged: dict[str, str] = {}
+    try:
+        for target, data in writes.items():
+            _step(f"stage {target.name}")
+            staged[str(write_temp(target, data, private=private(target)))] = str(target)
+    except BaseException:
+        for tmp in staged:
+            with contextlib.suppress(OSError):
+                os.unlink(tmp)
+        raise
+    journal = {"renames": staged, "deletes": [str(p) for p in deletes]}
+    _step("journal")
+    atomic_write(journal_dir / JOURNAL_NAME, json.dumps(journal).encode())
+    _roll_forward(journal_dir, journal)
+
+
+def _roll_forward(journal_dir: Path, journal: Mapping[str, object]) -> None:
+    renames = journal.get("renames", {})
+    deletes = journal.get("deletes", [])
+    assert isinstance(renames, dict)
+    assert isinstance(deletes, list)
+    touched: set[Path] = set()
+    for tmp, target in renames.items():
+        _step(f"apply {Path(target).name}")
+        if os.path.exists(tmp):  # already moved by an earlier, interrupted run
+            os.replace(tmp, target)
+        touched.add(Path(target).parent)
+    for target in deletes:
+        _step(f"delete {Path(target).name}")
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(target)
+        touched.add(Path(target).parent)
+    for directory in touched:
+        if directory.exists():
+            _fsync_dir(directory)
+    _step("clear journal")
+    os.unlink(journal_dir / JOURNAL_NAME)
+    _fsync_dir(journal_dir)
+
+
+def recover(journal_dir: Path, data_dirs: list[Path]) -> bool:
+    """Finish an interrupted commit, or sweep temp files of one that never began.
+
+    Returns True when a journal was rolled forward.
+    """
+    journal_path = journal_dir / JOURNAL_NAME
+    rolled = False
+    if journal_path.exists():
+        journal = json.loads(journal_path.read_text())
+        _roll_forward(journal_dir, journal)
+        rolled = True
+    for directory in data_dirs:
+        if directory.is_dir():
+            for leftover in directory.glob(f"{_TMP_PREFIX}*"):
+                with contextlib.suppress(OSError):
+                    leftover.unlink()
+    return rolled

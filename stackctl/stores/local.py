@@ -1,0 +1,235 @@
+"""The local profile store: ZenML 0.10's YAML layout, byte for byte.
+
+``profiles/<name>/stacks.yaml`` maps component types to names and flavors and
+stacks to components; each component lives in
+``profiles/<name>/<type-plural>/<component>.yaml``. stackctl's bookkeeping
+(serial, lineage, managed resources, custom flavor schemas), its lock and its
+commit journal live in ``profiles/<name>/.stackctl/``, which ZenML never reads.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid as uuidlib
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from stackctl import flavors
+from stackctl.errors import ConfigFileError, Location, StoreError
+from stackctl.model import Component, ComponentType, CustomFlavor, ProfileState, Stack
+from stackctl.stores import files, yamlio
+from stackctl.stores.base import Bookkeeping, ProfileStore, Transaction
+from stackctl.stores.lock import store_lock
+from stackctl.stores.urls import path_from_file_url
+
+_ZENML_LISTS = ("projects", "role_assignments", "roles", "teams")
+
+
+class LocalStore(ProfileStore):
+    store_type = "local"
+
+    def __init__(self, profile: str, url: str) -> None:
+        super().__init__(profile, url)
+        self.root = Path(path_from_file_url(url))
+        self.meta = self.root / ".stackctl"
+        self.stacks_file = self.root / "stacks.yaml"
+
+    # -- reading -------------------------------------------------------------
+
+    def exists(self) -> bool:
+        return self.stacks_file.exists()
+
+    def _recover(self) -> None:
+        dirs = [self.root, self.meta, *(self.root / t.plural for t in ComponentType)]
+        if (self.meta / files.JOURNAL_NAME).exists() or any(
+            d.is_dir() and any(d.glob(".stackctl-tmp-*")) for d in dirs
+        ):
+            with store_lock(self.meta, f"profile '{self.profile}'"):
+                files.recover(self.meta, dirs)
+
+    def _require(self) -> None:
+        if not self.exists():
+            raise StoreError(
+                f"The store of profile '{self.profile}' is missing at '{self.root}'.",
+                hint="Delete and re-create the profile, or restore its directory.",
+            )
+
+    def load(self) -> ProfileState:
+        self._require()
+        self._recover()
+        return self._read_state()
+
+    def _read_state(self) -> ProfileState:
+        raw = yamlio.read_mapping(self.stacks_file)
+        state = self._state_file()
+        comps: dict[tuple[ComponentType, str], Component] = {}
+        listing = yamlio.expect(raw.get("stack_components") or {}, dict, self.stacks_file,
+                                "stack_components")
+        for type_name, members in listing.items():
+            ctype = self._type(type_name)
+            for name, flavor in (yamlio.expect(members or {}, dict, self.stacks_file,
+                                               f"stack_components.{type_name}")).items():
+                comps[(ctype, str(name))] = self._read_component(ctype, str(name), str(flavor))
+        stacks: dict[str, Stack] = {}
+        for name, members in (yamlio.expect(raw.get("stacks") or {}, dict, self.stacks_file,
+                                            "stacks")).items():
+            members = yamlio.expect(members or {}, dict, self.stacks_file, f"stacks.{name}")
+            stacks[str(name)] = Stack(
+                name=str(name), components={self._type(t): str(c) for t, c in members.items()}
+            )
+        schemas = state.get("flavor_schemas", {})
+        found: dict[tuple[ComponentType, str], CustomFlavor] = {}
+        for entry in yamlio.expect(raw.get("stack_component_flavors") or [], list,
+                                   self.stacks_file, "stack_component_flavors"):
+            ctype = self._type(str(entry.get("type")))
+            name = str(entry.get("name"))
+            found[(ctype, name)] = CustomFlavor(
+                type=ctype, name=name, source=str(entry.get("source", "")),
+                config_schema=schemas.get(f"{ctype.value}/{name}", {"type": "object"}),
+            )
+        return ProfileState(components=comps, stacks=stacks, flavors=found)
+
+    def _type(self, text: str) -> ComponentType:
+        try:
+            return ComponentType(text)
+        except ValueError:
+            raise ConfigFileError(
+                f"Unknown stack component type '{text}'.", location=Location(str(self.stacks_file)),
+                hint="This store may come from a newer ZenML; stackctl will not modify it.",
+            ) from None
+
+    def _read_component(self, ctype: ComponentType, name: str, flavor: str) -> Component:
+        path = self._component_path(ctype, name)
+        data = yamlio.read_mapping(path)
+        data.pop("name", None)
+        uid = str(data.pop("uuid", "") or "")
+        return Component(type=ctype, name=name, flavor=flavor, uuid=uid, config=data)
+
+    def _component_path(self, ctype: ComponentType, name: str) -> Path:
+        return self.root / ctype.plural / f"{name}.yaml"
+
+    def _state_file(self) -> dict[str, Any]:
+        path = self.meta / "state.json"
+        try:
+            data = json.loads(path.read_text())
+        except FileNotFoundError:
+            return {}
+        except (OSError, ValueError) as exc:
+            raise ConfigFileError(f"Cannot read stackctl's bookkeeping: {exc}.",
+                                  location=Location(str(path))) from None
+        if not isinstance(data, dict):
+            raise ConfigFileError("stackctl's bookkeeping is not a JSON object.",
+                                  location=Location(str(path)))
+        return data
+
+    def bookkeeping(self) -> Bookkeeping:
+        self._recover()
+        data = self._state_file()
+        if not data:
+            # A store made by ZenML itself: stackctl has applied nothing yet.
+            return Bookkeeping(lineage="", serial=0, managed={})
+        return Bookkeeping(
+            lineage=str(data.get("lineage", "")), serial=int(data.get("serial", 0)),
+            managed=dict(data.get("managed", {})),
+        )
+
+    # -- writing -------------------------------------------------------------
+
+    def initialize(self, seed: ProfileState) -> None:
+        if self.exists():
+            raise StoreError(f"The store of profile '{self.profile}' already exists at "
+                             f"'{self.root}'.")
+        self.root.mkdir(parents=True, exist_ok=True)
+        with store_lock(self.meta, f"profile '{self.profile}'"):
+            before = ProfileState(components={}, stacks={})
+            tx = Transaction(before, Bookkeeping(lineage=str(uuidlib.uuid4())))
+            for comp in seed.components.values():
+                tx.put_component(comp)
+            for stack in seed.stacks.values():
+                tx.put_stack(stack)
+            self._write(tx, fresh=True)
+
+    @contextmanager
+    def _locked_snapshot(self) -> Iterator[tuple[ProfileState, Bookkeeping]]:
+        self._require()
+        with store_lock(self.meta, f"profile '{self.profile}'"):
+            files.recover(self.meta, [self.root, self.meta,
+                                      *(self.root / t.plural for t in ComponentType)])
+            yield self._read_state(), self.bookkeeping()
+
+    def _commit(self, tx: Transaction) -> None:
+        self._write(tx, fresh=False)
+
+    def _write(self, tx: Transaction, *, fresh: bool) -> None:
+        before, after = tx.before, tx.after
+        writes: dict[Path, bytes] = {}
+        deletes: list[Path] = []
+        for key, comp in after.components.items():
+            if before.components.get(key) != comp:
+                writes[self._component_path(*key)] = yamlio.dump(
+                    {**dict(comp.config), "name": comp.name, "uuid": comp.uuid})
+        for key in before.components.keys() - after.components.keys():
+            deletes.append(self._component_path(*key))
+        if fresh or self._index_changed(before, after):
+            raw = {} if fresh else yamlio.read_mapping(self.stacks_file)
+            writes[self.stacks_file] = yamlio.dump(self._stacks_document(raw, after))
+        if fresh:
+            writes[self.root / "pipeline_runs.yaml"] = yamlio.dump({"pipeline_runs": {}})
+        state = {} if fresh else self._state_file()
+        state.update(
+            lineage=tx.books_before.lineage or str(uuidlib.uuid4()),
+            serial=tx.books_before.serial + 1,
+            managed=tx.managed,
+            flavor_schemas={f"{t.value}/{n}": dict(f.config_schema)
+                            for (t, n), f in sorted(after.flavors.items())},
+        )
+        writes[self.meta / "state.json"] = json.dumps(state, indent=1, sort_keys=True).encode()
+        files.commit_files(self.meta, writes, deletes, private=self._is_private(after))
+
+    def _is_private(self, after: ProfileState) -> Any:
+        secret_paths = {
+            self._component_path(*key)
+            for key, comp in after.components.items()
+            if flavors.has_secret_values(comp.type, comp.flavor, comp.config)
+        }
+        return lambda path: path in secret_paths
+
+    @staticmethod
+    def _index_changed(before: ProfileState, after: ProfileState) -> bool:
+        def index(s: ProfileState) -> Any:
+            return ({k: c.flavor for k, c in s.components.items()},
+                    {n: dict(st.components) for n, st in s.stacks.items()},
+                    {k: f.source for k, f in s.flavors.items()})
+        return bool(index(before) != index(after))
+
+    @staticmethod
+    def _stacks_document(raw: dict[str, Any], state: ProfileState) -> dict[str, Any]:
+        doc = dict(raw)
+        for key in _ZENML_LISTS:
+            doc.setdefault(key, [])
+        doc.setdefault("team_assignments", {})
+        doc.setdefault("users", [{"creation_date": datetime.now().isoformat(),
+                                  "id": str(uuidlib.uuid4()), "name": "default"}])
+        listing: dict[str, dict[str, str]] = {}
+        for (ctype, name), comp in sorted(state.components.items()):
+            listing.setdefault(ctype.value, {})[name] = comp.flavor
+        doc["stack_components"] = listing
+        doc["stacks"] = {
+            name: {t.value: c for t, c in sorted(s.components.items())}
+            for name, s in sorted(state.stacks.items())
+        }
+        doc["stack_component_flavors"] = [
+            {"integration": None, "name": f.name, "source": f.source, "type": f.type.value}
+            for _, f in sorted(state.flavors.items())
+        ]
+        return doc
+
+    def destroy(self) -> None:
+        import shutil
+
+        if self.root.exists():
+            with store_lock(self.meta, f"profile '{self.profile}'"):
+                shutil.rmtree(self.root)
