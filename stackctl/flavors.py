@@ -152,8 +152,10 @@ def check_config(flavor: Flavor, config: Mapping[str, Any], *, action: str = "re
     if problems:
         lines = "\n".join(
             f"  {'.'.join(map(str, path)) or '(config)'}: {msg}" for path, msg in problems)
+        what = (f"a new {flavor.type.human}" if action == "registering"
+                else flavor.type.with_article)
         raise ConfigValidationError(
-            f"When you are {action} a {flavor.type.human} with the flavor "
+            f"When you are {action} {what} with the flavor "
             f"`{flavor.name}`, make sure that you are utilizing the right attributes. "
             f"Current problems:\n{lines}",
             hint=f"See `stackctl {flavor.type.cli_name} flavor list` and the schema "

@@ -49,6 +49,11 @@ class ComponentType(str, enum.Enum):
         return self.value.replace("_", " ")
 
     @property
+    def with_article(self) -> str:
+        """``an artifact store``, ``a metadata store``."""
+        return f"{'an' if self.value[0] in 'aeiou' else 'a'} {self.human}"
+
+    @property
     def mandatory(self) -> bool:
         return self in MANDATORY_TYPES
 

@@ -31,18 +31,15 @@ def stack_problems(stack: Stack, state: ProfileState) -> list[Problem]:
             f"Stack '{stack.name}' has no {ctype.human}: orchestrator, artifact store and "
             "metadata store are mandatory.",
             ("spec", "components"),
-            hint=f"Name a {ctype.human} ({ctype.value}).",
+            hint=f"Name {ctype.with_article} ({ctype.value}).",
         ))
     for ctype, name in sorted(stack.components.items()):
         if state.component(ctype, name) is not None:
             continue
         path = ("spec", "components", ctype.value)
-        other = [t for (t, n) in state.components if n == name and t is not ctype]
+        other = sorted(t for (t, n) in state.components if n == name and t is not ctype)
         if other:
-            problems.append(Problem(
-                "stack-wrong-type",
-                f"Component '{name}' is a {other[0].human}, not a {ctype.human}; it cannot "
-                f"fill the {ctype.value} slot of stack '{stack.name}'.", path))
+            problems.append(slot_problem(stack.name, ctype, other[0], name))
             continue
         names = sorted(c.name for c in state.components_of(ctype))
         problems.append(Problem(
@@ -52,6 +49,15 @@ def stack_problems(stack: Stack, state: ProfileState) -> list[Problem]:
             hint=f"Available names: {', '.join(names) if names else '(none)'}.",
         ))
     return problems
+
+
+def slot_problem(stack: str, slot: ComponentType, actual: ComponentType, name: str) -> Problem:
+    """A component of type ``actual`` named in the ``slot`` of a stack."""
+    return Problem(
+        "stack-wrong-type",
+        f"Component '{name}' is {actual.with_article}, not {slot.with_article}; it cannot "
+        f"fill the {slot.value} slot of stack '{stack}'.",
+        ("spec", "components", slot.value))
 
 
 def check_stack(stack: Stack, state: ProfileState) -> None:

@@ -65,10 +65,15 @@ def default_state(root: Path) -> ProfileState:
 
 
 class Workspace:
-    def __init__(self, root: Path | None = None, cwd: Path | None = None) -> None:
+    """``discovery`` pins the repository context (the Python API decides it once)."""
+
+    def __init__(self, root: Path | None = None, cwd: Path | None = None,
+                 discovery: repo_config.Discovery | None = None) -> None:
         self.root = root or config_dir()
         self.cwd = cwd
         self.globals = GlobalConfigStore(self.root)
+        if discovery is not None:
+            self.__dict__["discovery"] = discovery
 
     # -- context ---------------------------------------------------------------
 
@@ -105,6 +110,11 @@ class Workspace:
             return Active(fallback.name, fallback.active_stack, "local", repo)
         profile = self._global_profile(cfg)
         return Active(profile.name, profile.active_stack, "global", repo)
+
+    def global_profile(self) -> ProfileConfig:
+        """The globally active profile, whatever the repository says."""
+        self.ensure_initialized()
+        return self._global_profile(self.config())
 
     def _global_profile(self, cfg: GlobalConfig) -> ProfileConfig:
         name = cfg.activated_profile

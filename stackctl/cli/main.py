@@ -7,7 +7,6 @@ A ``StackctlError`` becomes ``Error: …`` (plus its hint) on stderr and exit
 
 from __future__ import annotations
 
-import logging
 import os
 import sys
 
@@ -15,6 +14,7 @@ import click
 
 from stackctl import __version__
 from stackctl.cli.lazy import LazyGroup
+from stackctl.logs import setup_logging
 
 _COMPONENT_TYPES = (
     "orchestrator", "metadata-store", "artifact-store", "container-registry", "step-operator",
@@ -41,25 +41,6 @@ for _name in _COMPONENT_TYPES:
 
 # The exit code for errors; `diff` raises it to 2 (its 1 means "differences").
 error_exit_code = 1
-
-
-class _MessageHandler(logging.Handler):
-    """Core messages → stderr; warnings in yellow on a colour terminal."""
-
-    def emit(self, record: logging.LogRecord) -> None:
-        text = record.getMessage()
-        color = sys.stderr.isatty() and not os.environ.get("NO_COLOR")
-        if record.levelno >= logging.WARNING and color:
-            text = click.style(text, fg="yellow")
-        click.echo(text, err=True)
-
-
-def setup_logging() -> None:
-    log = logging.getLogger("stackctl")
-    if not any(isinstance(h, _MessageHandler) for h in log.handlers):
-        log.handlers = [_MessageHandler()]
-    log.setLevel(logging.INFO)
-    log.propagate = False
 
 
 @click.group(cls=LazyGroup, lazy=LAZY, context_settings={"help_option_names": ["-h", "--help"]})

@@ -22,19 +22,15 @@ def version() -> None:
 @click.argument("path", required=False, type=click.Path(file_okay=False, path_type=Path))
 def init(path: Path | None) -> None:
     """Make PATH (default: here) a repository with local active profile and stack."""
-    from stackctl.config import repository as repo_config
+    from stackctl.operations import repositories
     from stackctl.workspace import Workspace
 
     root = (path or Path.cwd()).resolve()
-    ws = Workspace(cwd=root)
-    ws.ensure_initialized()
-    cfg = ws.config()
-    profile = ws._global_profile(cfg)
-    repo_config.create(root, profile.name, profile.active_stack)
-    log.info("stackctl repository initialized at %s.", root)
+    settings = repositories.initialize(Workspace(cwd=root), root)
+    log.info("stackctl repository initialized at %s.", settings.root)
     log.info(
         "The local active profile was initialized to '%s' and the local active stack to "
         "'%s'. This local configuration will only take effect when you're running stackctl "
         "from the initialized repository root, or from a subdirectory. For more information on "
         "profile and stack configuration, run `stackctl profile --help`.",
-        profile.name, profile.active_stack)
+        settings.active_profile_name, settings.active_stack_name)

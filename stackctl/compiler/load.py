@@ -2,13 +2,12 @@
 
 libyaml composes each document's node graph in C; a small constructor here turns
 nodes into plain dicts, lists and scalars and rejects what PyYAML would quietly
-accept: duplicate keys, non-string keys, alias bombs and non-JSON tags. No
-position table is built: a Document keeps its root node, and ``locate`` walks it
-only when an error needs a place, so loading costs about what a bare parse does.
+accept: duplicate keys, non-string keys, alias bombs and non-JSON tags.
 """
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -35,55 +34,41 @@ _BYTE_OFFSETS: Final = bool(yaml.__with_libyaml__)
 
 class YamlSyntaxError(ManifestError):
     """The text is not valid YAML."""
-
     rule = "yaml-syntax"
 
 
 class DuplicateKeyError(ManifestError):
     """A mapping defines the same key twice (PyYAML would keep the last one)."""
-
     rule = "duplicate-key"
 
 
 class AliasLimitError(ManifestError):
     """Aliases are overused, recursive, or expand into too many nodes."""
-
     rule = "alias-limit"
 
 
 class NotAMappingError(ManifestError):
     """A document is a list or a scalar where a mapping is expected."""
-
     rule = "not-a-mapping"
 
 
 class EncodingError(ManifestError):
     """The file is not UTF-8 or holds characters YAML forbids."""
-
     rule = "encoding"
 
 
 class NonStringKeyError(ManifestError):
     """A mapping key is a number, boolean, null or collection."""
-
     rule = "non-string-key"
 
 
 class UnsupportedTagError(ManifestError):
     """A tag other than the JSON-like core ones (``!!python/...``, ``!Ref``...)."""
-
     rule = "yaml-tag"
-
-
-class NestingLimitError(ManifestError):
-    """A document nests deeper than the loader can follow."""
-
-    rule = "nesting-limit"
 
 
 class ManifestReadError(ManifestError):
     """A manifest file cannot be read at all."""
-
     rule = "unreadable"
 
 
@@ -104,28 +89,36 @@ _SCALARS: Final[dict[str, Callable[[ScalarNode], Any]]] = {
 
 @dataclass(frozen=True)
 class Document:
-    """One YAML document of a manifest file, as plain values plus its node graph."""
+    """One YAML document of a manifest file, as plain values.
+
+    Positions are not stored: keeping node graphs (or a table per value) alive
+    costs more garbage-collector time than the parse itself. ``text`` is kept
+    instead and recomposed on the first ``locate``: errors are rare, loads many.
+    """
 
     path: Path
-    index: int
+    index: int  # among all documents of the file, null ones included
     data: dict[str, Any]
     line: int
     column: int
     rendered: bool = False
-    node: MappingNode | None = field(default=None, repr=False, compare=False)
+    text: str = field(default="", repr=False, compare=False)
 
     def locate(self, json_path: Sequence[str | int]) -> Location:
         """Where the value at json_path is, else the deepest existing parent."""
-        if self.node is None:
-            return Location(str(self.path), self.line, self.column)
-        return _location(str(self.path), _walk(self.node, json_path)[0])
+        return self._find(json_path, key=False)
 
     def locate_key(self, json_path: Sequence[str | int]) -> Location:
         """Where the key naming json_path's last step is (for unknown fields)."""
-        if self.node is None:
+        return self._find(json_path, key=True)
+
+    def _find(self, json_path: Sequence[str | int], *, key: bool) -> Location:
+        root = _compose_all(self.text)[self.index] if self.text else None
+        if type(root) is not MappingNode:
             return Location(str(self.path), self.line, self.column)
-        value, key = _walk(self.node, json_path)
-        return _location(str(self.path), key if key is not None else value)
+        value_node, key_node = _walk(root, json_path)
+        mark = (key_node if key and key_node is not None else value_node).start_mark
+        return Location(str(self.path), mark.line + 1, mark.column + 1)
 
 
 def load_file(path: Path) -> list[Document]:
@@ -133,9 +126,8 @@ def load_file(path: Path) -> list[Document]:
     try:
         raw = path.read_bytes()
     except OSError as exc:
-        raise ManifestReadError(
-            f"cannot read manifest: {exc.strerror or exc}", location=Location(str(path))
-        ) from exc
+        message = f"cannot read manifest: {exc.strerror or exc}"
+        raise ManifestReadError(message, location=Location(str(path))) from exc
     return load_text(decode_utf8(raw, path), path)
 
 
@@ -163,67 +155,69 @@ def load_text(text: str, path: Path, *, rendered: bool = False) -> list[Document
     the rendered output, and messages say so.
     """
     text = text.removeprefix(_BOM)
-    source = _Source(str(path), rendered)
+    source = _Source(str(path), text, rendered=rendered)
     # An alias needs an anchor, and an anchor needs "&": without one the
     # alias pre-pass cannot find anything and is skipped.
     may_alias = "&" in text
     documents: list[Document] = []
-    composer = _Composer(text)
     try:
-        index = 0
-        while composer.check_node():
-            root = composer.get_node()
-            if root is not None and not (type(root) is ScalarNode and root.tag == _NULL):
-                documents.append(_document(root, index, path, source, may_alias=may_alias))
-            index += 1
+        composer = _Composer(text)  # pure-Python PyYAML checks characters here
+        try:
+            index = 0
+            while composer.check_node():
+                document = _document(composer.get_node(), index, path, source, may_alias=may_alias)
+                if document is not None:
+                    documents.append(document)
+                index += 1
+        finally:
+            composer.dispose()
     except yaml.MarkedYAMLError as exc:
-        raise _syntax_error(exc, text, source) from exc
+        raise _syntax_error(exc, source) from exc
     except yaml.reader.ReaderError as exc:
-        raise _reader_error(exc, text, source) from exc
-    finally:
-        composer.dispose()
+        raise _reader_error(exc, source) from exc
     return documents
 
 
 class _Source:
     """The file being loaded: builds located errors that say if it was rendered."""
 
-    __slots__ = ("name", "rendered")
+    __slots__ = ("name", "rendered", "text")
 
-    def __init__(self, name: str, rendered: bool) -> None:  # noqa: FBT001
+    def __init__(self, name: str, text: str, *, rendered: bool) -> None:
         self.name = name
+        self.text = text
         self.rendered = rendered
 
-    def error(
-        self, cls: type[ManifestError], message: str, line: int, column: int, hint: str | None
+    def at(
+        self, cls: type[ManifestError], message: str, where: Node | tuple[int, int], hint: str = ""
     ) -> ManifestError:
+        """An error at a node, or at a 1-based (line, column)."""
+        if isinstance(where, Node):
+            where = (where.start_mark.line + 1, where.start_mark.column + 1)
         if self.rendered:
             message += " (rendered: line numbers refer to the template's output)"
-        return cls(message, location=Location(self.name, line, column), hint=hint)
-
-    def at(self, cls: type[ManifestError], message: str, node: Node, hint: str | None = None) -> ManifestError:
-        mark = node.start_mark
-        return self.error(cls, message, mark.line + 1, mark.column + 1, hint)
+        return cls(message, location=Location(self.name, *where), hint=hint or None)
 
 
-def _document(root: Node, index: int, path: Path, source: _Source, *, may_alias: bool) -> Document:
+def _document(
+    root: Node | None, index: int, path: Path, source: _Source, *, may_alias: bool
+) -> Document | None:
+    if root is None or (type(root) is ScalarNode and root.tag == _NULL):
+        return None  # "---" with nothing after it, or an explicit null
     if type(root) is not MappingNode:
         what = "a list" if type(root) is SequenceNode else f"a scalar ({_short(root.value)})"
-        raise source.at(
-            NotAMappingError,
-            f"document {index + 1} is {what}, not a mapping",
-            root,
-            "each YAML document must be a mapping (apiVersion, kind, metadata, spec); "
-            "separate documents with '---'",
-        )
+        message = f"document {index + 1} is {what}, not a mapping"
+        hint = "a manifest is a mapping (apiVersion, kind, metadata, spec); separate them with ---"
+        raise source.at(NotAMappingError, message, root, hint)
     try:
         if may_alias:
             _check_aliases(root, source)
         data: dict[str, Any] = _Builder(source).value(root)
     except RecursionError:
-        raise source.at(NestingLimitError, "document nests too deeply to load", root) from None
+        # libyaml reports its own depth limit as a syntax error: so do we.
+        raise source.at(YamlSyntaxError, "document nests too deeply to load", root) from None
     mark = root.start_mark
-    return Document(path, index, data, mark.line + 1, mark.column + 1, source.rendered, root)
+    return Document(path, index, data, mark.line + 1, mark.column + 1, source.rendered, source.text)
 
 
 class _Builder:
@@ -235,7 +229,7 @@ class _Builder:
         self.source = source
         self.nodes = 0
 
-    def value(self, node: Node) -> Any:
+    def value(self, node: Node) -> Any:  # noqa: ANN401 - any plain YAML value
         kind = type(node)
         tag = node.tag
         if kind is ScalarNode:
@@ -248,12 +242,9 @@ class _Builder:
             return self.mapping(node)  # type: ignore[arg-type]
         elif kind is SequenceNode and tag == _SEQ:
             return self.sequence(node)  # type: ignore[arg-type]
-        raise self.source.at(
-            UnsupportedTagError,
-            f"tag '{tag.replace(_Y, '!!')}' is not supported here",
-            node,
-            "manifests hold only strings, numbers, booleans, null, mappings and lists",
-        )
+        message = f"tag '{tag.replace(_Y, '!!')}' is not supported here"
+        hint = "manifests hold only strings, numbers, booleans, null, mappings and lists"
+        raise self.source.at(UnsupportedTagError, message, node, hint)
 
     def mapping(self, node: MappingNode) -> dict[str, Any]:
         pairs = node.value
@@ -297,18 +288,16 @@ class _Builder:
         merged: dict[str, Any] = {}
         for source in reversed(sources):
             if type(source) is not MappingNode:
-                raise self.source.at(
-                    YamlSyntaxError, "a '<<' merge key takes a mapping or a list of mappings", source
-                )
+                message = "a '<<' merge key takes a mapping or a list of mappings"
+                raise self.source.at(YamlSyntaxError, message, source)
             merged.update(self.mapping(source))
         return merged
 
 
 def _check_aliases(root: Node, source: _Source) -> None:
-    """Count alias uses and the expanded size before anything is copied.
+    """Count alias uses and expanded size before copying anything.
 
-    Sizes are memoised per node, so a billion-laughs graph is measured in
-    time proportional to its text, not to its expansion.
+    Sizes are memoised per node: a billion-laughs graph costs its text's size.
     """
     sizes: dict[int, int] = {}  # id(node) -> expanded size; 0 while visiting
     aliases = 0
@@ -321,12 +310,8 @@ def _check_aliases(root: Node, source: _Source) -> None:
             if known == 0:
                 raise source.at(AliasLimitError, "recursive alias: a node contains itself", where)
             if aliases > MAX_ALIASES:
-                raise source.at(
-                    AliasLimitError,
-                    f"more than {MAX_ALIASES} alias uses in one document",
-                    where,
-                    "repeat the values or template the file instead of using many aliases",
-                )
+                message = f"more than {MAX_ALIASES} alias uses in one document"
+                raise source.at(AliasLimitError, message, where, "use a template instead")
             return known
         sizes[id(node)] = 0
         total = 1
@@ -345,73 +330,58 @@ def _check_aliases(root: Node, source: _Source) -> None:
 
 
 def _too_big(source: _Source, node: Node) -> ManifestError:
-    return source.at(
-        AliasLimitError,
-        f"document expands to more than {MAX_NODES:,} nodes (an alias bomb?)",
-        node,
-        "split the document; aliases must not multiply its size",
-    )
+    message = f"document expands to more than {MAX_NODES:,} nodes (an alias bomb?)"
+    return source.at(AliasLimitError, message, node, "split the document")
 
 
 def _bad_key(source: _Source, mapping: MappingNode, key: Node) -> ManifestError:
     if key.tag == _STR and type(key) is ScalarNode:
         first = next(k for k, _ in mapping.value if k.tag == _STR and k.value == key.value)
-        return source.at(
-            DuplicateKeyError,
-            f"duplicate key '{key.value}' (first defined at line {first.start_mark.line + 1})",
-            key,
-            "remove one of them: YAML would silently keep only the last",
-        )
+        line = first.start_mark.line + 1
+        message = f"duplicate key '{key.value}' (first defined at line {line})"
+        return source.at(DuplicateKeyError, message, key, "remove one: YAML would keep the last")
     if key.tag == _MERGE:
-        return source.at(DuplicateKeyError, "duplicate merge key '<<'", key, "merge a list: '<<: [*a, *b]'")
-    kind = _KINDS.get(key.tag, f"tagged '{key.tag.replace(_Y, '!!')}'")
+        hint = "merge a list instead: '<<: [*a, *b]'"
+        return source.at(DuplicateKeyError, "duplicate merge key '<<'", key, hint)
     shown = f" {_short(key.value)}" if type(key) is ScalarNode else ""
-    return source.at(
-        NonStringKeyError,
-        f"mapping key{shown} is {kind}, not a string",
-        key,
-        "quote the key; note YAML reads yes/no/on/off as booleans",
-    )
+    message = f"mapping key{shown} is not a string (YAML reads it as {key.tag.replace(_Y, '!!')})"
+    hint = "quote it (YAML reads yes/no/on/off as booleans)"
+    return source.at(NonStringKeyError, message, key, hint)
 
 
-_KINDS: Final = {
-    _Y + "int": "an integer",
-    _Y + "float": "a number",
-    _Y + "bool": "a boolean",
-    _NULL: "null",
-    _Y + "timestamp": "a date",
-    _SEQ: "a list",
-    _MAP: "a mapping",
-}
-
-
-def _syntax_error(exc: yaml.MarkedYAMLError, text: str, source: _Source) -> ManifestError:
-    mark = exc.problem_mark or exc.context_mark
+def _syntax_error(exc: yaml.MarkedYAMLError, source: _Source) -> ManifestError:
+    mark, cm = exc.problem_mark or exc.context_mark, exc.context_mark
+    if mark is None:  # not seen in practice: libyaml marks every error
+        return source.at(YamlSyntaxError, f"YAML syntax error: {exc}", (0, 0))
     message = f"YAML syntax error: {exc.problem or exc.context}"
-    if exc.context and exc.problem and exc.context_mark:
-        cm = exc.context_mark
+    # The context ("while parsing a block mapping") helps when it starts elsewhere.
+    if exc.problem and exc.context and cm and (cm.line, cm.column) != (mark.line, mark.column):
         message += f" ({exc.context} at line {cm.line + 1}, column {cm.column + 1})"
-    hint = None
-    if mark is not None and text[mark.index : mark.index + 1] == "\t":
+    hint = ""
+    if source.text[mark.index : mark.index + 1] == "\t":
         hint = "indent with spaces: YAML does not allow tabs"
-    elif exc.problem and "mapping values are not allowed" in exc.problem:
+    elif "mapping values are not allowed" in message:
         hint = "quote values that contain ': ', or fix the indentation"
-    line, column = (mark.line + 1, mark.column + 1) if mark else (0, 0)
-    return source.error(YamlSyntaxError, message, line, column, hint)
+    return source.at(YamlSyntaxError, message, (mark.line + 1, mark.column + 1), hint)
 
 
-def _reader_error(exc: yaml.reader.ReaderError, text: str, source: _Source) -> ManifestError:
+def _reader_error(exc: yaml.reader.ReaderError, source: _Source) -> ManifestError:
     char = exc.character if isinstance(exc.character, int) else ord(exc.character)
-    position = exc.position
+    text, position = source.text, exc.position
     before = text.encode()[:position].decode(errors="replace") if _BYTE_OFFSETS else text[:position]
-    line_start = before.rfind("\n") + 1
-    return source.error(
-        EncodingError,
-        f"character U+{char:04X} is not allowed in YAML ({exc.reason})",
-        before.count("\n") + 1,
-        len(before) - line_start + 1,
-        "remove the control character or write it as an escape in a double-quoted string",
-    )
+    where = (before.count("\n") + 1, len(before) - before.rfind("\n"))
+    message = f"character U+{char:04X} is not allowed in YAML ({exc.reason})"
+    return source.at(EncodingError, message, where, "remove it, or escape it in double quotes")
+
+
+@functools.lru_cache(maxsize=16)
+def _compose_all(text: str) -> tuple[Node | None, ...]:
+    """Recompose text that loaded before (so it cannot fail) to find positions."""
+    composer = _Composer(text)
+    try:
+        return tuple(composer.get_node() for _ in iter(composer.check_node, False))
+    finally:
+        composer.dispose()
 
 
 def _walk(root: MappingNode, json_path: Sequence[str | int]) -> tuple[Node, Node | None]:
@@ -446,10 +416,6 @@ def _lookup(mapping: MappingNode, name: str) -> tuple[Node, Node] | None:
     return None
 
 
-def _location(name: str, node: Node) -> Location:
-    return Location(name, node.start_mark.line + 1, node.start_mark.column + 1)
-
-
-def _short(value: Any) -> str:
+def _short(value: object) -> str:
     text = repr(value)
     return text if len(text) <= 40 else text[:37] + "..."

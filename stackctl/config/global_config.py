@@ -94,7 +94,8 @@ class GlobalConfigStore:
                                   location=Location(str(path))) from None
         return Bookkeeping(lineage=str(data.get("lineage", "")),
                            serial=int(data.get("serial", 0)),
-                           managed=dict(data.get("managed", {})))
+                           managed=dict(data.get("managed", {})),
+                           applied_plans=tuple(data.get("applied_plans", ())))
 
     @contextmanager
     def transaction(self, expected_serial: int | None = None) -> Iterator[GlobalTransaction]:
@@ -124,7 +125,8 @@ class GlobalConfigStore:
             for p in sorted(cfg.profiles.values(), key=lambda p: p.name)
         }
         books = {"lineage": tx.books.lineage or str(uuidlib.uuid4()),
-                 "serial": tx.books.serial + 1, "managed": tx.managed}
+                 "serial": tx.books.serial + 1, "managed": tx.managed,
+                 "applied_plans": tx.applied_plans[-200:]}
         writes = {self.path: yamlio.dump(doc),
                   self.meta / "global.json": json.dumps(books, indent=1, sort_keys=True).encode()}
         files.commit_files(self.meta, writes, [])
@@ -136,11 +138,14 @@ class GlobalTransaction:
         self.config = config
         self.books = books
         self.managed: dict[str, str] = dict(books.managed)
+        self.applied_plans: list[str] = list(books.applied_plans)
         self.fresh = fresh
 
     @property
     def changed(self) -> bool:
-        return self.fresh or self.config != self.before or self.managed != dict(self.books.managed)
+        return (self.fresh or self.config != self.before
+                or self.managed != dict(self.books.managed)
+                or tuple(self.applied_plans) != self.books.applied_plans)
 
     def put_profile(self, profile: ProfileConfig) -> None:
         self.config = replace(self.config, profiles={**self.config.profiles, profile.name: profile})

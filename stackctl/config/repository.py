@@ -45,8 +45,9 @@ def is_repository(path: Path) -> bool:
     return (path / REPOSITORY_DIR).is_dir()
 
 
-def discover(cwd: Path | None = None) -> Discovery:
-    explicit = env_repository_path()
+def discover(cwd: Path | None = None, explicit: Path | str | None = None) -> Discovery:
+    """``explicit`` (a path given in code) wins over the env var, which wins over ``cwd``."""
+    explicit = explicit or env_repository_path()
     if explicit:
         root = Path(explicit).expanduser().resolve()
         if is_repository(root):

@@ -18,7 +18,7 @@ def create(ws: Workspace, name: str, store_type: str = "local",
     return ws.create_profile(name, store_type, url)
 
 
-def activate(ws: Workspace, name: str, *, global_: bool = False) -> None:
+def activate(ws: Workspace, name: str, *, global_: bool = False, announce: bool = True) -> None:
     """Inside a repository only its local setting changes, unless ``global_``."""
     active = ws.active()
     cfg = ws.config()
@@ -28,14 +28,16 @@ def activate(ws: Workspace, name: str, *, global_: bool = False) -> None:
     repo = active.repository
     if repo is not None and not global_:
         if repo.active_profile_name == name:
-            log.info("Profile '%s' is already active.", name)
+            if announce:
+                log.info("Profile '%s' is already active.", name)
             return
         repo_config.write(repo_config.RepositorySettings(
             repo.root, name, cfg.profiles[name].active_stack))
     else:
         with ws.globals.transaction() as tx:
             tx.activate_profile(name)
-    log.info("Active profile changed to: '%s'", name)
+    if announce:
+        log.info("Active profile changed to: '%s'", name)
 
 
 def delete(ws: Workspace, name: str) -> None:

@@ -4,14 +4,15 @@ from __future__ import annotations
 
 import logging
 import shutil
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
 from stackctl import rules
 from stackctl.config import repository as repo_config
 from stackctl.errors import AlreadyExistsError, IntegrityError, NotFoundError
-from stackctl.model import ComponentType, Stack, check_name
+from stackctl.model import Component, ComponentType, Stack, check_name
+from stackctl.stores.base import Transaction
 from stackctl.workspace import Workspace
 
 log = logging.getLogger("stackctl")
@@ -22,8 +23,28 @@ def _missing_stack(name: str, names: list[str]) -> NotFoundError:
                          hint=f"Available names: {', '.join(sorted(names)) or '(none)'}.")
 
 
+def _merge_components(tx: Transaction, wanted: Iterable[Component]) -> tuple[
+        list[Component], list[str]]:
+    """Put each wanted component the store lacks; same-named but different ones clash.
+
+    A component already there with the same flavor and config is simply reused.
+    Returns (added, clashes).
+    """
+    added: list[Component] = []
+    clashes: list[str] = []
+    for comp in wanted:
+        ours = tx.before.component(comp.type, comp.name)
+        if ours is None:
+            tx.put_component(comp)
+            added.append(comp)
+        elif (ours.flavor, dict(ours.config)) != (comp.flavor, dict(comp.config)):
+            clashes.append(f"{comp.type.value} '{comp.name}'")
+    return added, clashes
+
+
 def register(ws: Workspace, name: str, components: Mapping[ComponentType, str],
-             profile: str | None = None) -> Stack:
+             profile: str | None = None, *, new_components: Iterable[Component] = ()) -> Stack:
+    """Register a stack; ``new_components`` (Python API) are registered with it, at once."""
     check_name("stack", name)
     stack = Stack(name=name, components=dict(components))
     with ws.store(profile).transaction() as tx:
@@ -31,8 +52,17 @@ def register(ws: Workspace, name: str, components: Mapping[ComponentType, str],
             raise AlreadyExistsError(
                 f"Unable to register stack with name '{name}': Found existing stack with "
                 "this name.")
-        rules.check_stack(stack, tx.before)
+        added, clashes = _merge_components(tx, new_components)
+        if clashes:
+            raise AlreadyExistsError(
+                f"Unable to register stack '{name}': the profile already has different "
+                f"components named {', '.join(clashes)}. Nothing was registered.",
+                hint="Use the registered components, or give yours other names.")
+        rules.check_stack(stack, tx.after)
         tx.put_stack(stack)
+    for comp in added:
+        log.info("Registered stack component with type '%s' and name '%s'.",
+                 comp.type.value, comp.name)
     log.info("Registered stack with name '%s'.", name)
     return stack
 
@@ -44,7 +74,7 @@ def get(ws: Workspace, name: str, profile: str | None = None) -> Stack:
     return state.stacks[name]
 
 
-def activate(ws: Workspace, name: str, *, global_: bool = False) -> None:
+def activate(ws: Workspace, name: str, *, global_: bool = False, announce: bool = True) -> None:
     """Inside a repository only its local setting changes, unless ``global_``."""
     active = ws.active()
     state = ws.state(active.profile)
@@ -61,7 +91,8 @@ def activate(ws: Workspace, name: str, *, global_: bool = False) -> None:
             from dataclasses import replace
 
             tx.put_profile(replace(current, active_stack=name))
-    log.info("Active stack set to: '%s'", name)
+    if announce:
+        log.info("Active stack set to: '%s'", name)
 
 
 def delete(ws: Workspace, name: str, profile: str | None = None) -> None:
@@ -107,14 +138,8 @@ def copy(ws: Workspace, name: str, new_name: str, *, from_profile: str | None = 
                 f"Stack '{new_name}' already exists in profile '{target_profile}'.",
                 hint="Delete it first or choose another name; stackctl never overwrites it.")
         if target_profile != source_profile:
-            clashes = []
-            for ctype, cname in stack.components.items():
-                theirs = source.components[(ctype, cname)]
-                ours = tx.before.component(ctype, cname)
-                if ours is None:
-                    tx.put_component(theirs)
-                elif (ours.flavor, dict(ours.config)) != (theirs.flavor, dict(theirs.config)):
-                    clashes.append(f"{ctype.value} '{cname}'")
+            _, clashes = _merge_components(
+                tx, [source.components[key] for key in stack.components.items()])
             if clashes:
                 raise AlreadyExistsError(
                     f"Cannot copy stack '{name}' to profile '{target_profile}': it already "

@@ -28,6 +28,8 @@ class Bookkeeping:
     serial: int = 0
     # address -> fingerprint of what stackctl last applied there
     managed: Mapping[str, str] = field(default_factory=dict)
+    # ids of saved plans already applied (global config only): a plan applies once
+    applied_plans: tuple[str, ...] = ()
 
 
 def fingerprint(value: Any) -> str:

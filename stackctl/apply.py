@@ -1,0 +1,217 @@
+"""Carry out a plan: exactly its changes, each store in one atomic commit.
+
+Order: new profiles; then per profile one store transaction (flavors,
+components, stacks; deletions in reverse); then repositories; then one
+global-config transaction (profile settings, active profile, bookkeeping,
+the plan's id so it never applies twice). Inside every lock the objects the
+plan read are checked again, so a concurrent change makes the apply refuse.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Any
+
+from stackctl import rules
+from stackctl.compiler.desired import DesiredState
+from stackctl.config import repository as repo_config
+from stackctl.errors import IntegrityError, StaleStateError
+from stackctl.model import ComponentType, ProfileConfig
+from stackctl.plan import views
+from stackctl.plan.model import Change, Plan
+from stackctl.stores.base import Transaction
+from stackctl.workspace import Workspace, open_store
+
+log = logging.getLogger("stackctl")
+
+
+@dataclass(frozen=True)
+class ApplyResult:
+    created: int
+    updated: int
+    deleted: int
+
+    @property
+    def summary(self) -> str:
+        return (f"Apply complete: {self.created} created, {self.updated} updated, "
+                f"{self.deleted} deleted.")
+
+
+def check_fresh(saved: Plan, fresh: Plan) -> None:
+    """Refuse a saved plan whose reads, stores or desired objects changed since."""
+    stale: list[str] = []
+    for key, info in saved.stores.items():
+        now = fresh.stores.get(key)
+        if info.get("lineage") and now and now.get("lineage") != info.get("lineage"):
+            stale.append(f"{key}: the store was replaced (lineage differs)")
+    for address, printed in saved.reads.items():
+        if fresh.reads.get(address, printed) != printed or (
+                address not in fresh.reads and printed is not None):
+            stale.append(f"{address}: changed since the plan was made")
+    for address, printed in saved.desired_prints.items():
+        if fresh.desired_prints.get(address) != printed:
+            stale.append(f"{address}: the manifests or a secret value differ from the plan's")
+    if stale:
+        raise StaleStateError(
+            "The saved plan is stale:\n  " + "\n  ".join(sorted(set(stale))),
+            hint="Run `stackctl plan` again and review the new plan.")
+
+
+def apply_plan(ws: Workspace, plan: Plan, desired: DesiredState) -> ApplyResult:
+    if plan.id in ws.globals.bookkeeping().applied_plans:
+        raise StaleStateError(f"Plan {plan.id} has already been applied.",
+                              hint="Make a new plan with `stackctl plan`.")
+    changes = [c for c in plan.changes if c.action != "no-op" or c.adopt]
+    for change in changes:
+        if change.kind == "profile" and change.action == "create":
+            _create_profile(ws, change, desired)
+    by_profile: dict[str, list[Change]] = {}
+    for change in changes:
+        if change.kind in ("component", "stack", "flavor"):
+            by_profile.setdefault(str(change.profile), []).append(change)
+    for profile, items in sorted(by_profile.items()):
+        _apply_profile(ws, plan, profile, items, desired)
+    for change in changes:
+        if change.kind == "repository":
+            _apply_repository(change)
+    _apply_global(ws, plan, changes, desired)
+    counts = {a: sum(1 for c in changes if c.action == a) for a in ("create", "update", "delete")}
+    return ApplyResult(counts["create"], counts["update"], counts["delete"])
+
+
+def _create_profile(ws: Workspace, change: Change, desired: DesiredState) -> None:
+    name = str(change.profile)
+    settings = desired.profiles[name].settings
+    url = None
+    if settings is not None:
+        url = f"env:{settings.url_from_env}" if settings.url_from_env else settings.store_url
+    ws.create_profile(name, settings.store_type if settings else "local", url, announce=False)
+    log.info("Created %s", change.address)
+
+
+def _verify(tx_reads: Mapping[str, Any], plan: Plan, addresses: list[str]) -> None:
+    changed = [a for a in addresses if a in plan.reads
+               and views.print_of(tx_reads.get(a)) != plan.reads[a]]
+    if changed:
+        raise StaleStateError(
+            "Live state changed while applying; nothing was written to this store:\n  "
+            + "\n  ".join(changed), hint="Run `stackctl plan` again.")
+
+
+def _live_views(tx: Transaction, profile: str) -> dict[str, Any]:
+    found: dict[str, Any] = {}
+    for (ctype, name), comp in tx.before.components.items():
+        found[f"{profile}/{ctype.value}/{name}"] = views.component_view(comp)
+    for name, stack in tx.before.stacks.items():
+        found[f"{profile}/stack/{name}"] = views.stack_view(stack)
+    for (ctype, name), flavor in tx.before.flavors.items():
+        found[f"{profile}/flavor/{ctype.value}/{name}"] = views.flavor_view(flavor)
+    return found
+
+
+def _apply_profile(ws: Workspace, plan: Plan, profile: str, items: list[Change],
+                   desired: DesiredState) -> None:
+    import uuid as uuidlib
+
+    dp = desired.profiles.get(profile)
+    store = ws.store(profile)
+    expected = plan.stores.get(f"profile/{profile}", {}).get("lineage")
+    with store.transaction() as tx:
+        if expected and tx.books_before.lineage != expected:
+            raise StaleStateError(f"The store of profile '{profile}' was replaced since the "
+                                  "plan was made (lineage differs).")
+        _verify(_live_views(tx, profile), plan, [c.address for c in items])
+        for change in items:
+            parts = change.address.split("/")
+            written: Any = None
+            if change.kind == "flavor":
+                key = (ComponentType(parts[2]), parts[3])
+                if change.action == "delete":
+                    tx.delete_flavor(*key)
+                else:
+                    assert dp is not None
+                    tx.put_flavor(dp.flavors[key])
+                    written = views.flavor_view(dp.flavors[key])
+            elif change.kind == "component":
+                key = (ComponentType(parts[1]), parts[2])
+                if change.action == "delete":
+                    tx.delete_component(*key)
+                else:
+                    assert dp is not None
+                    current = tx.before.components.get(key)
+                    comp = replace(dp.components[key],
+                                   uuid=current.uuid if current else str(uuidlib.uuid4()))
+                    tx.put_component(comp)
+                    written = views.component_view(comp)
+            else:
+                if change.action == "delete":
+                    tx.delete_stack(parts[2])
+                else:
+                    assert dp is not None
+                    tx.put_stack(dp.stacks[parts[2]])
+                    written = views.stack_view(dp.stacks[parts[2]])
+            tx.mark_managed(change.address, views.print_of(written))
+        after = tx.after
+        for stack in after.stacks.values():
+            problems = rules.stack_problems(stack, after)
+            if problems:  # the plan checked this; live moved under us
+                raise IntegrityError(f"{profile}/stack/{stack.name}: {problems[0].message}")
+    for change in items:
+        log.info("%s %s", _verb(change), change.address)
+
+
+def _verb(change: Change) -> str:
+    if change.adopt:
+        return "Now managing"
+    return {"create": "Created", "update": "Updated", "delete": "Deleted"}[change.action]
+
+
+def _apply_repository(change: Change) -> None:
+    path = Path(change.address.split("/", 1)[1])
+    after = change.after or {}
+    settings = repo_config.RepositorySettings(path, after.get("active_profile"),
+                                              after.get("active_stack"))
+    (path / repo_config.REPOSITORY_DIR).mkdir(parents=True, exist_ok=True)
+    repo_config.write(settings)
+    log.info("%s %s", _verb(change), change.address)
+
+
+def _apply_global(ws: Workspace, plan: Plan, changes: list[Change],
+                  desired: DesiredState) -> None:
+    doomed: list[ProfileConfig] = []
+    with ws.globals.transaction() as tx:
+        current = {f"profile/{n}": views.profile_view(p) for n, p in tx.config.profiles.items()}
+        current["global"] = {"active_profile": tx.config.activated_profile}
+        _verify(current, plan, [c.address for c in changes if c.kind in ("profile", "global")
+                                and c.action != "create"])
+        for change in changes:
+            if change.kind == "profile":
+                name = str(change.profile)
+                live = tx.config.profiles.get(name)
+                if change.action == "delete" and live is not None:
+                    tx.delete_profile(name)
+                    doomed.append(live)
+                    tx.mark_managed(change.address, None)
+                    continue
+                if live is not None and change.after:
+                    live = replace(live, active_stack=change.after.get("active_stack"))
+                    tx.put_profile(live)
+                declared = name in desired.profiles and desired.profiles[name].settings
+                if live is not None and declared:
+                    tx.mark_managed(change.address, views.print_of(views.profile_view(live)))
+            elif change.kind == "global" and change.after:
+                tx.activate_profile(change.after.get("active_profile"))
+                tx.mark_managed("global", views.print_of(change.after))
+            elif change.kind == "repository":
+                tx.mark_managed(change.address, views.print_of(change.after))
+        tx.applied_plans.append(plan.id)
+    for profile in doomed:
+        if profile.store_type == "local":
+            open_store(profile).destroy()
+        log.info("Deleted profile/%s", profile.name)
+    for change in changes:
+        if change.kind in ("profile", "global") and change.action == "update":
+            log.info("%s %s", _verb(change), change.address)

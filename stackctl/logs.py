@@ -1,0 +1,42 @@
+"""Where the core's human messages go: the ``stackctl`` logger, printed to stderr.
+
+The core only logs; the CLI and the Python API install the one handler here,
+which prints each message as a plain line on stderr (warnings in yellow on a
+colour terminal), so both faces show the same words the same way.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import sys
+
+LOGGER_NAME = "stackctl"
+
+
+class MessageHandler(logging.Handler):
+    """Core messages → stderr; warnings in yellow on a colour terminal."""
+
+    def emit(self, record: logging.LogRecord) -> None:
+        import click
+
+        text = record.getMessage()
+        color = sys.stderr.isatty() and not os.environ.get("NO_COLOR")
+        if record.levelno >= logging.WARNING and color:
+            text = click.style(text, fg="yellow")
+        click.echo(text, err=True)
+
+
+def setup_logging(*, keep_existing: bool = False) -> None:
+    """Print the ``stackctl`` logger's messages on stderr.
+
+    With ``keep_existing`` (the Python API) a logger the application already
+    configured is left alone.
+    """
+    log = logging.getLogger(LOGGER_NAME)
+    if keep_existing and log.handlers:
+        return
+    if not any(isinstance(h, MessageHandler) for h in log.handlers):
+        log.handlers = [MessageHandler()]
+    log.setLevel(logging.INFO)
+    log.propagate = False

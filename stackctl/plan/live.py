@@ -1,0 +1,53 @@
+"""A snapshot of the live state a plan compares against.
+
+Only what the manifests touch is read: the profiles they name (and those
+stackctl manages, for pruning), the global config, and their repositories.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from stackctl.config import repository as repo_config
+from stackctl.config.global_config import GlobalConfig
+from stackctl.model import ProfileConfig, ProfileState
+from stackctl.stores.base import Bookkeeping, ProfileStore
+from stackctl.workspace import Workspace, open_store
+
+
+@dataclass
+class LiveProfile:
+    config: ProfileConfig | None
+    state: ProfileState | None = None
+    books: Bookkeeping | None = None
+    store: ProfileStore | None = None
+
+
+@dataclass
+class Live:
+    config: GlobalConfig
+    books: Bookkeeping
+    profiles: dict[str, LiveProfile] = field(default_factory=dict)
+    repositories: dict[str, repo_config.RepositorySettings | None] = field(default_factory=dict)
+
+
+def read_live(ws: Workspace, profiles: Iterable[str], repositories: Iterable[str]) -> Live:
+    cfg = ws.config()
+    books = ws.globals.bookkeeping()
+    live = Live(config=cfg, books=books)
+    managed_profiles = {a.split("/", 1)[1] for a in books.managed if a.startswith("profile/")}
+    for name in sorted({*profiles, *managed_profiles}):
+        pc = cfg.profile(name)
+        if pc is None:
+            live.profiles[name] = LiveProfile(None)
+            continue
+        store = open_store(pc)
+        live.profiles[name] = LiveProfile(pc, store.load(), store.bookkeeping(), store)
+    managed_repos = {a.split("/", 1)[1] for a in books.managed if a.startswith("repository/")}
+    for path in sorted({*repositories, *managed_repos}):
+        root = Path(path)
+        live.repositories[path] = (repo_config.read(root) if repo_config.is_repository(root)
+                                   else None)
+    return live

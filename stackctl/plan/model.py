@@ -1,0 +1,121 @@
+"""The plan as a value: changes by address, drift, reads; JSON round-trip.
+
+A plan holds no secret value: views are redacted, and desired objects are
+remembered only by a salted fingerprint, so a plan file is safe as a CI
+artifact. ``FORMAT_VERSION`` versions the JSON form (documented in README).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+FORMAT_VERSION = 1
+ACTIONS = ("create", "update", "delete", "no-op")
+
+
+@dataclass(frozen=True)
+class FieldChange:
+    path: str
+    old: Any
+    new: Any
+
+
+@dataclass(frozen=True)
+class Change:
+    address: str
+    kind: str  # component | stack | flavor | profile | repository | global
+    action: str  # one of ACTIONS
+    profile: str | None = None
+    before: Mapping[str, Any] | None = None  # redacted view
+    after: Mapping[str, Any] | None = None  # redacted view
+    fields: tuple[FieldChange, ...] = ()
+    adopt: bool = False  # live object equals the manifest but stackctl did not manage it
+    impact: tuple[str, ...] = ()  # e.g. "stack 'prod' (globally active)"
+
+
+@dataclass(frozen=True)
+class Drift:
+    address: str
+    detail: str  # "changed" | "deleted"
+    fields: tuple[FieldChange, ...] = ()
+
+
+@dataclass(frozen=True)
+class Plan:
+    id: str
+    created_at: str
+    inputs: Mapping[str, Any]
+    stores: Mapping[str, Mapping[str, Any]]  # store key -> {lineage, serial}
+    reads: Mapping[str, str | None]  # address -> fingerprint of the live object read
+    desired_prints: Mapping[str, str]  # address -> salted fingerprint of the desired object
+    changes: tuple[Change, ...]
+    drift: tuple[Drift, ...] = ()
+    unmanaged: tuple[str, ...] = ()
+    prunable: tuple[str, ...] = ()  # managed, gone from manifests, kept without --prune
+    prune: bool = False
+    format_version: int = FORMAT_VERSION
+
+    @property
+    def counts(self) -> dict[str, int]:
+        counts = dict.fromkeys(ACTIONS, 0)
+        for change in self.changes:
+            counts[change.action] += 1
+        return counts
+
+    @property
+    def has_changes(self) -> bool:
+        return any(c.action != "no-op" for c in self.changes)
+
+    @property
+    def summary(self) -> str:
+        c = self.counts
+        return (f"Plan: {c['create']} to create, {c['update']} to update, "
+                f"{c['delete']} to delete.")
+
+    def to_dict(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["summary"] = {**self.counts, "text": self.summary,
+                           "drift": len(self.drift), "unmanaged": len(self.unmanaged)}
+        return data
+
+    def to_json(self) -> str:
+        return json.dumps(self.to_dict(), indent=2, sort_keys=True, default=str)
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> Plan:
+        from stackctl.errors import UsageError
+
+        version = data.get("format_version")
+        if version != FORMAT_VERSION:
+            raise UsageError(f"Unsupported plan format version {version!r}.",
+                             hint=f"This stackctl reads plan format {FORMAT_VERSION}.")
+        changes = tuple(
+            Change(**{**c, "fields": tuple(FieldChange(**f) for f in c.get("fields", ())),
+                      "impact": tuple(c.get("impact", ()))})
+            for c in data["changes"])
+        drift = tuple(Drift(d["address"], d["detail"],
+                            tuple(FieldChange(**f) for f in d.get("fields", ())))
+                      for d in data.get("drift", ()))
+        return cls(
+            id=data["id"], created_at=data["created_at"], inputs=data["inputs"],
+            stores=data["stores"], reads=data["reads"], desired_prints=data["desired_prints"],
+            changes=changes, drift=drift, unmanaged=tuple(data.get("unmanaged", ())),
+            prunable=tuple(data.get("prunable", ())), prune=bool(data.get("prune", False)),
+            format_version=version,
+        )
+
+
+@dataclass
+class PlanBuilder:
+    """Mutable accumulator used while computing a plan."""
+
+    changes: list[Change] = field(default_factory=list)
+    drift: list[Drift] = field(default_factory=list)
+    unmanaged: list[str] = field(default_factory=list)
+    prunable: list[str] = field(default_factory=list)
+    reads: dict[str, str | None] = field(default_factory=dict)
+    desired_prints: dict[str, str] = field(default_factory=dict)
+    stores: dict[str, dict[str, Any]] = field(default_factory=dict)

@@ -1,0 +1,100 @@
+"""Comparable views of resources, their fingerprints, redaction and field diffs.
+
+A view is the plain dict a resource is compared by: the same shape for the
+live and the desired side. ``==`` decides whether anything changed; DeepDiff
+runs only on the few views that differ, to name the fields.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from stackctl import flavors
+from stackctl.model import Component, ComponentType, CustomFlavor, ProfileConfig, Stack
+from stackctl.plan.model import FieldChange
+from stackctl.stores.base import fingerprint
+from stackctl.stores.urls import redact_url
+
+ABSENT = "(absent)"
+
+
+def component_view(comp: Component) -> dict[str, Any]:
+    return {"flavor": comp.flavor, "config": dict(comp.config)}
+
+
+def stack_view(stack: Stack) -> dict[str, Any]:
+    return {"components": {t.value: n for t, n in sorted(stack.components.items())}}
+
+
+def flavor_view(flavor: CustomFlavor) -> dict[str, Any]:
+    return {"source": flavor.source, "configSchema": dict(flavor.config_schema)}
+
+
+def profile_view(profile: ProfileConfig) -> dict[str, Any]:
+    return {"store_type": profile.store_type, "store_url": profile.store_url,
+            "active_stack": profile.active_stack}
+
+
+def sensitive_paths(ctype: ComponentType, flavor_names: list[str],
+                    custom: Mapping[Any, CustomFlavor] | None = None) -> set[tuple[str, ...]]:
+    """Paths in a component view whose values must never be shown."""
+    from stackctl.errors import NotFoundError
+
+    hidden: set[tuple[str, ...]] = set()
+    for name in flavor_names:
+        try:
+            hidden |= {("config", f) for f in flavors.get(ctype, name, custom).sensitive}
+        except NotFoundError:
+            continue  # an unknown flavor has no schema: nothing known to hide
+    return hidden
+
+
+def redact_view(view: Mapping[str, Any] | None,
+                hidden: set[tuple[str, ...]]) -> dict[str, Any] | None:
+    if view is None:
+        return None
+    out: dict[str, Any] = {}
+    for key, value in view.items():
+        if isinstance(value, Mapping) and key == "config":
+            out[key] = {k: (flavors.SENSITIVE if (key, k) in hidden and v not in (None, "")
+                            else v) for k, v in value.items()}
+        elif key == "store_url" and isinstance(value, str):
+            out[key] = redact_url(value)
+        else:
+            out[key] = value
+    return out
+
+
+def field_changes(old: Mapping[str, Any] | None, new: Mapping[str, Any] | None,
+                  hidden: set[tuple[str, ...]]) -> tuple[FieldChange, ...]:
+    """Field-level differences, ``path: old → new``, secrets as (sensitive)."""
+    from deepdiff import DeepDiff
+
+    diff = DeepDiff(old or {}, new or {}, view="tree", ignore_order=False)
+    changes: list[FieldChange] = []
+    for report in diff.values():
+        for level in report:
+            path = tuple(str(p) for p in level.path(output_format="list"))
+            old_value = _shown(level.t1, path, hidden)
+            new_value = _shown(level.t2, path, hidden)
+            changes.append(FieldChange(".".join(path), old_value, new_value))
+    return tuple(sorted(changes, key=lambda c: c.path))
+
+
+def _shown(value: Any, path: tuple[str, ...], hidden: set[tuple[str, ...]]) -> Any:
+    if type(value).__name__ == "NotPresent":
+        return ABSENT
+    if any(path[: len(h)] == h for h in hidden) and value not in (None, ""):
+        return flavors.SENSITIVE
+    if path and path[-1] == "store_url" and isinstance(value, str):
+        return redact_url(value)
+    return value
+
+
+def print_of(view: Mapping[str, Any] | None) -> str | None:
+    return None if view is None else fingerprint(view)
+
+
+def salted_print(salt: str, view: Mapping[str, Any] | None) -> str:
+    return fingerprint({"salt": salt, "view": view})

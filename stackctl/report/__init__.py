@@ -1,0 +1,1 @@
+"""Views: plans and diagnostics rendered as text, JSON, markdown or GitHub annotations."""

@@ -1,0 +1,40 @@
+"""`stackctl validate` views: text lines, JSON, GitHub workflow annotations."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+
+from stackctl.compiler.diagnostics import Diagnostic
+
+
+def text(diagnostics: Sequence[Diagnostic]) -> str:
+    lines = [str(d) + (f"\n    hint: {d.hint}" if d.hint else "") for d in diagnostics]
+    return "\n".join(lines)
+
+
+def as_json(diagnostics: Sequence[Diagnostic], files: int, documents: int) -> str:
+    return json.dumps({
+        "format_version": 1, "valid": not diagnostics, "files": files, "documents": documents,
+        "diagnostics": [{"file": d.location.path, "line": d.location.line,
+                         "column": d.location.column, "severity": d.severity,
+                         "rule": d.rule, "message": d.message, "hint": d.hint}
+                        for d in diagnostics],
+    }, indent=2)
+
+
+def _escape(value: str, *, prop: bool = False) -> str:
+    value = value.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+    if prop:
+        value = value.replace(":", "%3A").replace(",", "%2C")
+    return value
+
+
+def github(diagnostics: Sequence[Diagnostic]) -> str:
+    """``::error file=…,line=…,col=…,title=…::message`` lines for Actions."""
+    lines = []
+    for d in diagnostics:
+        props = (f"file={_escape(d.location.path, prop=True)},line={d.location.line},"
+                 f"col={d.location.column},title={_escape(d.rule, prop=True)}")
+        lines.append(f"::{d.severity} {props}::{_escape(d.message)}")
+    return "\n".join(lines)

@@ -1,0 +1,77 @@
+"""The tables of the SQL profile store, as SQLAlchemy Core objects.
+
+These describe the schema at the newest migration (``HEAD``); the migrations
+in ``migrations/versions/`` are frozen copies and never import this module.
+Configs, stack memberships and flavor schemas are JSON text: the store never
+queries inside them, and text round-trips the same on every backend.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import Column, Integer, MetaData, String, Table, Text
+from sqlalchemy.dialects import mysql
+
+# The newest migration this stackctl ships; a test checks it is Alembic's head.
+HEAD = "0002"
+# Not Alembic's default ``alembic_version``: a team database may also hold
+# another Alembic-managed application (a ZenML server does), whose revisions
+# must never be mistaken for ours.
+VERSION_TABLE = "stackctl_alembic_version"
+
+# Names compare byte for byte everywhere (MySQL's default collation would make
+# 'Prod' and 'prod' one component; the local store keeps them apart).
+Name = String(200).with_variant(mysql.VARCHAR(200, collation="utf8mb4_bin"), "mysql", "mariadb")
+TypeName = String(64).with_variant(mysql.VARCHAR(64, collation="utf8mb4_bin"), "mysql", "mariadb")
+Address = String(512).with_variant(mysql.VARCHAR(512, collation="utf8mb4_bin"), "mysql",
+                                   "mariadb")
+# MySQL's TEXT stops at 64 KiB; a flavor's JSON Schema can be longer.
+Json = Text().with_variant(mysql.MEDIUMTEXT(), "mysql", "mariadb")
+
+MYSQL_OPTIONS = {"mysql_engine": "InnoDB", "mysql_charset": "utf8mb4",
+                 "mariadb_engine": "InnoDB", "mariadb_charset": "utf8mb4"}
+
+metadata = MetaData()
+
+meta = Table(
+    "stackctl_meta", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=False),  # always 1: one row
+    Column("lineage", String(36), nullable=False),
+    Column("serial", Integer, nullable=False),
+    Column("stackctl_version", String(32), nullable=True),  # 0002: who wrote last
+    **MYSQL_OPTIONS,
+)
+
+components = Table(
+    "stackctl_components", metadata,
+    Column("type", TypeName, primary_key=True),
+    Column("name", Name, primary_key=True),
+    Column("flavor", Name, nullable=False),
+    Column("uuid", String(64), nullable=False),
+    Column("config", Json, nullable=False),
+    **MYSQL_OPTIONS,
+)
+
+stacks = Table(
+    "stackctl_stacks", metadata,
+    Column("name", Name, primary_key=True),
+    Column("components", Json, nullable=False),  # {component type: component name}
+    **MYSQL_OPTIONS,
+)
+
+flavors = Table(
+    "stackctl_flavors", metadata,
+    Column("type", TypeName, primary_key=True),
+    Column("name", Name, primary_key=True),
+    Column("source", Text, nullable=False),
+    Column("config_schema", Json, nullable=False),
+    **MYSQL_OPTIONS,
+)
+
+managed = Table(
+    "stackctl_managed", metadata,
+    Column("address", Address, primary_key=True),
+    Column("fingerprint", String(64), nullable=False),
+    **MYSQL_OPTIONS,
+)
+
+DATA_TABLES = (components, stacks, flavors, managed)
