@@ -75,7 +75,7 @@ def main() -> None:
             "bare CSafeLoader (in memory)": lambda: [
                 list(yaml.load_all(t, Loader=yaml.CSafeLoader)) for t in texts
             ],
-            "stackctl load_text": lambda: [load_text(t, p) for t, p in zip(texts, paths)],
+            "stackctl load_text": lambda: [load_text(t, p) for t, p in zip(texts, paths, strict=True)],
         }
         for run in cases.values():  # warm caches and imports before timing
             run()

@@ -175,6 +175,8 @@ def load_text(text: str, path: Path, *, rendered: bool = False) -> list[Document
         raise _syntax_error(exc, source) from exc
     except yaml.reader.ReaderError as exc:
         raise _reader_error(exc, source) from exc
+    except RecursionError:  # only pure-Python PyYAML composes recursively
+        raise source.at(YamlSyntaxError, "document nests too deeply to load", (0, 0)) from None
     return documents
 
 

@@ -22,9 +22,15 @@ def build(ctype: ComponentType, name: str, flavor_name: str, config: Mapping[str
     check_name(ctype.human, name)
     flavor = flavors.get(ctype, flavor_name, custom)
     flavors.check_config(flavor, config, action=action)
-    return Component(type=ctype, name=name, flavor=flavor_name,
-                     uuid=uuid or str(uuidlib.uuid4()),
-                     config=flavors.with_defaults(flavor, config))
+    uuid = uuid or str(uuidlib.uuid4())
+    filled = flavors.with_defaults(flavor, config)
+    if ctype is ComponentType.SECRETS_MANAGER and flavor_name == "local" \
+            and not filled.get("secrets_file"):
+        # ZenML's local secrets manager puts an unset file beside its artifact stores'
+        from stackctl.config.global_config import config_dir
+
+        filled["secrets_file"] = str(config_dir() / "local_stores" / uuid / "secrets.yaml")
+    return Component(type=ctype, name=name, flavor=flavor_name, uuid=uuid, config=filled)
 
 
 def parse_cli_options(ctype: ComponentType, flavor_name: str, pairs: list[tuple[str, str]],

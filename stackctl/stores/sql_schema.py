@@ -1,16 +1,25 @@
-"""The tables of the SQL profile store, as SQLAlchemy Core objects.
+"""The tables of the SQL profile store and their schema revisions (Alembic).
 
-These describe the schema at the newest migration (``HEAD``); the migrations
-in ``migrations/versions/`` are frozen copies and never import this module.
-Configs, stack memberships and flavor schemas are JSON text: the store never
-queries inside them, and text round-trips the same on every backend.
+The tables describe the schema at the newest migration (``HEAD``); the
+migrations in ``migrations/versions/`` are frozen copies and never import this
+module. Configs, stack memberships and flavor schemas are JSON text: the store
+never queries inside them, and text round-trips the same on every backend.
 """
 
 from __future__ import annotations
 
-from sqlalchemy import Column, Integer, MetaData, String, Table, Text
-from sqlalchemy.dialects import mysql
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
+from sqlalchemy import Column, Integer, MetaData, String, Table, Text, column, inspect, select
+from sqlalchemy import table as lightweight_table
+from sqlalchemy.dialects import mysql
+from sqlalchemy.engine import Connection
+
+if TYPE_CHECKING:
+    from alembic.config import Config
+
+MIGRATIONS = Path(__file__).parent / "migrations"
 # The newest migration this stackctl ships; a test checks it is Alembic's head.
 HEAD = "0002"
 # Not Alembic's default ``alembic_version``: a team database may also hold
@@ -27,8 +36,9 @@ Address = String(512).with_variant(mysql.VARCHAR(512, collation="utf8mb4_bin"), 
 # MySQL's TEXT stops at 64 KiB; a flavor's JSON Schema can be longer.
 Json = Text().with_variant(mysql.MEDIUMTEXT(), "mysql", "mariadb")
 
-MYSQL_OPTIONS = {"mysql_engine": "InnoDB", "mysql_charset": "utf8mb4",
-                 "mariadb_engine": "InnoDB", "mariadb_charset": "utf8mb4"}
+# A database's default charset may be latin1; names and configs are Unicode.
+MYSQL_OPTIONS: dict[str, Any] = {"mysql_engine": "InnoDB", "mysql_charset": "utf8mb4",
+                                 "mariadb_engine": "InnoDB", "mariadb_charset": "utf8mb4"}
 
 metadata = MetaData()
 
@@ -74,4 +84,35 @@ managed = Table(
     **MYSQL_OPTIONS,
 )
 
-DATA_TABLES = (components, stacks, flavors, managed)
+_versions = lightweight_table(VERSION_TABLE, column("version_num", String))
+
+
+def revisions(conn: Connection) -> set[str] | None:
+    """The revisions recorded in the database; None without a version table."""
+    if not inspect(conn).has_table(VERSION_TABLE):
+        return None
+    return {str(r) for r in conn.scalars(select(_versions.c.version_num))}
+
+
+def known_revisions() -> set[str]:
+    """Every revision this stackctl ships (a newer store has one that is not here)."""
+    from alembic.script import ScriptDirectory
+
+    return {script.revision for script in ScriptDirectory(str(MIGRATIONS)).walk_revisions()}
+
+
+def alembic_config(conn: Connection) -> Config:
+    """An Alembic ``Config`` over the shipped migrations, bound to ``conn`` (no .ini)."""
+    from alembic.config import Config
+
+    cfg = Config()
+    cfg.set_main_option("script_location", str(MIGRATIONS).replace("%", "%%"))
+    cfg.attributes["connection"] = conn
+    return cfg
+
+
+def upgrade(conn: Connection, target: str = "head") -> None:
+    """Run the migrations on ``conn``, inside the transaction the caller began."""
+    from alembic import command
+
+    command.upgrade(alembic_config(conn), target)

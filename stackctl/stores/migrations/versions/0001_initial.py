@@ -4,8 +4,9 @@ Revision ID: 0001
 Revises:
 """
 
-# ruff: noqa: N999  (Alembic's file naming: the revision id comes first)
 from __future__ import annotations
+
+from typing import Any
 
 import sqlalchemy as sa
 from alembic import op
@@ -18,8 +19,8 @@ depends_on = None
 
 # Frozen copies of the column types of this revision (never import the live
 # schema into a migration: it moves on, this file must not).
-_OPTS = {"mysql_engine": "InnoDB", "mysql_charset": "utf8mb4",
-         "mariadb_engine": "InnoDB", "mariadb_charset": "utf8mb4"}
+_OPTS: dict[str, Any] = {"mysql_engine": "InnoDB", "mysql_charset": "utf8mb4",
+                         "mariadb_engine": "InnoDB", "mariadb_charset": "utf8mb4"}
 
 
 def _name(length: int) -> sa.types.TypeEngine[str]:

@@ -7,7 +7,6 @@ Revision ID: 0002
 Revises: 0001
 """
 
-# ruff: noqa: N999  (Alembic's file naming: the revision id comes first)
 from __future__ import annotations
 
 import sqlalchemy as sa

@@ -1,0 +1,162 @@
+"""How the SQL store talks to each database: engines, locks and driver errors.
+
+Everything that differs between SQLite, PostgreSQL and MySQL/MariaDB lives
+here, so ``sql.py`` reads the same for all three: how to build an engine,
+how to take the store lock and the migration lock with a bounded wait, and
+how to read a driver's error (lock timeout? lost connection? bad password?).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+import os
+import socket
+from typing import Any, cast
+
+import sqlalchemy as sa
+from sqlalchemy import event
+from sqlalchemy.engine import Connection, Engine
+
+from stackctl.errors import StoreError
+from stackctl.stores import lock
+
+CONNECT_TIMEOUT = 10  # seconds; an unreachable host must not hang a command
+URL_HINT = ("Use sqlite:///PATH, postgresql+psycopg://USER:PASSWORD@HOST/DB or "
+            "mysql+pymysql://USER:PASSWORD@HOST/DB.")
+# PostgreSQL advisory lock key serializing schema changes (advisory locks are per database).
+_MIGRATE_KEY = int.from_bytes(hashlib.sha256(b"stackctl.migrate").digest()[:8], "big",
+                              signed=True)
+
+
+def lock_timeout() -> float:
+    """Seconds to wait for a store's lock; read at use so tests and CI can set it."""
+    value = os.environ.get("STACKCTL_LOCK_TIMEOUT")
+    if not value:
+        return lock.DEFAULT_TIMEOUT
+    try:
+        return max(float(value), 0.001)
+    except ValueError:
+        raise StoreError(f"STACKCTL_LOCK_TIMEOUT must be a number of seconds, not '{value}'."
+                         ) from None
+
+
+def make_engine(url: sa.URL) -> Engine:
+    """One engine per store; raises ImportError/ArgumentError for a missing driver."""
+    backend = url.get_backend_name()
+    args: dict[str, Any] = {}
+    if backend == "postgresql":
+        # Named so a DBA can see who holds a store's lock (pg_stat_activity).
+        who = f"stackctl pid {os.getpid()} on {socket.gethostname()}"
+        args = {"connect_timeout": CONNECT_TIMEOUT, "application_name": who[:63]}
+    elif backend in ("mysql", "mariadb"):
+        args = {"connect_timeout": CONNECT_TIMEOUT}
+    engine = sa.create_engine(url, pool_pre_ping=True, connect_args=args)
+    if backend == "sqlite":
+        _take_over_sqlite_transactions(engine)
+    return engine
+
+
+def _take_over_sqlite_transactions(engine: Engine) -> None:
+    """SQLAlchemy's recipe: emit BEGIN ourselves, IMMEDIATE for writers.
+
+    pysqlite would start transactions lazily and commit around DDL; the store
+    needs its write lock taken up front (it is the store lock) and migrations
+    atomic.
+    """
+    @event.listens_for(engine, "connect")
+    def _no_driver_transactions(dbapi_conn: object, _record: object) -> None:
+        cast(Any, dbapi_conn).isolation_level = None
+
+    @event.listens_for(engine, "begin")
+    def _begin(conn: Connection) -> None:
+        conn.exec_driver_sql(f"PRAGMA busy_timeout = {int(lock_timeout() * 1000)}")
+        write = conn.get_execution_options().get("stackctl_write", False)
+        conn.exec_driver_sql("BEGIN IMMEDIATE" if write else "BEGIN")
+
+
+def prepare(conn: Connection, *, write: bool) -> Connection:
+    """Set a fresh connection up for a reader or a writer, before it begins."""
+    if conn.dialect.name == "sqlite":
+        return conn.execution_options(stackctl_write=write)
+    # A writer holds the meta row lock, then must see what the previous writer
+    # committed; a reader wants one snapshot across all tables.
+    return conn.execution_options(isolation_level="READ COMMITTED" if write else "REPEATABLE READ")
+
+
+def bound_lock_waits(conn: Connection, wait: float) -> None:
+    """Make lock waits in this transaction fail after ``wait`` seconds (SQLite: at BEGIN)."""
+    if conn.dialect.name == "postgresql":
+        conn.exec_driver_sql(f"SET LOCAL lock_timeout = '{max(1, int(wait * 1000))}ms'")
+    elif conn.dialect.name != "sqlite":
+        conn.exec_driver_sql(f"SET SESSION innodb_lock_wait_timeout = {math.ceil(wait)}")
+
+
+def take_migration_lock(conn: Connection, wait: float) -> bool:
+    """Serialize schema changes; False if the lock was not free within ``wait``.
+
+    PostgreSQL: a transaction-scoped advisory lock. MySQL commits DDL
+    implicitly, so its named lock is held by the session (freed on close).
+    SQLite: the caller's ``BEGIN IMMEDIATE`` already is the lock.
+    """
+    bound_lock_waits(conn, wait)
+    if conn.dialect.name == "postgresql":
+        conn.execute(sa.select(sa.func.pg_advisory_xact_lock(_MIGRATE_KEY)))
+    elif conn.dialect.name != "sqlite":
+        name = sa.func.concat("stackctl.migrate:", sa.func.database())
+        return bool(conn.scalar(sa.select(sa.func.get_lock(name, math.ceil(wait)))) == 1)
+    return True
+
+
+# -- driver errors -----------------------------------------------------------------
+
+# PostgreSQL lock_not_available; MySQL lock wait timeout; SQLite busy.
+_LOCK_TIMEOUTS = {"55P03", "1205", "SQLITE_BUSY"}
+# PostgreSQL admin shutdown / connection failures; MySQL gone away, lost, killed.
+_DISCONNECTS = {"57P01", "57P02", "57P03", "08000", "08003", "08006", "2006", "2013", "1927"}
+_BAD_LOGIN = "Check the user name and password in the URL."
+_NO_DATABASE = "Create the database first: stackctl creates its tables, not the database."
+_CONNECT_HINTS = {
+    "28P01": _BAD_LOGIN, "28000": _BAD_LOGIN, "1045": _BAD_LOGIN, "1044": _BAD_LOGIN,
+    "3D000": _NO_DATABASE, "1049": _NO_DATABASE,
+    "SQLITE_CANTOPEN": "Check that the directory of the database file exists and is writable.",
+}
+_CONNECT_HINT = "Check that the server is running and reachable, and the URL."
+
+
+def error_code(orig: BaseException | None) -> str:
+    """SQLSTATE (psycopg), errno (PyMySQL) or the SQLite error name, as text."""
+    sqlstate = getattr(orig, "sqlstate", None)
+    if sqlstate:
+        return str(sqlstate)
+    args: tuple[Any, ...] = getattr(orig, "args", ())
+    if args and isinstance(args[0], int):
+        return str(args[0])
+    return str(getattr(orig, "sqlite_errorname", ""))
+
+
+def is_lock_timeout(orig: BaseException | None) -> bool:
+    return error_code(orig) in _LOCK_TIMEOUTS or "database is locked" in str(orig)
+
+
+def is_disconnect(orig: BaseException | None) -> bool:
+    return error_code(orig) in _DISCONNECTS
+
+
+def connect_hint(orig: BaseException | None) -> str:
+    return _CONNECT_HINTS.get(error_code(orig), _CONNECT_HINT)
+
+
+def first_line(orig: BaseException | None, password: str | None) -> str:
+    """The driver's message, one line, without the password; never SQL or parameters."""
+    from urllib.parse import quote
+
+    args: tuple[Any, ...] = getattr(orig, "args", ())
+    # PyMySQL: (errno, message); the others: a message.
+    text = str(args[1]) if len(args) == 2 and isinstance(args[0], int) else str(orig)
+    lines = [line.strip() for line in text.splitlines() if line.strip()]
+    line = lines[0] if lines else type(orig).__name__
+    if password:
+        for form in {password, quote(password, safe="")}:
+            line = line.replace(form, "***")
+    return line
