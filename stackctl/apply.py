@@ -146,13 +146,12 @@ def _apply_profile(ws: Workspace, plan: Plan, profile: str, items: list[Change],
                                    uuid=current.uuid if current else str(uuidlib.uuid4()))
                     tx.put_component(comp)
                     written = views.component_view(comp)
+            elif change.action == "delete":
+                tx.delete_stack(parts[2])
             else:
-                if change.action == "delete":
-                    tx.delete_stack(parts[2])
-                else:
-                    assert dp is not None
-                    tx.put_stack(dp.stacks[parts[2]])
-                    written = views.stack_view(dp.stacks[parts[2]])
+                assert dp is not None
+                tx.put_stack(dp.stacks[parts[2]])
+                written = views.stack_view(dp.stacks[parts[2]])
             tx.mark_managed(change.address, views.print_of(written))
         after = tx.after
         for stack in after.stacks.values():

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from stackctl import flavors
+from stackctl.errors import NotFoundError
 from stackctl.model import ProfileConfig, ProfileState
 from stackctl.stores import yamlio
 from stackctl.workspace import Workspace, open_store
@@ -50,7 +51,7 @@ def profile_documents(profile: ProfileConfig, state: ProfileState,
     for (ctype, name), comp in sorted(state.components.items()):
         try:
             hidden = flavors.get(ctype, comp.flavor, state.flavors).sensitive
-        except flavors.NotFoundError:
+        except NotFoundError:
             hidden = frozenset()
         config: dict[str, Any] = {}
         for key, value in sorted(comp.config.items()):

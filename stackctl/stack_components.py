@@ -90,7 +90,7 @@ class StackComponent:
 
     # -- config fields as attributes ---------------------------------------------------
 
-    def __getattr__(self, key: str) -> Any:  # noqa: ANN401 - a field's value is any YAML value
+    def __getattr__(self, key: str) -> Any:
         if key.startswith("_"):
             raise AttributeError(key)
         config = self._model.config
@@ -167,5 +167,6 @@ def base_class(component_type: ComponentType) -> type[StackComponent]:
     module = importlib.import_module(f"stackctl.{component_type.plural}")
     words = "".join(w.title() for w in component_type.value.split("_"))
     base = getattr(module, f"Base{words}")
-    assert isinstance(base, type) and issubclass(base, StackComponent)
+    assert isinstance(base, type)
+    assert issubclass(base, StackComponent)
     return base

@@ -25,7 +25,7 @@ def parse_extra_options(args: list[str]) -> list[tuple[str, str]]:
     i = 0
     while i < len(args):
         token = args[i]
-        if not token.startswith("--") or token == "--":
+        if not token.startswith("--") or token == "--":  # noqa: S105 - not a password
             raise UsageError(f"Unexpected argument '{token}'.",
                              hint="Pass component settings as --key=value.")
         body = token[2:]

@@ -110,8 +110,8 @@ def _schema_diagnostic(doc: Document, error: Any) -> Diagnostic:
                           f"unknown field '{key}' in {_where(path)}",
                           hint=f"Allowed: {', '.join(sorted(allowed))}.")
     if validator == "required":
-        return Diagnostic(doc.locate(path), "missing-field",
-                          f"{_where(path)}: {error.message.replace('is a required property', 'is required')}")
+        message = error.message.replace("is a required property", "is required")
+        return Diagnostic(doc.locate(path), "missing-field", f"{_where(path)}: {message}")
     if validator == "enum" and path[-2:] == ["spec", "type"]:
         return Diagnostic(doc.locate(path), "unknown-type",
                           f"unknown component type {error.instance!r}",

@@ -231,7 +231,7 @@ class _Builder:
         self.source = source
         self.nodes = 0
 
-    def value(self, node: Node) -> Any:  # noqa: ANN401 - any plain YAML value
+    def value(self, node: Node) -> Any:
         kind = type(node)
         tag = node.tag
         if kind is ScalarNode:

@@ -62,8 +62,8 @@ class GlobalConfigStore:
         raw = yamlio.read_mapping(self.path, missing_ok=True)
         profiles: dict[str, ProfileConfig] = {}
         entries = yamlio.expect(raw.get("profiles") or {}, dict, self.path, "profiles")
-        for name, entry in entries.items():
-            entry = yamlio.expect(entry or {}, dict, self.path, f"profiles.{name}")
+        for name, raw_entry in entries.items():
+            entry = yamlio.expect(raw_entry or {}, dict, self.path, f"profiles.{name}")
             if not entry.get("store_url") or not entry.get("store_type"):
                 raise ConfigFileError(
                     f"Profile '{name}' has no store_type/store_url.",

@@ -30,7 +30,8 @@ def render(plan: Plan, *, limit: int = GITHUB_COMMENT_LIMIT,
         group = change.profile or "global settings"
         groups.setdefault(group, []).append(
             {"address": change.address, "action": change.action, "lines": change_lines(change)})
-    profiles = [{"name": n, "changes": c, "truncated": False} for n, c in sorted(groups.items())]
+    profiles: list[dict[str, Any]] = [{"name": n, "changes": c, "truncated": False}
+                                      for n, c in sorted(groups.items())]
     text = ""
     for _ in range(len(profiles) + 1):
         text = template.render(plan=plan, counts=plan.counts, profiles=profiles,

@@ -74,9 +74,9 @@ class LocalStore(ProfileStore):
                                                f"stack_components.{type_name}")).items():
                 comps[(ctype, str(name))] = self._read_component(ctype, str(name), str(flavor))
         stacks: dict[str, Stack] = {}
-        for name, members in (yamlio.expect(raw.get("stacks") or {}, dict, self.stacks_file,
-                                            "stacks")).items():
-            members = yamlio.expect(members or {}, dict, self.stacks_file, f"stacks.{name}")
+        for name, raw_members in (yamlio.expect(raw.get("stacks") or {}, dict, self.stacks_file,
+                                                "stacks")).items():
+            members = yamlio.expect(raw_members or {}, dict, self.stacks_file, f"stacks.{name}")
             stacks[str(name)] = Stack(
                 name=str(name), components={self._type(t): str(c) for t, c in members.items()}
             )

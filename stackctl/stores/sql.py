@@ -10,12 +10,9 @@ so SQLAlchemy is never loaded by ``stackctl --help``.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import logging
-import math
 import os
-import socket
 import uuid as uuidlib
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
@@ -23,56 +20,21 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 import sqlalchemy as sa
-from sqlalchemy import event
 from sqlalchemy import exc as sa_exc
 from sqlalchemy.engine import Connection, Engine
 
 from stackctl import __version__
 from stackctl.errors import LockError, StoreError
 from stackctl.model import Component, ComponentType, CustomFlavor, ProfileState, Stack
-from stackctl.stores import lock
+from stackctl.stores import sql_engine as db
 from stackctl.stores import sql_schema as schema
 from stackctl.stores.base import Bookkeeping, ProfileStore, Transaction
 from stackctl.stores.urls import redact_url
 
 log = logging.getLogger("stackctl")
 
-MIGRATIONS = Path(__file__).parent / "migrations"
-CONNECT_TIMEOUT = 10  # seconds; an unreachable host must not hang a command
-# PostgreSQL advisory lock key serializing schema migrations (per database).
-_MIGRATE_KEY = int.from_bytes(hashlib.sha256(b"stackctl.migrate").digest()[:8], "big",
-                              signed=True)
-_VERSIONS = sa.table(schema.VERSION_TABLE, sa.column("version_num", sa.String))
 _K = TypeVar("_K")
 _V = TypeVar("_V")
-
-
-def lock_timeout() -> float:
-    """Seconds to wait for a store's lock; read at use so tests and CI can set it."""
-    value = os.environ.get("STACKCTL_LOCK_TIMEOUT")
-    if not value:
-        return lock.DEFAULT_TIMEOUT
-    try:
-        return max(float(value), 0.001)
-    except ValueError:
-        raise StoreError(f"STACKCTL_LOCK_TIMEOUT must be a number of seconds, not '{value}'.",
-                         ) from None
-
-
-def alembic_config(conn: Connection) -> Any:
-    """An Alembic ``Config`` over the shipped migrations, bound to ``conn`` (no .ini)."""
-    from alembic.config import Config
-
-    cfg = Config()
-    cfg.set_main_option("script_location", str(MIGRATIONS).replace("%", "%%"))
-    cfg.attributes["connection"] = conn
-    return cfg
-
-
-def known_revisions() -> set[str]:
-    from alembic.script import ScriptDirectory
-
-    return {script.revision for script in ScriptDirectory(str(MIGRATIONS)).walk_revisions()}
 
 
 class SqlStore(ProfileStore):
@@ -89,7 +51,7 @@ class SqlStore(ProfileStore):
     # -- connecting ------------------------------------------------------------
 
     def _raw_url(self) -> str:
-        """The real URL; ``env:VAR`` is read at use, so it is never stored."""
+        """The real URL; ``env:VAR`` is read at use, so the URL is never stored."""
         if not self.url.startswith("env:"):
             return self.url
         var = self.url[len("env:"):]
@@ -108,47 +70,21 @@ class SqlStore(ProfileStore):
     @property
     def engine(self) -> Engine:
         if self._engine is None:
-            self._engine = self._make_engine()
+            raw = self._raw_url()
+            try:
+                self._engine = db.make_engine(sa.make_url(raw))
+            except (ImportError, sa_exc.ArgumentError) as exc:  # bad URL, driver not installed
+                reason = str(exc).replace(raw, redact_url(raw)).splitlines()[0]
+                raise StoreError(f"Profile '{self.profile}' cannot use the store URL "
+                                 f"{redact_url(raw)}: {reason}", hint=db.URL_HINT) from None
         return self._engine
-
-    def _make_engine(self) -> Engine:
-        raw = self._raw_url()
-        try:
-            url = sa.make_url(raw)
-        except sa_exc.ArgumentError:
-            raise StoreError(f"The store URL of profile '{self.profile}' is not a valid "
-                             f"SQLAlchemy URL: {redact_url(raw)}", hint=_URL_HINT) from None
-        backend = url.get_backend_name()
-        args: dict[str, Any] = {}
-        if backend == "postgresql":
-            # Named so a DBA can see who holds the store's lock (pg_stat_activity).
-            who = f"stackctl pid {os.getpid()} on {socket.gethostname()}"
-            args = {"connect_timeout": CONNECT_TIMEOUT, "application_name": who[:63]}
-        elif backend in ("mysql", "mariadb"):
-            args = {"connect_timeout": CONNECT_TIMEOUT}
-        elif backend != "sqlite":
-            raise StoreError(f"Profile '{self.profile}': unsupported database '{backend}' in "
-                             f"{redact_url(raw)}.", hint=_URL_HINT)
-        try:
-            engine = sa.create_engine(url, pool_pre_ping=True, connect_args=args)
-        except (ImportError, sa_exc.ArgumentError) as exc:  # a driver that is not installed
-            raise StoreError(f"Profile '{self.profile}': cannot use {redact_url(raw)}: {exc}.",
-                             hint=_URL_HINT) from None
-        if backend == "sqlite":
-            _take_over_sqlite_transactions(engine)
-        return engine
 
     def _open(self, *, write: bool) -> Connection:
         try:
             conn = self.engine.connect()
         except sa_exc.DBAPIError as exc:
             raise self._error(exc, connecting=True) from exc
-        if conn.dialect.name == "sqlite":
-            return conn.execution_options(stackctl_write=write)
-        # Writers hold the meta row lock, then must see what the previous writer
-        # committed; readers want one snapshot across all tables.
-        return conn.execution_options(
-            isolation_level="READ COMMITTED" if write else "REPEATABLE READ")
+        return db.prepare(conn, write=write)
 
     @contextmanager
     def _reading(self) -> Iterator[Connection]:
@@ -172,7 +108,7 @@ class SqlStore(ProfileStore):
     def revision(self) -> str | None:
         """The store's schema revision (None: no stackctl schema in the database)."""
         with self._reading() as conn:
-            revs = _revisions(conn)
+            revs = schema.revisions(conn)
         return ",".join(sorted(revs)) if revs else None
 
     def _ensure_schema(self) -> None:
@@ -180,11 +116,11 @@ class SqlStore(ProfileStore):
         if self._schema_ok:
             return
         with self._reading() as conn:
-            revs = _revisions(conn)
+            revs = schema.revisions(conn)
             if revs is None or not sa.inspect(conn).has_table(schema.meta.name):
                 raise self._not_initialized()
             if revs != {schema.HEAD}:
-                self._refuse_unknown(conn, revs)
+                self._refuse_unknown(conn, revs)  # before taking any lock: never modify it
         if revs != {schema.HEAD}:
             self.migrate()
         self._schema_ok = True
@@ -192,22 +128,20 @@ class SqlStore(ProfileStore):
     def migrate(self) -> tuple[str | None, str]:
         """Upgrade the schema to this stackctl's head; return (from, to) revisions."""
         with self._migration_lock() as conn:
-            revs = _revisions(conn)
+            revs = schema.revisions(conn)  # again: another process may have just upgraded
             if revs is None:
                 raise self._not_initialized()
             self._refuse_unknown(conn, revs)
             before = ",".join(sorted(revs)) or None
             if revs != {schema.HEAD}:
-                from alembic import command
-
-                command.upgrade(alembic_config(conn), "head")
+                schema.upgrade(conn)
                 log.info("Upgraded the store of profile '%s' from schema revision %s to %s.",
                          self.profile, before, schema.HEAD)
         self._schema_ok = True
         return before, schema.HEAD
 
     def _refuse_unknown(self, conn: Connection, revs: set[str]) -> None:
-        unknown = revs - known_revisions()
+        unknown = revs - schema.known_revisions()
         if not unknown:
             return
         row = conn.execute(sa.select(sa.text("*")).select_from(schema.meta)).first()
@@ -227,25 +161,18 @@ class SqlStore(ProfileStore):
     @contextmanager
     def _migration_lock(self) -> Iterator[Connection]:
         """A write transaction holding the lock that serializes schema changes."""
-        wait = lock_timeout()
+        wait = db.lock_timeout()
         conn = self._open(write=True)
-        dialect = conn.dialect.name
         try:
             trans = conn.begin()  # SQLite: BEGIN IMMEDIATE is the lock
-            if dialect == "postgresql":
-                conn.exec_driver_sql(f"SET LOCAL lock_timeout = '{max(1, int(wait * 1000))}ms'")
-                conn.execute(sa.select(sa.func.pg_advisory_xact_lock(_MIGRATE_KEY)))
-            elif dialect != "sqlite":
-                # MySQL DDL commits implicitly, so the lock must outlive transactions.
-                name = sa.func.concat("stackctl.migrate:", sa.func.database())
-                if conn.scalar(sa.select(sa.func.get_lock(name, math.ceil(wait)))) != 1:
-                    raise self._lock_error(wait)
+            if not db.take_migration_lock(conn, wait):
+                raise self._lock_error(wait)
             yield conn
             trans.commit()
         except sa_exc.DBAPIError as exc:
             raise self._error(exc, wait=wait) from exc
         finally:
-            conn.close()  # rolls back an unfinished transaction; MySQL drops its named lock
+            conn.close()  # rolls back an unfinished transaction; MySQL frees its named lock
 
     # -- reading -----------------------------------------------------------------
 
@@ -270,14 +197,13 @@ class SqlStore(ProfileStore):
             return self._read_books(conn)
 
     def _read_books(self, conn: Connection) -> Bookkeeping:
-        meta = schema.meta
+        meta, managed = schema.meta, schema.managed
         row = conn.execute(sa.select(meta.c.lineage, meta.c.serial).where(meta.c.id == 1)).first()
         if row is None:
             raise self._not_initialized()
-        managed = schema.managed
         pairs = conn.execute(sa.select(managed.c.address, managed.c.fingerprint))
         return Bookkeeping(lineage=row.lineage, serial=row.serial,
-                           managed={a: f for a, f in pairs.tuples()})
+                           managed={address: print_ for address, print_ in pairs})
 
     def _read_state(self, conn: Connection) -> ProfileState:
         t = schema.components
@@ -325,13 +251,11 @@ class SqlStore(ProfileStore):
             path.parent.mkdir(parents=True, exist_ok=True)
             path.touch(mode=0o600)  # component configs may hold secrets
         with self._migration_lock() as conn:
-            revs = _revisions(conn)
+            revs = schema.revisions(conn)
             if revs:
                 self._refuse_unknown(conn, revs)
             if revs != {schema.HEAD}:
-                from alembic import command
-
-                command.upgrade(alembic_config(conn), "head")
+                schema.upgrade(conn)
             if conn.execute(sa.select(schema.meta.c.id)).first() is not None:
                 raise StoreError(f"The store of profile '{self.profile}' already exists at "
                                  f"{self._shown_url()}.")
@@ -351,15 +275,12 @@ class SqlStore(ProfileStore):
     @contextmanager
     def _locked_snapshot(self) -> Iterator[tuple[ProfileState, Bookkeeping]]:
         self._ensure_schema()
-        wait = lock_timeout()
+        wait = db.lock_timeout()
         conn = self._open(write=True)
         committing = False
         try:
             trans = conn.begin()  # SQLite: BEGIN IMMEDIATE, waiting up to the busy timeout
-            if conn.dialect.name == "postgresql":
-                conn.exec_driver_sql(f"SET LOCAL lock_timeout = '{max(1, int(wait * 1000))}ms'")
-            elif conn.dialect.name != "sqlite":
-                conn.exec_driver_sql(f"SET SESSION innodb_lock_wait_timeout = {math.ceil(wait)}")
+            db.bound_lock_waits(conn, wait)
             meta = schema.meta
             conn.execute(sa.select(meta.c.serial).where(meta.c.id == 1).with_for_update())
             snapshot = self._read_state(conn), self._read_books(conn)
@@ -395,15 +316,15 @@ class SqlStore(ProfileStore):
         _sync(conn, schema.components, before.components, after.components, self._component_row)
         _sync(conn, schema.stacks, before.stacks, after.stacks, lambda name, s: {
             "name": name, "components": _dumps({t.value: c for t, c in s.components.items()})})
-        _sync(conn, schema.flavors, before.flavors, after.flavors, lambda key, f: {
+        _sync(conn, schema.flavors, before.flavors, after.flavors, lambda _, f: {
             "type": f.type.value, "name": f.name, "source": f.source,
-            "config_schema": _dumps(dict(f.config_schema))})
+            "config_schema": _dumps(f.config_schema)})
         _sync(conn, schema.managed, tx.books_before.managed, tx.managed,
               lambda address, print_: {"address": address, "fingerprint": print_})
 
-    def _component_row(self, key: tuple[ComponentType, str], comp: Component) -> dict[str, Any]:
+    def _component_row(self, _: tuple[ComponentType, str], comp: Component) -> dict[str, Any]:
         try:
-            config = _dumps(dict(comp.config))
+            config = _dumps(comp.config)
         except (TypeError, ValueError) as exc:
             raise StoreError(f"The config of {comp.address(self.profile)} cannot be stored: "
                              f"{exc}.", hint="Use only JSON values (strings, numbers, "
@@ -418,7 +339,7 @@ class SqlStore(ProfileStore):
             conn.exec_driver_sql(f"DROP TABLE IF EXISTS {schema.VERSION_TABLE}")
         self._schema_ok = False
 
-    # -- errors ------------------------------------------------------------------
+    # -- helpers -----------------------------------------------------------------
 
     def _sqlite_path(self) -> Path | None:
         raw = self._raw_url()
@@ -434,50 +355,30 @@ class SqlStore(ProfileStore):
             hint="Wait for that command to finish, or raise STACKCTL_LOCK_TIMEOUT.")
 
     def _error(self, exc: sa_exc.DBAPIError, *, connecting: bool = False,
-               committing: bool = False, wait: float = 0.0) -> StoreError:
+               committing: bool = False, wait: float = 0.0) -> StoreError | LockError:
         """A driver error as a StoreError: redacted URL, one line, a hint; never SQL or data."""
-        orig = exc.orig
-        code = _error_code(orig)
-        if code in _LOCK_TIMEOUTS or "database is locked" in str(orig):
+        if db.is_lock_timeout(exc.orig):
             return self._lock_error(wait)
-        text = self._scrub(_first_line(orig))
+        text = db.first_line(exc.orig, sa.make_url(self._raw_url()).password)
         where = f"the store of profile '{self.profile}' at {self._shown_url()}"
         if connecting:
-            hint = _CONNECT_HINTS.get(code, "Check that the server is running and reachable, "
-                                            "and the URL.")
-            return StoreError(f"Cannot connect to {where}: {text}", hint=hint)
-        if exc.connection_invalidated or code in _DISCONNECTS:
+            return StoreError(f"Cannot connect to {where}: {text}",
+                              hint=db.connect_hint(exc.orig))
+        if exc.connection_invalidated or db.is_disconnect(exc.orig):
             if committing:
-                return StoreError(
-                    f"The connection to {where} was lost while committing: {text}",
-                    hint="The database applied all of the change or none of it; run "
-                         "`stackctl plan` to see which.")
+                return StoreError(f"The connection to {where} was lost while committing: {text}",
+                                  hint="The database applied all of the change or none of it; "
+                                       "run `stackctl plan` to see which.")
             return StoreError(f"The connection to {where} was lost: {text}",
                               hint="The database rolled the transaction back: nothing was "
                                    "changed. Run the command again.")
         return StoreError(f"Error in {where}: {text}",
                           hint="Nothing was changed. Run with --debug for details.")
 
-    def _scrub(self, text: str) -> str:
-        from urllib.parse import quote
-
-        password = sa.make_url(self._raw_url()).password
-        if password:
-            for form in {password, quote(password, safe="")}:
-                text = text.replace(form, "***")
-        return text
-
-
-def _revisions(conn: Connection) -> set[str] | None:
-    """The Alembic revisions recorded in the database; None without a version table."""
-    if not sa.inspect(conn).has_table(schema.VERSION_TABLE):
-        return None
-    return {str(r) for r in conn.scalars(sa.select(_VERSIONS.c.version_num))}
-
 
 def _sync(conn: Connection, table: sa.Table, before: Mapping[_K, _V], after: Mapping[_K, _V],
           to_row: Callable[[_K, _V], dict[str, Any]]) -> None:
-    """Make ``table`` go from ``before`` to ``after`` with one executemany per kind."""
+    """Make ``table`` go from ``before`` to ``after``: one executemany per kind of change."""
     pk = [c.name for c in table.primary_key]
     added = [to_row(k, v) for k, v in after.items() if k not in before]
     changed = [to_row(k, v) for k, v in after.items() if k in before and before[k] != v]
@@ -486,7 +387,8 @@ def _sync(conn: Connection, table: sa.Table, before: Mapping[_K, _V], after: Map
     if gone:
         conn.execute(table.delete().where(*match), [{f"pk_{c}": r[c] for c in pk} for r in gone])
     if changed:
-        values = {c.name: sa.bindparam(f"v_{c.name}") for c in table.c if c.name not in pk}
+        values: dict[str, Any] = {c.name: sa.bindparam(f"v_{c.name}")
+                                  for c in table.c if c.name not in pk}
         conn.execute(table.update().where(*match).values(values),
                      [{**{f"pk_{c}": r[c] for c in pk},
                        **{f"v_{k}": v for k, v in r.items() if k not in pk}} for r in changed])
@@ -495,54 +397,4 @@ def _sync(conn: Connection, table: sa.Table, before: Mapping[_K, _V], after: Map
 
 
 def _dumps(value: Mapping[str, Any]) -> str:
-    return json.dumps(value, sort_keys=True, separators=(",", ":"), allow_nan=False)
-
-
-def _take_over_sqlite_transactions(engine: Engine) -> None:
-    """SQLAlchemy's recipe: emit BEGIN ourselves, IMMEDIATE for writers.
-
-    pysqlite would start transactions lazily and commit around DDL; we need the
-    write lock taken up front (it is the store lock) and migrations atomic.
-    """
-    @event.listens_for(engine, "connect")
-    def _no_driver_transactions(dbapi_conn: Any, _record: Any) -> None:
-        dbapi_conn.isolation_level = None
-
-    @event.listens_for(engine, "begin")
-    def _begin(conn: Connection) -> None:
-        conn.exec_driver_sql(f"PRAGMA busy_timeout = {int(lock_timeout() * 1000)}")
-        write = conn.get_execution_options().get("stackctl_write", False)
-        conn.exec_driver_sql("BEGIN IMMEDIATE" if write else "BEGIN")
-
-
-def _error_code(orig: BaseException | None) -> str:
-    """SQLSTATE (psycopg), errno (PyMySQL) or the SQLite error name, as text."""
-    sqlstate = getattr(orig, "sqlstate", None)
-    if sqlstate:
-        return str(sqlstate)
-    args = getattr(orig, "args", ())
-    if args and isinstance(args[0], int):
-        return str(args[0])
-    return str(getattr(orig, "sqlite_errorname", ""))
-
-
-def _first_line(orig: BaseException | None) -> str:
-    args = getattr(orig, "args", ())
-    text = str(args[1]) if len(args) == 2 and isinstance(args[0], int) else str(orig)
-    lines = [line.strip() for line in text.splitlines() if line.strip()]
-    return lines[0] if lines else type(orig).__name__
-
-
-_URL_HINT = ("Use sqlite:///PATH, postgresql+psycopg://USER:PASSWORD@HOST/DB or "
-             "mysql+pymysql://USER:PASSWORD@HOST/DB.")
-# PostgreSQL lock_not_available; MySQL lock wait timeout; SQLite busy.
-_LOCK_TIMEOUTS = {"55P03", "1205", "SQLITE_BUSY"}
-# PostgreSQL admin shutdown / connection failures; MySQL "gone away", "lost", killed.
-_DISCONNECTS = {"57P01", "57P02", "57P03", "08000", "08003", "08006", "2006", "2013", "1927"}
-_BAD_LOGIN = "Check the user name and password in the URL."
-_NO_DATABASE = "Create the database first: stackctl creates its tables, not the database."
-_CONNECT_HINTS = {
-    "28P01": _BAD_LOGIN, "28000": _BAD_LOGIN, "1045": _BAD_LOGIN, "1044": _BAD_LOGIN,
-    "3D000": _NO_DATABASE, "1049": _NO_DATABASE,
-    "SQLITE_CANTOPEN": "Check that the directory of the database file exists and is writable.",
-}
+    return json.dumps(dict(value), sort_keys=True, separators=(",", ":"), allow_nan=False)

@@ -66,7 +66,7 @@ def _take_over_sqlite_transactions(engine: Engine) -> None:
     """
     @event.listens_for(engine, "connect")
     def _no_driver_transactions(dbapi_conn: object, _record: object) -> None:
-        cast(Any, dbapi_conn).isolation_level = None
+        cast("Any", dbapi_conn).isolation_level = None
 
     @event.listens_for(engine, "begin")
     def _begin(conn: Connection) -> None:
