@@ -140,9 +140,11 @@ def config_errors(flavor: Flavor, config: Mapping[str, Any]) -> list[tuple[list[
             problems.append((path, f"{shown} does not match {error.validator_value!r}"))
         elif error.validator == "enum":
             problems.append((path, f"{shown} is not one of {error.validator_value!r}"))
+        elif field in flavor.sensitive or isinstance(error.instance, (dict, list)):
+            # jsonschema quotes the instance: a mapping may hold secret values
+            problems.append((path, f"invalid value ({error.validator})"))
         else:
-            problems.append((path, str(error.message) if field not in flavor.sensitive
-                             else f"invalid value ({error.validator})"))
+            problems.append((path, str(error.message)))
     return problems
 
 

@@ -41,35 +41,37 @@ def _inputs(paths: tuple[str, ...], env: str | None, variables: tuple[str, ...],
                   variables=tuple(parse_var(v) for v in variables))
 
 
-def _compile(inputs: Any) -> Any:
+def _compile(inputs: Any, cwd: Path | None = None) -> Any:
     from stackctl.compiler.compile import compile_manifests
     from stackctl.compiler.diagnostics import CompileError
 
-    compiled = compile_manifests(inputs)
+    compiled = compile_manifests(inputs, cwd)
     if not compiled.ok:
         from stackctl.report.diagnostics import text
 
-        click.echo(text(compiled.diagnostics), err=True)
+        click.echo(text(compiled.diagnostics, Path.cwd()), err=True)
         raise CompileError(compiled.diagnostics)
     return compiled
 
 
-def _inputs_dict(inputs: Any) -> dict[str, Any]:
+def _inputs_dict(inputs: Any, cwd: Path) -> dict[str, Any]:
+    # cwd: with no path given the manifests (and stackctl.yaml) are found from it
     return {"paths": list(inputs.paths), "env": inputs.env, "var_files": list(inputs.var_files),
-            "variables": [list(v) for v in inputs.variables]}
+            "variables": [list(v) for v in inputs.variables], "cwd": str(cwd)}
 
 
-def make_plan(inputs: Any, prune: bool) -> tuple[Any, Any]:
+def make_plan(inputs: Any, prune: bool, cwd: Path | None = None) -> tuple[Any, Any]:
     from stackctl.plan.compute import compute_plan
     from stackctl.plan.live import read_live
     from stackctl.workspace import Workspace
 
-    compiled = _compile(inputs)
+    cwd = cwd or Path.cwd()
+    compiled = _compile(inputs, cwd)
     ws = Workspace()
     if ws.globals.exists():
         ws.ensure_initialized()
     live = read_live(ws, compiled.desired.profiles, compiled.desired.repositories)
-    plan = compute_plan(compiled.desired, live, inputs=_inputs_dict(inputs), prune=prune)
+    plan = compute_plan(compiled.desired, live, inputs=_inputs_dict(inputs, cwd), prune=prune)
     return plan, compiled
 
 
@@ -84,13 +86,14 @@ def validate(paths: tuple[str, ...], env: str | None, variables: tuple[str, ...]
 
     compiled = compile_manifests(_inputs(paths, env, variables, var_files))
     problems = compiled.diagnostics
+    cwd = Path.cwd()
     if fmt == "json":
-        click.echo(views.as_json(problems, len(compiled.files), compiled.documents))
+        click.echo(views.as_json(problems, len(compiled.files), compiled.documents, cwd))
     elif fmt == "github":
         if problems:
-            click.echo(views.github(problems))
+            click.echo(views.github(problems, cwd))
     elif problems:
-        click.echo(views.text(problems))
+        click.echo(views.text(problems, cwd))
     if fmt == "text":
         n = len(problems)
         log.info("%d file%s, %d document%s: %s", len(compiled.files),
@@ -162,7 +165,7 @@ def diff(paths: tuple[str, ...], env: str | None, variables: tuple[str, ...],
 def apply(targets: tuple[str, ...], env: str | None, variables: tuple[str, ...],
           var_files: tuple[str, ...], prune: bool, auto_approve: bool) -> int:
     """Make the live configuration match the manifests, or apply a saved PLANFILE."""
-    from stackctl.apply import apply_plan, check_fresh
+    from stackctl.apply import apply_plan, check_fresh, check_not_applied
     from stackctl.compiler.project import Inputs
     from stackctl.plan.model import Plan
     from stackctl.workspace import Workspace
@@ -175,7 +178,9 @@ def apply(targets: tuple[str, ...], env: str | None, variables: tuple[str, ...],
         inputs = Inputs(paths=tuple(inp["paths"]), env=inp["env"],
                         var_files=tuple(inp["var_files"]),
                         variables=tuple((k, v) for k, v in inp["variables"]))
-        fresh, compiled = make_plan(inputs, saved.prune)
+        check_not_applied(Workspace(), saved)
+        fresh, compiled = make_plan(inputs, saved.prune,
+                                    Path(inp["cwd"]) if inp.get("cwd") else None)
         check_fresh(saved, _resalted(fresh, saved, compiled))
         to_apply: Plan = saved
     else:

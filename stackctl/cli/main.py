@@ -60,6 +60,8 @@ def cli(debug: bool) -> None:
 def main(argv: list[str] | None = None) -> int:
     from stackctl.errors import StackctlError
 
+    global error_exit_code  # noqa: PLW0603 - `diff` raises it for one run only
+    error_exit_code = 1
     setup_logging()
     debug = bool(os.environ.get("STACKCTL_DEBUG")) or "--debug" in (argv or sys.argv[1:])
     try:

@@ -115,3 +115,26 @@ def delete(name: str) -> None:
     ws = Workspace()
     header(ws)
     profiles.delete(ws, name)
+
+
+@profile.command()
+@click.argument("name")
+def migrate(name: str) -> None:
+    """Upgrade the schema of profile NAME's SQL store to this stackctl's.
+
+    Any command upgrades an older store on first use; this does it explicitly
+    (e.g. from a CI job, before the team upgrades). A store made by a newer
+    stackctl is refused and left untouched.
+    """
+    from stackctl.stores.sql import SqlStore
+
+    ws = Workspace()
+    header(ws)
+    store = ws.store(name)
+    if not isinstance(store, SqlStore):
+        log.info("Profile '%s' has a %s store: it has no schema to migrate.",
+                 name, store.store_type)
+        return
+    before, after = store.migrate()
+    if before == after:
+        log.info("The store of profile '%s' is already at schema revision %s.", name, after)

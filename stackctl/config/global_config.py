@@ -58,7 +58,16 @@ class GlobalConfigStore:
     def exists(self) -> bool:
         return self.path.exists()
 
+    def _recover(self) -> None:
+        """Finish a commit a crash interrupted, so a reader never sees half of one."""
+        if (self.meta / files.JOURNAL_NAME).exists() or any(
+            d.is_dir() and any(d.glob(".stackctl-tmp-*")) for d in (self.root, self.meta)
+        ):
+            with store_lock(self.meta, "the global configuration"):
+                files.recover(self.meta, [self.root, self.meta])
+
     def load(self) -> GlobalConfig:
+        self._recover()
         raw = yamlio.read_mapping(self.path, missing_ok=True)
         profiles: dict[str, ProfileConfig] = {}
         entries = yamlio.expect(raw.get("profiles") or {}, dict, self.path, "profiles")
@@ -84,6 +93,7 @@ class GlobalConfigStore:
         )
 
     def bookkeeping(self) -> Bookkeeping:
+        self._recover()
         path = self.meta / "global.json"
         try:
             data = json.loads(path.read_text())

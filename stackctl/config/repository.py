@@ -69,6 +69,8 @@ def discover(cwd: Path | None = None, explicit: Path | str | None = None) -> Dis
 
 
 def read(root: Path) -> RepositorySettings:
+    # .zen has no lock: a write a crash interrupted can only leave a temp file
+    files.sweep_dead_writers(root / REPOSITORY_DIR)
     data = yamlio.read_mapping(root / REPOSITORY_DIR / "config.yaml", missing_ok=True)
     profile = data.get("active_profile_name")
     stack = data.get("active_stack_name")

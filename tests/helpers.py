@@ -1,0 +1,45 @@
+"""Helpers for tests that run the installed `stackctl` (and Python) in a subprocess."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from collections.abc import Mapping
+from pathlib import Path
+from typing import NamedTuple
+
+BIN = Path(sys.prefix) / "bin"
+STACKCTL = shutil.which("stackctl", path=str(BIN)) or str(BIN / "stackctl")
+PYTHON = sys.executable
+
+
+class Result(NamedTuple):
+    rc: int
+    stdout: str
+    stderr: str
+
+
+def run_process(argv: list[str], cwd: Path, *, env: Mapping[str, str] | None = None,
+                stdin: str | None = None) -> Result:
+    """Run a program with the test's environment (plus ``env``); no terminal, no stdin."""
+    proc = subprocess.run(
+        argv, cwd=cwd, env={**os.environ, **(env or {})}, capture_output=True, text=True,
+        input=stdin, stdin=None if stdin is not None else subprocess.DEVNULL, timeout=120,
+        check=False)
+    return Result(proc.returncode, proc.stdout, proc.stderr)
+
+
+def snapshot(root: Path) -> dict[str, str]:
+    """Every file and directory under ``root``, with file contents: to prove nothing changed.
+
+    Lock files are left out: taking a lock is not a change.
+    """
+    found: dict[str, str] = {}
+    for path in sorted(root.rglob("*")):
+        rel = str(path.relative_to(root))
+        if path.name in {"lock", "lock.json"}:
+            continue
+        found[rel] = "<dir>" if path.is_dir() else path.read_text(errors="replace")
+    return found

@@ -1,0 +1,42 @@
+"""Fast start: help and version import none of the heavy libraries.
+
+Each command runs in a fresh interpreter, through the same ``main`` the
+``stackctl`` script calls, and reports which heavy modules got imported.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from helpers import PYTHON, run_process
+
+HEAVY = ("sqlalchemy", "alembic", "deepdiff", "jsonschema", "jinja2", "pydantic", "rich")
+
+PROBE = """
+import json, sys
+from stackctl.cli.main import main
+code = main(sys.argv[1:])
+heavy = sorted({m.split(".")[0] for m in sys.modules} & set(json.loads(HEAVY)))
+print("\\nIMPORTED " + json.dumps(heavy) + " EXIT " + str(code))
+"""
+
+
+@pytest.mark.parametrize("argv", [
+    ["--help"], ["version"], ["--version"], ["stack", "--help"], ["profile", "--help"],
+    ["artifact-store", "--help"], ["stack", "register", "--help"],
+], ids=" ".join)
+def test_help_and_version_import_nothing_heavy(argv: list[str], workdir: Path) -> None:
+    probe = PROBE.replace("HEAVY", repr(json.dumps(HEAVY)))
+    result = run_process([PYTHON, "-c", probe, *argv], workdir)
+    assert result.rc == 0, result.stderr
+    last = result.stdout.strip().splitlines()[-1]
+    assert last == "IMPORTED [] EXIT 0", result.stdout
+
+
+def test_the_probe_sees_heavy_imports(workdir: Path) -> None:
+    """The check can fail: listing stacks draws a rich table."""
+    probe = PROBE.replace("HEAVY", repr(json.dumps(HEAVY)))
+    result = run_process([PYTHON, "-c", probe, "stack", "list"], workdir)
+    assert result.stdout.strip().splitlines()[-1] == 'IMPORTED ["rich"] EXIT 0'
