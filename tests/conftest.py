@@ -145,6 +145,8 @@ def postgresql_url() -> Iterator[str]:
 @pytest.fixture
 def mariadb_url() -> Iterator[str]:
     """A fresh, empty MariaDB database; its SQLAlchemy URL."""
+    import pymysql
+
     name = _database_name()
     admin = _mariadb_connect()
     try:
@@ -156,7 +158,11 @@ def mariadb_url() -> Iterator[str]:
             # Connections a failed test left behind would make DROP wait on their locks.
             cur.execute("SELECT id FROM information_schema.processlist WHERE db = %s", (name,))
             for (conn_id,) in cur.fetchall():
-                cur.execute(f"KILL {int(conn_id)}")
+                try:
+                    cur.execute(f"KILL {int(conn_id)}")
+                except pymysql.err.MySQLError as exc:  # it ended on its own meanwhile
+                    if exc.args[0] != 1094:  # ER_NO_SUCH_THREAD
+                        raise
             cur.execute(f"DROP DATABASE IF EXISTS `{name}`")
         admin.close()
 # ---- end of SQL store fixtures ------------------------------------------------------

@@ -14,10 +14,11 @@ import json
 import logging
 import os
 import uuid as uuidlib
+import weakref
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy import exc as sa_exc
@@ -32,9 +33,6 @@ from stackctl.stores.base import Bookkeeping, ProfileStore, Transaction
 from stackctl.stores.urls import redact_url
 
 log = logging.getLogger("stackctl")
-
-_K = TypeVar("_K")
-_V = TypeVar("_V")
 
 
 class SqlStore(ProfileStore):
@@ -70,13 +68,10 @@ class SqlStore(ProfileStore):
     @property
     def engine(self) -> Engine:
         if self._engine is None:
-            raw = self._raw_url()
-            try:
-                self._engine = db.make_engine(sa.make_url(raw))
-            except (ImportError, sa_exc.ArgumentError) as exc:  # bad URL, driver not installed
-                reason = str(exc).replace(raw, redact_url(raw)).splitlines()[0]
-                raise StoreError(f"Profile '{self.profile}' cannot use the store URL "
-                                 f"{redact_url(raw)}: {reason}", hint=db.URL_HINT) from None
+            self._engine = db.make_engine(self._raw_url(), self.profile)
+            # Callers (CLI, Python API) rarely close a store: close its pooled
+            # connections when it is collected, not when the driver complains.
+            self._release = weakref.finalize(self, self._engine.dispose)
         return self._engine
 
     def _open(self, *, write: bool) -> Connection:
@@ -100,7 +95,7 @@ class SqlStore(ProfileStore):
     def close(self) -> None:
         """Release the pooled connections (tests, long-lived callers)."""
         if self._engine is not None:
-            self._engine.dispose()
+            self._release()
             self._engine = None
 
     # -- schema ------------------------------------------------------------------
@@ -172,7 +167,8 @@ class SqlStore(ProfileStore):
         except sa_exc.DBAPIError as exc:
             raise self._error(exc, wait=wait) from exc
         finally:
-            conn.close()  # rolls back an unfinished transaction; MySQL frees its named lock
+            db.release_migration_lock(conn)
+            conn.close()  # rolls back an unfinished transaction
 
     # -- reading -----------------------------------------------------------------
 
@@ -202,8 +198,7 @@ class SqlStore(ProfileStore):
         if row is None:
             raise self._not_initialized()
         pairs = conn.execute(sa.select(managed.c.address, managed.c.fingerprint))
-        return Bookkeeping(lineage=row.lineage, serial=row.serial,
-                           managed={address: print_ for address, print_ in pairs})
+        return Bookkeeping(lineage=row.lineage, serial=row.serial, managed=dict(pairs.all()))
 
     def _read_state(self, conn: Connection) -> ProfileState:
         t = schema.components
@@ -246,6 +241,10 @@ class SqlStore(ProfileStore):
     # -- writing -----------------------------------------------------------------
 
     def initialize(self, seed: ProfileState) -> None:
+        self.create(seed, {})
+
+    def create(self, seed: ProfileState, managed: Mapping[str, str]) -> None:
+        """Schema, seed and bookkeeping in one transaction (MySQL: its DDL commits first)."""
         path = self._sqlite_path()
         if path is not None and not path.exists():
             path.parent.mkdir(parents=True, exist_ok=True)
@@ -269,6 +268,8 @@ class SqlStore(ProfileStore):
                 tx.put_stack(stack)
             for flavor in seed.flavors.values():
                 tx.put_flavor(flavor)
+            for address, print_ in managed.items():
+                tx.mark_managed(address, print_)
             self._write_rows(conn, tx)
         self._schema_ok = True
 
@@ -312,15 +313,15 @@ class SqlStore(ProfileStore):
 
     def _write_rows(self, conn: Connection, tx: Transaction) -> None:
         """Insert, update and delete only the rows that differ between before and after."""
-        before, after = tx.before, tx.after
-        _sync(conn, schema.components, before.components, after.components, self._component_row)
-        _sync(conn, schema.stacks, before.stacks, after.stacks, lambda name, s: {
+        before, after, sync = tx.before, tx.after, schema.sync_rows
+        sync(conn, schema.components, before.components, after.components, self._component_row)
+        sync(conn, schema.stacks, before.stacks, after.stacks, lambda name, s: {
             "name": name, "components": _dumps({t.value: c for t, c in s.components.items()})})
-        _sync(conn, schema.flavors, before.flavors, after.flavors, lambda _, f: {
+        sync(conn, schema.flavors, before.flavors, after.flavors, lambda _, f: {
             "type": f.type.value, "name": f.name, "source": f.source,
             "config_schema": _dumps(f.config_schema)})
-        _sync(conn, schema.managed, tx.books_before.managed, tx.managed,
-              lambda address, print_: {"address": address, "fingerprint": print_})
+        sync(conn, schema.managed, tx.books_before.managed, tx.managed,
+             lambda address, print_: {"address": address, "fingerprint": print_})
 
     def _component_row(self, _: tuple[ComponentType, str], comp: Component) -> dict[str, Any]:
         try:
@@ -342,11 +343,10 @@ class SqlStore(ProfileStore):
     # -- helpers -----------------------------------------------------------------
 
     def _sqlite_path(self) -> Path | None:
-        raw = self._raw_url()
-        if not raw.startswith("sqlite"):
+        url = self.engine.url
+        if url.get_backend_name() != "sqlite" or url.database in (None, "", ":memory:"):
             return None
-        database = sa.make_url(raw).database
-        return Path(database) if database and database != ":memory:" else None
+        return Path(str(url.database))
 
     def _lock_error(self, wait: float) -> LockError:
         return LockError(
@@ -359,7 +359,7 @@ class SqlStore(ProfileStore):
         """A driver error as a StoreError: redacted URL, one line, a hint; never SQL or data."""
         if db.is_lock_timeout(exc.orig):
             return self._lock_error(wait)
-        text = db.first_line(exc.orig, sa.make_url(self._raw_url()).password)
+        text = db.first_line(exc.orig, self.engine.url.password)
         where = f"the store of profile '{self.profile}' at {self._shown_url()}"
         if connecting:
             return StoreError(f"Cannot connect to {where}: {text}",
@@ -372,28 +372,7 @@ class SqlStore(ProfileStore):
             return StoreError(f"The connection to {where} was lost: {text}",
                               hint="The database rolled the transaction back: nothing was "
                                    "changed. Run the command again.")
-        return StoreError(f"Error in {where}: {text}",
-                          hint="Nothing was changed. Run with --debug for details.")
-
-
-def _sync(conn: Connection, table: sa.Table, before: Mapping[_K, _V], after: Mapping[_K, _V],
-          to_row: Callable[[_K, _V], dict[str, Any]]) -> None:
-    """Make ``table`` go from ``before`` to ``after``: one executemany per kind of change."""
-    pk = [c.name for c in table.primary_key]
-    added = [to_row(k, v) for k, v in after.items() if k not in before]
-    changed = [to_row(k, v) for k, v in after.items() if k in before and before[k] != v]
-    gone = [to_row(k, v) for k, v in before.items() if k not in after]
-    match = [table.c[c] == sa.bindparam(f"pk_{c}") for c in pk]
-    if gone:
-        conn.execute(table.delete().where(*match), [{f"pk_{c}": r[c] for c in pk} for r in gone])
-    if changed:
-        values: dict[str, Any] = {c.name: sa.bindparam(f"v_{c.name}")
-                                  for c in table.c if c.name not in pk}
-        conn.execute(table.update().where(*match).values(values),
-                     [{**{f"pk_{c}": r[c] for c in pk},
-                       **{f"v_{k}": v for k, v in r.items() if k not in pk}} for r in changed])
-    if added:
-        conn.execute(table.insert(), added)
+        return StoreError(f"Error in {where}: {text}", hint="Run with --debug for details.")
 
 
 def _dumps(value: Mapping[str, Any]) -> str:

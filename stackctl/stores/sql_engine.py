@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import math
 import os
+import re
 import socket
 from typing import Any, cast
 
@@ -20,6 +21,7 @@ from sqlalchemy.engine import Connection, Engine
 
 from stackctl.errors import StoreError
 from stackctl.stores import lock
+from stackctl.stores.urls import redact_url
 
 CONNECT_TIMEOUT = 10  # seconds; an unreachable host must not hang a command
 URL_HINT = ("Use sqlite:///PATH, postgresql+psycopg://USER:PASSWORD@HOST/DB or "
@@ -41,8 +43,14 @@ def lock_timeout() -> float:
                          ) from None
 
 
-def make_engine(url: sa.URL) -> Engine:
-    """One engine per store; raises ImportError/ArgumentError for a missing driver."""
+def make_engine(raw_url: str, profile: str) -> Engine:
+    """One engine per store; a bad URL or a driver that is not installed is a StoreError."""
+    shown = redact_url(raw_url)
+    try:
+        url = sa.make_url(raw_url)
+    except sa.exc.ArgumentError:
+        raise StoreError(f"The store URL of profile '{profile}' is not a valid SQLAlchemy "
+                         f"URL: {shown}", hint=URL_HINT) from None
     backend = url.get_backend_name()
     args: dict[str, Any] = {}
     if backend == "postgresql":
@@ -51,7 +59,12 @@ def make_engine(url: sa.URL) -> Engine:
         args = {"connect_timeout": CONNECT_TIMEOUT, "application_name": who[:63]}
     elif backend in ("mysql", "mariadb"):
         args = {"connect_timeout": CONNECT_TIMEOUT}
-    engine = sa.create_engine(url, pool_pre_ping=True, connect_args=args)
+    try:
+        engine = sa.create_engine(url, pool_pre_ping=True, connect_args=args)
+    except (ImportError, sa.exc.ArgumentError) as exc:
+        reason = str(exc).replace(raw_url, shown).splitlines()[0]
+        raise StoreError(f"Profile '{profile}' cannot use the store URL {shown}: {reason}",
+                         hint=URL_HINT) from None
     if backend == "sqlite":
         _take_over_sqlite_transactions(engine)
     return engine
@@ -103,9 +116,22 @@ def take_migration_lock(conn: Connection, wait: float) -> bool:
     if conn.dialect.name == "postgresql":
         conn.execute(sa.select(sa.func.pg_advisory_xact_lock(_MIGRATE_KEY)))
     elif conn.dialect.name != "sqlite":
-        name = sa.func.concat("stackctl.migrate:", sa.func.database())
-        return bool(conn.scalar(sa.select(sa.func.get_lock(name, math.ceil(wait)))) == 1)
+        lock = sa.func.get_lock(_mysql_lock_name(), math.ceil(wait))
+        return bool(conn.scalar(sa.select(lock)) == 1)
     return True
+
+
+def release_migration_lock(conn: Connection) -> None:
+    """Free MySQL's named lock: it belongs to the session, which the pool keeps open."""
+    if conn.dialect.name in ("mysql", "mariadb") and not conn.invalidated:
+        try:
+            conn.scalar(sa.select(sa.func.release_lock(_mysql_lock_name())))
+        except sa.exc.DBAPIError:
+            conn.invalidate()  # ending the session frees the lock too
+
+
+def _mysql_lock_name() -> sa.ColumnElement[str]:
+    return sa.func.concat("stackctl.migrate:", sa.func.database())
 
 
 # -- driver errors -----------------------------------------------------------------
@@ -121,30 +147,36 @@ _CONNECT_HINTS = {
     "3D000": _NO_DATABASE, "1049": _NO_DATABASE,
     "SQLITE_CANTOPEN": "Check that the directory of the database file exists and is writable.",
 }
+_LIBPQ_CONNECT_TEXTS = (
+    (r'database "[^"]*" does not exist', _NO_DATABASE),
+    (r'password authentication failed|role "[^"]*" does not exist', _BAD_LOGIN),
+)
 _CONNECT_HINT = "Check that the server is running and reachable, and the URL."
 
 
-def error_code(orig: BaseException | None) -> str:
-    """SQLSTATE (psycopg), errno (PyMySQL) or the SQLite error name, as text."""
-    sqlstate = getattr(orig, "sqlstate", None)
-    if sqlstate:
-        return str(sqlstate)
+def error_codes(orig: BaseException | None) -> set[str]:
+    """SQLSTATE (psycopg, PyMySQL), errno (PyMySQL), SQLite's error name: as text."""
     args: tuple[Any, ...] = getattr(orig, "args", ())
+    codes = {str(getattr(orig, "sqlstate", "") or ""), str(getattr(orig, "sqlite_errorname", ""))}
     if args and isinstance(args[0], int):
-        return str(args[0])
-    return str(getattr(orig, "sqlite_errorname", ""))
+        codes.add(str(args[0]))
+    return codes - {"", "None"}
 
 
 def is_lock_timeout(orig: BaseException | None) -> bool:
-    return error_code(orig) in _LOCK_TIMEOUTS or "database is locked" in str(orig)
+    return bool(error_codes(orig) & _LOCK_TIMEOUTS) or "database is locked" in str(orig)
 
 
 def is_disconnect(orig: BaseException | None) -> bool:
-    return error_code(orig) in _DISCONNECTS
+    return bool(error_codes(orig) & _DISCONNECTS)
 
 
 def connect_hint(orig: BaseException | None) -> str:
-    return _CONNECT_HINTS.get(error_code(orig), _CONNECT_HINT)
+    hints = [_CONNECT_HINTS[code] for code in sorted(error_codes(orig)) if code in _CONNECT_HINTS]
+    # libpq reports a refused login before any SQLSTATE exists: only its text tells.
+    text = str(orig)
+    hints += [hint for pattern, hint in _LIBPQ_CONNECT_TEXTS if re.search(pattern, text)]
+    return hints[0] if hints else _CONNECT_HINT
 
 
 def first_line(orig: BaseException | None, password: str | None) -> str:

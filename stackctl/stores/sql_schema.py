@@ -1,4 +1,4 @@
-"""The tables of the SQL profile store and their schema revisions (Alembic).
+"""The tables of the SQL profile store, their schema revisions (Alembic), row syncing.
 
 The tables describe the schema at the newest migration (``HEAD``); the
 migrations in ``migrations/versions/`` are frozen copies and never import this
@@ -8,10 +8,22 @@ never queries inside them, and text round-trips the same on every backend.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
-from sqlalchemy import Column, Integer, MetaData, String, Table, Text, column, inspect, select
+from sqlalchemy import (
+    Column,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    bindparam,
+    column,
+    inspect,
+    select,
+)
 from sqlalchemy import table as lightweight_table
 from sqlalchemy.dialects import mysql
 from sqlalchemy.engine import Connection
@@ -84,6 +96,9 @@ managed = Table(
     **MYSQL_OPTIONS,
 )
 
+_K = TypeVar("_K")
+_V = TypeVar("_V")
+
 _versions = lightweight_table(VERSION_TABLE, column("version_num", String))
 
 
@@ -116,3 +131,23 @@ def upgrade(conn: Connection, target: str = "head") -> None:
     from alembic import command
 
     command.upgrade(alembic_config(conn), target)
+
+
+def sync_rows(conn: Connection, table: Table, before: Mapping[_K, _V],
+              after: Mapping[_K, _V], to_row: Callable[[_K, _V], dict[str, Any]]) -> None:
+    """Make ``table`` go from ``before`` to ``after``: one executemany per kind of change."""
+    pk = [c.name for c in table.primary_key]
+    added = [to_row(k, v) for k, v in after.items() if k not in before]
+    changed = [to_row(k, v) for k, v in after.items() if k in before and before[k] != v]
+    gone = [to_row(k, v) for k, v in before.items() if k not in after]
+    match = [table.c[c] == bindparam(f"pk_{c}") for c in pk]
+    if gone:
+        conn.execute(table.delete().where(*match), [{f"pk_{c}": r[c] for c in pk} for r in gone])
+    if changed:
+        values: dict[str, Any] = {c.name: bindparam(f"v_{c.name}")
+                                  for c in table.c if c.name not in pk}
+        conn.execute(table.update().where(*match).values(values),
+                     [{**{f"pk_{c}": r[c] for c in pk},
+                       **{f"v_{k}": v for k, v in r.items() if k not in pk}} for r in changed])
+    if added:
+        conn.execute(table.insert(), added)
