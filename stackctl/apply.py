@@ -1,9 +1,10 @@
 """Carry out a plan: exactly its changes, each store in one atomic commit.
 
-Order: new profiles; then per profile one store transaction (flavors,
-components, stacks; deletions in reverse); then repositories; then one
-global-config transaction (profile settings, active profile, bookkeeping,
-the plan's id so it never applies twice). Inside every lock the objects the
+Order: per profile one store commit (a new profile's store is written once,
+with its final content; flavors, components, stacks; deletions in reverse);
+then repositories; then one global-config transaction (new profiles,
+profile settings, active profile, bookkeeping, the plan's id so it never
+applies twice). Inside every lock the objects the
 plan read are checked again, so a concurrent change makes the apply refuse.
 """
 
@@ -22,8 +23,9 @@ from stackctl.errors import IntegrityError, StaleStateError
 from stackctl.model import ComponentType, ProfileConfig
 from stackctl.plan import views
 from stackctl.plan.model import Change, Plan
-from stackctl.stores.base import Transaction
-from stackctl.workspace import Workspace, open_store
+from stackctl.stores.base import Bookkeeping, ProfileStore, Transaction
+from stackctl.stores.urls import path_from_file_url
+from stackctl.workspace import DEFAULT, Workspace, default_state, open_store
 
 log = logging.getLogger("stackctl")
 
@@ -60,36 +62,73 @@ def check_fresh(saved: Plan, fresh: Plan) -> None:
             hint="Run `stackctl plan` again and review the new plan.")
 
 
-def apply_plan(ws: Workspace, plan: Plan, desired: DesiredState) -> ApplyResult:
+def check_not_applied(ws: Workspace, plan: Plan) -> None:
+    """A saved plan applies once: its id is recorded by the apply that carried it out."""
     if plan.id in ws.globals.bookkeeping().applied_plans:
         raise StaleStateError(f"Plan {plan.id} has already been applied.",
                               hint="Make a new plan with `stackctl plan`.")
+
+
+def apply_plan(ws: Workspace, plan: Plan, desired: DesiredState) -> ApplyResult:
+    check_not_applied(ws, plan)
     changes = [c for c in plan.changes if c.action != "no-op" or c.adopt]
-    for change in changes:
-        if change.kind == "profile" and change.action == "create":
-            _create_profile(ws, change, desired)
+    existing = ws.config().profiles if ws.globals.exists() else {}
+    created = {str(c.profile): _new_profile(ws, c, desired) for c in changes
+               if c.kind == "profile" and c.action == "create"}
+    if created.keys() & existing.keys():
+        raise StaleStateError("Profiles were created since the plan was made: "
+                              f"{', '.join(sorted(created.keys() & existing.keys()))}.",
+                              hint="Run `stackctl plan` again.")
     by_profile: dict[str, list[Change]] = {}
     for change in changes:
         if change.kind in ("component", "stack", "flavor"):
             by_profile.setdefault(str(change.profile), []).append(change)
-    for profile, items in sorted(by_profile.items()):
-        _apply_profile(ws, plan, profile, items, desired)
+    for profile in sorted(by_profile.keys() | created.keys()):
+        items = by_profile.get(profile, [])
+        if profile in created:
+            _create_store(ws, plan, created[profile], items, desired)
+        else:
+            _apply_profile(plan, ws.store(profile), profile, items, desired)
     for change in changes:
         if change.kind == "repository":
             _apply_repository(change)
-    _apply_global(ws, plan, changes, desired)
+    _apply_global(ws, plan, changes, desired, created)
     counts = {a: sum(1 for c in changes if c.action == a) for a in ("create", "update", "delete")}
     return ApplyResult(counts["create"], counts["update"], counts["delete"])
 
 
-def _create_profile(ws: Workspace, change: Change, desired: DesiredState) -> None:
+def _new_profile(ws: Workspace, change: Change, desired: DesiredState) -> ProfileConfig:
     name = str(change.profile)
     settings = desired.profiles[name].settings
+    store_type = settings.store_type if settings else "local"
     url = None
     if settings is not None:
         url = f"env:{settings.url_from_env}" if settings.url_from_env else settings.store_url
-    ws.create_profile(name, settings.store_type if settings else "local", url, announce=False)
-    log.info("Created %s", change.address)
+    active = (change.after or {}).get("active_stack") or DEFAULT
+    return ProfileConfig(name, store_type, url or ws.default_store_url(name, store_type), active)
+
+
+def _create_store(ws: Workspace, plan: Plan, profile: ProfileConfig, items: list[Change],
+                  desired: DesiredState) -> None:
+    """A new profile's store, written once with its final content.
+
+    The global config lists the profile only in the final global transaction,
+    so a crash before it leaves the global config as before; the store is then
+    found again by the next plan (see ``plan.live``) and completed.
+    """
+    store = open_store(profile)
+    if store.exists():  # left by an interrupted apply, or a shared store made elsewhere
+        _apply_profile(plan, store, profile.name, items, desired)
+        return
+    tx = Transaction(default_state(ws.root), Bookkeeping(lineage=""))
+    _apply_changes(tx, profile.name, items, desired)
+    for comp in tx.after.components.values():
+        if comp.type is ComponentType.ARTIFACT_STORE and comp.name == DEFAULT:
+            Path(str(comp.config["path"])).mkdir(parents=True, exist_ok=True)
+    store.create(tx.after, tx.managed)
+    log.info("Created profile/%s", profile.name)
+    for change in items:
+        log.info("%s %s", _verb(change), change.address)
 
 
 def _verify(tx_reads: Mapping[str, Any], plan: Plan, addresses: list[str]) -> None:
@@ -112,47 +151,15 @@ def _live_views(tx: Transaction, profile: str) -> dict[str, Any]:
     return found
 
 
-def _apply_profile(ws: Workspace, plan: Plan, profile: str, items: list[Change],
+def _apply_profile(plan: Plan, store: ProfileStore, profile: str, items: list[Change],
                    desired: DesiredState) -> None:
-    import uuid as uuidlib
-
-    dp = desired.profiles.get(profile)
-    store = ws.store(profile)
     expected = plan.stores.get(f"profile/{profile}", {}).get("lineage")
     with store.transaction() as tx:
         if expected and tx.books_before.lineage != expected:
             raise StaleStateError(f"The store of profile '{profile}' was replaced since the "
                                   "plan was made (lineage differs).")
         _verify(_live_views(tx, profile), plan, [c.address for c in items])
-        for change in items:
-            parts = change.address.split("/")
-            written: Any = None
-            if change.kind == "flavor":
-                key = (ComponentType(parts[2]), parts[3])
-                if change.action == "delete":
-                    tx.delete_flavor(*key)
-                else:
-                    assert dp is not None
-                    tx.put_flavor(dp.flavors[key])
-                    written = views.flavor_view(dp.flavors[key])
-            elif change.kind == "component":
-                key = (ComponentType(parts[1]), parts[2])
-                if change.action == "delete":
-                    tx.delete_component(*key)
-                else:
-                    assert dp is not None
-                    current = tx.before.components.get(key)
-                    comp = replace(dp.components[key],
-                                   uuid=current.uuid if current else str(uuidlib.uuid4()))
-                    tx.put_component(comp)
-                    written = views.component_view(comp)
-            elif change.action == "delete":
-                tx.delete_stack(parts[2])
-            else:
-                assert dp is not None
-                tx.put_stack(dp.stacks[parts[2]])
-                written = views.stack_view(dp.stacks[parts[2]])
-            tx.mark_managed(change.address, views.print_of(written))
+        _apply_changes(tx, profile, items, desired)
         after = tx.after
         for stack in after.stacks.values():
             problems = rules.stack_problems(stack, after)
@@ -160,6 +167,42 @@ def _apply_profile(ws: Workspace, plan: Plan, profile: str, items: list[Change],
                 raise IntegrityError(f"{profile}/stack/{stack.name}: {problems[0].message}")
     for change in items:
         log.info("%s %s", _verb(change), change.address)
+
+
+def _apply_changes(tx: Transaction, profile: str, items: list[Change],
+                   desired: DesiredState) -> None:
+    import uuid as uuidlib
+
+    dp = desired.profiles.get(profile)
+    for change in items:
+        parts = change.address.split("/")
+        written: Any = None
+        if change.kind == "flavor":
+            key = (ComponentType(parts[2]), parts[3])
+            if change.action == "delete":
+                tx.delete_flavor(*key)
+            else:
+                assert dp is not None
+                tx.put_flavor(dp.flavors[key])
+                written = views.flavor_view(dp.flavors[key])
+        elif change.kind == "component":
+            key = (ComponentType(parts[1]), parts[2])
+            if change.action == "delete":
+                tx.delete_component(*key)
+            else:
+                assert dp is not None
+                current = tx.before.components.get(key)
+                comp = replace(dp.components[key],
+                               uuid=current.uuid if current else str(uuidlib.uuid4()))
+                tx.put_component(comp)
+                written = views.component_view(comp)
+        elif change.action == "delete":
+            tx.delete_stack(parts[2])
+        else:
+            assert dp is not None
+            tx.put_stack(dp.stacks[parts[2]])
+            written = views.stack_view(dp.stacks[parts[2]])
+        tx.mark_managed(change.address, views.print_of(written))
 
 
 def _verb(change: Change) -> str:
@@ -178,8 +221,8 @@ def _apply_repository(change: Change) -> None:
     log.info("%s %s", _verb(change), change.address)
 
 
-def _apply_global(ws: Workspace, plan: Plan, changes: list[Change],
-                  desired: DesiredState) -> None:
+def _apply_global(ws: Workspace, plan: Plan, changes: list[Change], desired: DesiredState,
+                  created: Mapping[str, ProfileConfig]) -> None:
     doomed: list[ProfileConfig] = []
     with ws.globals.transaction() as tx:
         current = {f"profile/{n}": views.profile_view(p) for n, p in tx.config.profiles.items()}
@@ -192,10 +235,15 @@ def _apply_global(ws: Workspace, plan: Plan, changes: list[Change],
                 live = tx.config.profiles.get(name)
                 if change.action == "delete" and live is not None:
                     tx.delete_profile(name)
+                    if live.store_type == "local":  # its files go with this commit
+                        tx.destroy_store_dir(Path(path_from_file_url(live.store_url)))
                     doomed.append(live)
                     tx.mark_managed(change.address, None)
                     continue
-                if live is not None and change.after:
+                if change.action == "create":
+                    live = created[name]
+                    tx.put_profile(live)
+                elif live is not None and change.after:
                     live = replace(live, active_stack=change.after.get("active_stack"))
                     tx.put_profile(live)
                 declared = name in desired.profiles and desired.profiles[name].settings
@@ -207,9 +255,7 @@ def _apply_global(ws: Workspace, plan: Plan, changes: list[Change],
             elif change.kind == "repository":
                 tx.mark_managed(change.address, views.print_of(change.after))
         tx.applied_plans.append(plan.id)
-    for profile in doomed:
-        if profile.store_type == "local":
-            open_store(profile).destroy()
+    for profile in doomed:  # a SQL store may be shared by a team: it is left alone
         log.info("Deleted profile/%s", profile.name)
     for change in changes:
         if change.kind in ("profile", "global") and change.action == "update":

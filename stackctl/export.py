@@ -58,7 +58,7 @@ def profile_documents(profile: ProfileConfig, state: ProfileState,
             if key in hidden and value not in (None, ""):
                 var = _env_name(profile.name, ctype.value, name, key)
                 secret_vars.append(var)
-                config[key] = f"{{{{ env.{var} }}}}"
+                config[key] = _PLACEHOLDER.format(var)
             else:
                 config[key] = value
         docs.append({"apiVersion": API, "kind": "Component",
@@ -82,9 +82,10 @@ def export(ws: Workspace, out: Path, profiles: list[str] | None = None) -> Expor
         profile = ws.profile(name)
         before = len(result.secret_vars)
         docs = profile_documents(profile, open_store(profile).load(), result.secret_vars)
-        suffix = ".yaml.j2" if len(result.secret_vars) > before else ".yaml"
-        path = out / f"{name}{suffix}"
-        path.write_bytes(_dump_all(docs))
+        templated = len(result.secret_vars) > before
+        path = out / f"{name}{'.yaml.j2' if templated else '.yaml'}"
+        text = _dump_all(docs)
+        path.write_bytes(_as_template(text.decode()).encode() if templated else text)
         result.files.append(path)
     if profiles is None and cfg.activated_profile:
         path = out / "global.yaml"
@@ -97,3 +98,19 @@ def export(ws: Workspace, out: Path, profiles: list[str] | None = None) -> Expor
 
 def _dump_all(docs: list[dict[str, Any]]) -> bytes:
     return b"---\n".join(yamlio.dump(doc) for doc in docs)
+
+
+# A secret's place in the dumped YAML, replaced by a Jinja expression afterwards.
+_PLACEHOLDER = "__stackctl_secret__{}__"
+_SECRET = re.compile(r"'?__stackctl_secret__([A-Za-z0-9_]+)__'?")
+_JINJA = re.compile(r"\{[{%#]")
+
+
+def _as_template(text: str) -> str:
+    """The dumped YAML as a Jinja template that renders back to the same values.
+
+    Secrets become ``{{ env.VAR | tojson }}`` (a JSON string is YAML, whatever
+    quotes the value holds); Jinja delimiters in other values are escaped.
+    """
+    text = _JINJA.sub(lambda m: "{{ '" + m.group(0) + "' }}", text)
+    return _SECRET.sub(lambda m: "{{ env." + m.group(1) + " | tojson }}", text)

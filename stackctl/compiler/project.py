@@ -11,10 +11,28 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from stackctl.compiler.diagnostics import Diagnostic
+from stackctl.compiler.load import Document, load_file
 from stackctl.errors import Location, ManifestError
 
 PROJECT_FILE = "stackctl.yaml"
 DEFAULT_PROFILE = "default"
+
+
+class ProjectFileError(ManifestError):
+    """The project file breaks its schema; ``problems`` lists every break, located."""
+
+    rule = "project-file"
+
+    def __init__(self, problems: list[Diagnostic]) -> None:
+        super().__init__(problems[0].message, location=problems[0].location)
+        self.problems = problems
+
+
+class UnknownEnvironmentError(ManifestError):
+    """``-e/--env`` names an environment the project file does not declare."""
+
+    rule = "unknown-environment"
 
 
 @dataclass(frozen=True)
@@ -34,6 +52,8 @@ class Project:
     default_profile: str = DEFAULT_PROFILE
     variables: Mapping[str, Any] = field(default_factory=dict)
     file: Path | None = None
+    # where the project file sets defaultProfile (for "profile not declared")
+    default_profile_at: Location | None = None
 
 
 def _find_project_file(paths: Sequence[Path]) -> Path | None:
@@ -48,17 +68,20 @@ def _find_project_file(paths: Sequence[Path]) -> Path | None:
 
 
 def load_project(inputs: Inputs, cwd: Path | None = None) -> Project:
-    from stackctl.compiler.load import load_file
     from stackctl.compiler.render import load_var_file
 
     base = (cwd or Path.cwd()).resolve()
     given = [(base / p).resolve() for p in inputs.paths] or [base]
     file = _find_project_file(given)
     data: dict[str, Any] = {}
+    default_at: Location | None = None
     if file is not None:
         docs = load_file(file)
         data = docs[0].data if docs else {}
-        _check_project(data, file)
+        if docs:
+            _check_project(docs[0])
+            if "defaultProfile" in data:
+                default_at = docs[0].locate(("defaultProfile",))
     root = file.parent if file else (given[0] if given[0].is_dir() else given[0].parent)
     paths = given
     if not inputs.paths and file is not None and data.get("manifests"):
@@ -68,9 +91,10 @@ def load_project(inputs: Inputs, cwd: Path | None = None) -> Project:
         envs = data.get("environments") or {}
         if inputs.env not in envs:
             known = ", ".join(sorted(envs)) or "(none declared)"
-            raise ManifestError(f"Unknown environment '{inputs.env}'.",
-                                location=Location(str(file)) if file else None,
-                                hint=f"Environments in the project file: {known}.")
+            where = (docs[0].locate(("environments",)) if data.get("environments")
+                     else Location(str(file))) if file else None
+            raise UnknownEnvironmentError(f"Unknown environment '{inputs.env}'.", location=where,
+                                          hint=f"Environments in the project file: {known}.")
         variables.update(envs[inputs.env] or {})
     for var_file in inputs.var_files:
         variables.update(load_var_file((base / var_file).resolve()))
@@ -78,16 +102,31 @@ def load_project(inputs: Inputs, cwd: Path | None = None) -> Project:
         variables[key] = value
     return Project(root=root, manifest_paths=tuple(paths),
                    default_profile=str(data.get("defaultProfile") or DEFAULT_PROFILE),
-                   variables=variables, file=file)
+                   variables=variables, file=file, default_profile_at=default_at)
 
 
-def _check_project(data: dict[str, Any], file: Path) -> None:
+def _check_project(doc: Document) -> None:
     import jsonschema
 
     from stackctl.compiler.schemas import manifest_schema
 
     validator = jsonschema.Draft202012Validator(manifest_schema("project"))
-    for error in validator.iter_errors(data):
-        where = "/".join(map(str, error.absolute_path)) or "(top)"
-        raise ManifestError(f"Invalid project file at '{where}': {error.message}",
-                            location=Location(str(file)))
+    problems: list[Diagnostic] = []
+    for error in validator.iter_errors(doc.data):
+        path = list(error.absolute_path)
+        where = ".".join(map(str, path)) or "the project file"
+        if error.validator == "additionalProperties":
+            extra = sorted(set(error.instance) - set(error.schema.get("properties", {})))
+            path = [*path, *extra[:1]]
+            problems.append(Diagnostic(doc.locate_key(path), ProjectFileError.rule,
+                                       f"unknown field '{extra[0] if extra else ''}' in {where}"))
+            continue
+        # a value, not its contents: vars may hold secrets
+        message = (f"expected {error.validator_value}, found {type(error.instance).__name__}"
+                   if error.validator == "type" else
+                   error.message if not isinstance(error.instance, (dict, list))
+                   else f"does not match the schema ({error.validator})")
+        problems.append(Diagnostic(doc.locate(path), ProjectFileError.rule,
+                                   f"{where}: {message}"))
+    if problems:
+        raise ProjectFileError(sorted(problems, key=Diagnostic.sort_key))

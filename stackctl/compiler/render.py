@@ -72,6 +72,15 @@ def render_template(
         autoescape=False,
         loader=loader,
     )
+    to_json = environment.filters["tojson"]
+
+    @jinja2.pass_eval_context
+    def strict_tojson(context: Any, value: Any, indent: int | None = None) -> Any:
+        if isinstance(value, jinja2.Undefined):
+            str(value)  # StrictUndefined raises the UndefinedError naming what is missing
+        return to_json(context, value, indent)
+
+    environment.filters["tojson"] = strict_tojson  # export writes {{ env.X | tojson }}
     try:
         return environment.get_template(name).render(vars=dict(variables), env=dict(environ))
     except jinja2.TemplateSyntaxError as exc:

@@ -139,7 +139,7 @@ class GlobalConfigStore:
                  "applied_plans": tx.applied_plans[-200:]}
         writes = {self.path: yamlio.dump(doc),
                   self.meta / "global.json": json.dumps(books, indent=1, sort_keys=True).encode()}
-        files.commit_files(self.meta, writes, [])
+        files.commit_files(self.meta, writes, [], trash=tx.trash)
 
 
 class GlobalTransaction:
@@ -150,10 +150,11 @@ class GlobalTransaction:
         self.managed: dict[str, str] = dict(books.managed)
         self.applied_plans: list[str] = list(books.applied_plans)
         self.fresh = fresh
+        self.trash: list[Path] = []
 
     @property
     def changed(self) -> bool:
-        return (self.fresh or self.config != self.before
+        return (self.fresh or self.config != self.before or bool(self.trash)
                 or self.managed != dict(self.books.managed)
                 or tuple(self.applied_plans) != self.books.applied_plans)
 
@@ -163,6 +164,10 @@ class GlobalTransaction:
     def delete_profile(self, name: str) -> None:
         self.config = replace(self.config, profiles={
             k: v for k, v in self.config.profiles.items() if k != name})
+
+    def destroy_store_dir(self, directory: Path) -> None:
+        """Remove a deleted local profile's store directory with this commit."""
+        self.trash.append(directory)
 
     def activate_profile(self, name: str | None) -> None:
         self.config = replace(self.config, activated_profile=name)

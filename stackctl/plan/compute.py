@@ -101,7 +101,9 @@ def _emit(b: PlanBuilder, address: str, kind: str, profile: str | None,
     b.changes.append(Change(
         address=address, kind=kind, action=action, profile=profile,
         before=views.redact_view(before, hidden), after=views.redact_view(after, hidden),
-        fields=fields, adopt=action == "no-op" and recorded is None,
+        # a no-op stackctl does not manage yet, or whose record is stale (live was changed
+        # to what the manifests say, e.g. by an interrupted apply): apply records it
+        fields=fields, adopt=action == "no-op" and recorded != views.print_of(before),
         impact=impact if action in ("update", "delete") else ()))
 
 

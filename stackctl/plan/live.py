@@ -41,7 +41,7 @@ def read_live(ws: Workspace, profiles: Iterable[str], repositories: Iterable[str
     for name in sorted({*profiles, *managed_profiles}):
         pc = cfg.profile(name)
         if pc is None:
-            live.profiles[name] = LiveProfile(None)
+            live.profiles[name] = _unlisted(ws, name)
             continue
         store = open_store(pc)
         live.profiles[name] = LiveProfile(pc, store.load(), store.bookkeeping(), store)
@@ -51,3 +51,17 @@ def read_live(ws: Workspace, profiles: Iterable[str], repositories: Iterable[str
         live.repositories[path] = (repo_config.read(root) if repo_config.is_repository(root)
                                    else None)
     return live
+
+
+def _unlisted(ws: Workspace, name: str) -> LiveProfile:
+    """A profile the global config does not list; its local store may still exist.
+
+    An apply interrupted after writing a new profile's store (and before the
+    global config) leaves one: planning against it lets the next apply finish.
+    """
+    from stackctl.stores.local import LocalStore
+
+    store = LocalStore(name, ws.default_store_url(name, "local"))
+    if not store.exists():
+        return LiveProfile(None)
+    return LiveProfile(None, store.load(), store.bookkeeping(), store)

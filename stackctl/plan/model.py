@@ -32,7 +32,7 @@ class Change:
     before: Mapping[str, Any] | None = None  # redacted view
     after: Mapping[str, Any] | None = None  # redacted view
     fields: tuple[FieldChange, ...] = ()
-    adopt: bool = False  # live object equals the manifest but stackctl did not manage it
+    adopt: bool = False  # live equals the manifest; stackctl's record of it is missing or stale
     impact: tuple[str, ...] = ()  # e.g. "stack 'prod' (globally active)"
 
 

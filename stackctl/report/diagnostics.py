@@ -3,23 +3,41 @@
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Sequence
+from dataclasses import replace
+from pathlib import Path
 
 from stackctl.compiler.diagnostics import Diagnostic
 
 
-def text(diagnostics: Sequence[Diagnostic]) -> str:
-    lines = [str(d) + (f"\n    hint: {d.hint}" if d.hint else "") for d in diagnostics]
+def shown_path(path: str, cwd: Path | None) -> str:
+    """Paths below ``cwd`` relative to it (what editors and GitHub annotations expect)."""
+    if cwd is None or not os.path.isabs(path):
+        return path
+    relative = os.path.relpath(path, cwd)
+    return path if relative.startswith("..") else relative
+
+
+def _relative(diagnostics: Sequence[Diagnostic], cwd: Path | None) -> list[Diagnostic]:
+    return [replace(d, location=replace(d.location, path=shown_path(d.location.path, cwd)))
+            for d in diagnostics]
+
+
+def text(diagnostics: Sequence[Diagnostic], cwd: Path | None = None) -> str:
+    lines = [str(d) + (f"\n    hint: {d.hint}" if d.hint else "")
+             for d in _relative(diagnostics, cwd)]
     return "\n".join(lines)
 
 
-def as_json(diagnostics: Sequence[Diagnostic], files: int, documents: int) -> str:
+def as_json(diagnostics: Sequence[Diagnostic], files: int, documents: int,
+            cwd: Path | None = None) -> str:
     return json.dumps({
         "format_version": 1, "valid": not diagnostics, "files": files, "documents": documents,
         "diagnostics": [{"file": d.location.path, "line": d.location.line,
                          "column": d.location.column, "severity": d.severity,
                          "rule": d.rule, "message": d.message, "hint": d.hint}
-                        for d in diagnostics],
+                        for d in _relative(diagnostics, cwd)],
     }, indent=2)
 
 
@@ -30,10 +48,10 @@ def _escape(value: str, *, prop: bool = False) -> str:
     return value
 
 
-def github(diagnostics: Sequence[Diagnostic]) -> str:
+def github(diagnostics: Sequence[Diagnostic], cwd: Path | None = None) -> str:
     """``::error file=…,line=…,col=…,title=…::message`` lines for Actions."""
     lines = []
-    for d in diagnostics:
+    for d in _relative(diagnostics, cwd):
         props = (f"file={_escape(d.location.path, prop=True)},line={d.location.line},"
                  f"col={d.location.column},title={_escape(d.rule, prop=True)}")
         lines.append(f"::{d.severity} {props}::{_escape(d.message)}")

@@ -107,6 +107,19 @@ class ProfileStore(abc.ABC):
     def initialize(self, seed: ProfileState) -> None:
         """Create the store holding ``seed`` (refuses if it exists)."""
 
+    def create(self, seed: ProfileState, managed: Mapping[str, str]) -> None:
+        """Initialize holding ``seed``, with stackctl managing ``managed``.
+
+        This default takes two commits; a backend that can do both in one
+        (the local store does) overrides it, so a crash leaves no store or the
+        whole one.
+        """
+        self.initialize(seed)
+        if managed:
+            with self.transaction() as tx:
+                for address, print_ in managed.items():
+                    tx.mark_managed(address, print_)
+
     @abc.abstractmethod
     def load(self) -> ProfileState:
         """Read the whole profile state."""

@@ -14,16 +14,40 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import shutil
+import signal
 import tempfile
-from collections.abc import Callable, Mapping
+import uuid
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 
 JOURNAL_NAME = "journal.json"
 _TMP_PREFIX = ".stackctl-tmp-"
 
+
+def _hook_from_env() -> Callable[[str], None] | None:
+    """Test only: ``STACKCTL_TEST_KILL_AT=N`` SIGKILLs this process at its N-th write
+    step (0: never), after appending each step's name to ``$STACKCTL_TEST_STEPS``."""
+    kill_at = int(os.environ.get("STACKCTL_TEST_KILL_AT") or -1)
+    log = os.environ.get("STACKCTL_TEST_STEPS")
+    if kill_at < 0:
+        return None
+    seen = [0]
+
+    def hook(step: str) -> None:
+        seen[0] += 1
+        if log:
+            with open(log, "a") as handle:
+                handle.write(step + "\n")
+        if seen[0] == kill_at:
+            os.kill(os.getpid(), signal.SIGKILL)
+
+    return hook
+
+
 # Test hook: called with a step name before each write step; a test makes it
 # raise (or kill the process) to prove every crash point is safe.
-fault_hook: Callable[[str], None] | None = None
+fault_hook: Callable[[str], None] | None = _hook_from_env()
 
 
 def _step(name: str) -> None:
@@ -42,7 +66,8 @@ def _fsync_dir(directory: Path) -> None:
 def write_temp(target: Path, data: bytes, *, private: bool = False) -> Path:
     """Write ``data`` to a fsynced temp file beside ``target``; return its path."""
     target.parent.mkdir(parents=True, exist_ok=True)
-    fd, name = tempfile.mkstemp(prefix=_TMP_PREFIX, dir=target.parent)
+    # the writer's pid in the name: a file left by a dead writer is known as such
+    fd, name = tempfile.mkstemp(prefix=f"{_TMP_PREFIX}{os.getpid()}-", dir=target.parent)
     try:
         os.fchmod(fd, 0o600 if private else 0o644)
         with os.fdopen(fd, "wb") as handle:
@@ -74,21 +99,31 @@ def commit_files(
     writes: Mapping[Path, bytes],
     deletes: list[Path],
     private: Callable[[Path], bool] = lambda _p: False,
+    trash: Sequence[Path] = (),
 ) -> None:
-    """Apply many file writes and deletes as one crash-safe unit."""
+    """Apply many file writes and deletes as one crash-safe unit.
+
+    ``trash`` directories (a deleted profile's store) go with the commit: each
+    is renamed aside, then removed; an interrupted removal is finished by
+    ``recover``.
+    """
     staged: dict[str, str] = {}
+    journal = {"renames": staged, "deletes": [str(p) for p in deletes],
+               "trash": {str(d): str(d.with_name(f"{_TMP_PREFIX}trash-{uuid.uuid4().hex}"))
+                         for d in trash}}
     try:
         for target, data in writes.items():
             _step(f"stage {target.name}")
             staged[str(write_temp(target, data, private=private(target)))] = str(target)
+        _step("journal")
+        atomic_write(journal_dir / JOURNAL_NAME, json.dumps(journal).encode())
     except BaseException:
-        for tmp in staged:
-            with contextlib.suppress(OSError):
-                os.unlink(tmp)
+        if not (journal_dir / JOURNAL_NAME).exists():
+            # The journal did not land: the commit never began; leave nothing of it.
+            for tmp in staged:
+                with contextlib.suppress(OSError):
+                    os.unlink(tmp)
         raise
-    journal = {"renames": staged, "deletes": [str(p) for p in deletes]}
-    _step("journal")
-    atomic_write(journal_dir / JOURNAL_NAME, json.dumps(journal).encode())
     _roll_forward(journal_dir, journal)
 
 
@@ -108,6 +143,14 @@ def _roll_forward(journal_dir: Path, journal: Mapping[str, object]) -> None:
         with contextlib.suppress(FileNotFoundError):
             os.unlink(target)
         touched.add(Path(target).parent)
+    trash = journal.get("trash", {})
+    assert isinstance(trash, dict)
+    for directory, aside in trash.items():
+        _step(f"trash {Path(directory).name}")
+        if os.path.exists(directory):
+            os.rename(directory, aside)
+        shutil.rmtree(aside, ignore_errors=True)
+        touched.add(Path(directory).parent)
     for directory in touched:
         if directory.exists():
             _fsync_dir(directory)
@@ -133,3 +176,27 @@ def recover(journal_dir: Path, data_dirs: list[Path]) -> bool:
                 with contextlib.suppress(OSError):
                     leftover.unlink()
     return rolled
+
+
+def sweep_dead_writers(directory: Path) -> None:
+    """Remove temp files whose writer died (for files written without a store lock).
+
+    A live writer's temp file is left alone: it is about to be renamed.
+    """
+    if not directory.is_dir():
+        return
+    for leftover in directory.glob(f"{_TMP_PREFIX}*"):
+        pid = leftover.name[len(_TMP_PREFIX):].split("-", 1)[0]
+        if pid.isdigit() and not _alive(int(pid)):
+            with contextlib.suppress(OSError):
+                leftover.unlink()
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True  # someone else's live process
+    return True

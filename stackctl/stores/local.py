@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 import uuid as uuidlib
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
@@ -40,6 +40,8 @@ class LocalStore(ProfileStore):
     # -- reading -------------------------------------------------------------
 
     def exists(self) -> bool:
+        if self.meta.is_dir():
+            self._recover()  # a commit (a creation too) a crash interrupted is finished first
         return self.stacks_file.exists()
 
     def _recover(self) -> None:
@@ -58,8 +60,7 @@ class LocalStore(ProfileStore):
             )
 
     def load(self) -> ProfileState:
-        self._require()
-        self._recover()
+        self._require()  # recovers too
         return self._read_state()
 
     def _read_state(self) -> ProfileState:
@@ -139,17 +140,27 @@ class LocalStore(ProfileStore):
     # -- writing -------------------------------------------------------------
 
     def initialize(self, seed: ProfileState) -> None:
-        if self.exists():
-            raise StoreError(f"The store of profile '{self.profile}' already exists at "
-                             f"'{self.root}'.")
+        self.create(seed, {})
+
+    def create(self, seed: ProfileState, managed: Mapping[str, str]) -> None:
+        """One commit: the store appears whole (seed and bookkeeping) or not at all."""
         self.root.mkdir(parents=True, exist_ok=True)
         with store_lock(self.meta, f"profile '{self.profile}'"):
+            files.recover(self.meta, [self.root, self.meta,
+                                      *(self.root / t.plural for t in ComponentType)])
+            if self.stacks_file.exists():
+                raise StoreError(f"The store of profile '{self.profile}' already exists at "
+                                 f"'{self.root}'.")
             before = ProfileState(components={}, stacks={})
             tx = Transaction(before, Bookkeeping(lineage=str(uuidlib.uuid4())))
             for comp in seed.components.values():
                 tx.put_component(comp)
             for stack in seed.stacks.values():
                 tx.put_stack(stack)
+            for flavor in seed.flavors.values():
+                tx.put_flavor(flavor)
+            for address, print_ in managed.items():
+                tx.mark_managed(address, print_)
             self._write(tx, fresh=True)
 
     @contextmanager
