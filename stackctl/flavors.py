@@ -113,11 +113,25 @@ def with_defaults(flavor: Flavor, config: Mapping[str, Any]) -> dict[str, Any]:
     return filled
 
 
-def config_errors(flavor: Flavor, config: Mapping[str, Any]) -> list[tuple[list[str | int], str]]:
-    """Schema problems in ``config`` as (json path, message), best first."""
+def _validator(flavor: Flavor) -> Any:
+    """Built-in flavors' validators are made once (a plan checks thousands of configs)."""
+    if flavor.builtin:
+        return _builtin_validator(flavor.type, flavor.name)
     import jsonschema
 
-    validator = jsonschema.Draft202012Validator(flavor.schema)
+    return jsonschema.Draft202012Validator(flavor.schema)
+
+
+@cache
+def _builtin_validator(ctype: ComponentType, name: str) -> Any:
+    import jsonschema
+
+    return jsonschema.Draft202012Validator(builtin_flavors()[(ctype, name)].schema)
+
+
+def config_errors(flavor: Flavor, config: Mapping[str, Any]) -> list[tuple[list[str | int], str]]:
+    """Schema problems in ``config`` as (json path, message), best first."""
+    validator = _validator(flavor)
     problems: list[tuple[list[str | int], str]] = []
     for error in sorted(validator.iter_errors(dict(config)), key=lambda e: list(e.path)):
         path = list(error.absolute_path)

@@ -14,6 +14,8 @@ def _isolated_env(tmp_path_factory: pytest.TempPathFactory,
     """A private global config dir, no repository env vars, plain output."""
     config = tmp_path_factory.mktemp("stackctl-config")
     monkeypatch.setenv("STACKCTL_CONFIG_PATH", str(config))
+    # the read cache lives outside the config dir; keep it out of the real home too
+    monkeypatch.setenv("STACKCTL_CACHE_DIR", str(tmp_path_factory.mktemp("stackctl-cache")))
     for var in ("ZENML_CONFIG_PATH", "ZENML_REPOSITORY_PATH", "STACKCTL_REPOSITORY_PATH",
                 "STACKCTL_DEBUG"):
         monkeypatch.delenv(var, raising=False)

@@ -53,9 +53,11 @@ def test_fresh_venv_install_runs(wheel: Path, tmp_path: Path) -> None:
     assert flavors.returncode == 0, flavors.stderr
     assert '"flavor": "s3"' in flavors.stdout
     shown = run("schema", "show", "Component")
-    assert shown.returncode == 0 and '"Component"' in shown.stdout
+    assert shown.returncode == 0
+    assert '"Component"' in shown.stdout
     applied = run("apply", str(ROOT / "examples" / "quickstart"), "--auto-approve")
     assert applied.returncode == 0, applied.stderr
     assert "Apply complete: 5 created, 1 updated, 0 deleted." in applied.stderr
     md = run("plan", str(ROOT / "examples" / "quickstart"), "--format", "markdown")
-    assert md.returncode == 0 and "**Plan: 0 to create, 0 to update, 0 to delete.**" in md.stdout
+    assert md.returncode == 0
+    assert "**Plan: 0 to create, 0 to update, 0 to delete.**" in md.stdout

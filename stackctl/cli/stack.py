@@ -46,12 +46,12 @@ def register(name: str, **components: str | None) -> None:
 
 def stack_rows(ws: Workspace) -> list[dict[str, Any]]:
     active = ws.active()
-    state = ws.state(active.profile)
+    stacks = ws.store(active.profile).load_stacks()
     rows = []
-    for name in sorted(state.stacks):
+    for name in sorted(stacks):
         row: dict[str, Any] = {"active": name == active.stack, "stack name": name}
-        for ctype in sorted(state.stacks[name].components, key=lambda t: t.value):
-            row[ctype.value] = state.stacks[name].components[ctype]
+        for ctype in sorted(stacks[name].components, key=lambda t: t.value):
+            row[ctype.value] = stacks[name].components[ctype]
         rows.append(row)
     return rows
 

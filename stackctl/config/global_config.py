@@ -137,8 +137,9 @@ class GlobalConfigStore:
         books = {"lineage": tx.books.lineage or str(uuidlib.uuid4()),
                  "serial": tx.books.serial + 1, "managed": tx.managed,
                  "applied_plans": tx.applied_plans[-200:]}
-        writes = {self.path: yamlio.dump(doc),
-                  self.meta / "global.json": json.dumps(books, indent=1, sort_keys=True).encode()}
+        writes = {self.meta / "global.json": json.dumps(books, indent=1, sort_keys=True).encode()}
+        if tx.fresh or tx.config != tx.before:  # bookkeeping-only commits leave ZenML's file be
+            writes[self.path] = yamlio.dump(doc)
         files.commit_files(self.meta, writes, [], trash=tx.trash)
 
 

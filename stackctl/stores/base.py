@@ -124,6 +124,10 @@ class ProfileStore(abc.ABC):
     def load(self) -> ProfileState:
         """Read the whole profile state."""
 
+    def load_stacks(self) -> Mapping[str, Stack]:
+        """Just the stacks (backends may skip reading component configs)."""
+        return self.load().stacks
+
     @abc.abstractmethod
     def bookkeeping(self) -> Bookkeeping:
         """Read serial, lineage and managed records."""

@@ -23,6 +23,7 @@ from stackctl.model import Component, ComponentType, CustomFlavor, ProfileState,
 from stackctl.stores import files, yamlio
 from stackctl.stores.base import Bookkeeping, ProfileStore, Transaction
 from stackctl.stores.lock import store_lock
+from stackctl.stores.read_cache import ReadCache
 from stackctl.stores.urls import path_from_file_url
 
 _ZENML_LISTS = ("projects", "role_assignments", "roles", "teams")
@@ -63,24 +64,25 @@ class LocalStore(ProfileStore):
         self._require()  # recovers too
         return self._read_state()
 
+    def load_stacks(self) -> Mapping[str, Stack]:
+        """Only ``stacks.yaml``: what `stack list` needs, without any component file."""
+        self._require()
+        return self._stacks(yamlio.read_mapping(self.stacks_file))
+
     def _read_state(self) -> ProfileState:
         raw = yamlio.read_mapping(self.stacks_file)
         state = self._state_file()
         comps: dict[tuple[ComponentType, str], Component] = {}
         listing = yamlio.expect(raw.get("stack_components") or {}, dict, self.stacks_file,
                                 "stack_components")
-        for type_name, members in listing.items():
-            ctype = self._type(type_name)
-            for name, flavor in (yamlio.expect(members or {}, dict, self.stacks_file,
-                                               f"stack_components.{type_name}")).items():
-                comps[(ctype, str(name))] = self._read_component(ctype, str(name), str(flavor))
-        stacks: dict[str, Stack] = {}
-        for name, raw_members in (yamlio.expect(raw.get("stacks") or {}, dict, self.stacks_file,
-                                                "stacks")).items():
-            members = yamlio.expect(raw_members or {}, dict, self.stacks_file, f"stacks.{name}")
-            stacks[str(name)] = Stack(
-                name=str(name), components={self._type(t): str(c) for t, c in members.items()}
-            )
+        with ReadCache.for_store(self.root) as cache:
+            for type_name, members in listing.items():
+                ctype = self._type(type_name)
+                for name, flavor in (yamlio.expect(members or {}, dict, self.stacks_file,
+                                                   f"stack_components.{type_name}")).items():
+                    comps[(ctype, str(name))] = self._read_component(
+                        ctype, str(name), str(flavor), cache)
+        stacks = self._stacks(raw)
         schemas = state.get("flavor_schemas", {})
         found: dict[tuple[ComponentType, str], CustomFlavor] = {}
         for entry in yamlio.expect(raw.get("stack_component_flavors") or [], list,
@@ -93,6 +95,16 @@ class LocalStore(ProfileStore):
             )
         return ProfileState(components=comps, stacks=stacks, flavors=found)
 
+    def _stacks(self, raw: Mapping[str, Any]) -> dict[str, Stack]:
+        stacks: dict[str, Stack] = {}
+        for name, raw_members in (yamlio.expect(raw.get("stacks") or {}, dict, self.stacks_file,
+                                                "stacks")).items():
+            members = yamlio.expect(raw_members or {}, dict, self.stacks_file, f"stacks.{name}")
+            stacks[str(name)] = Stack(
+                name=str(name), components={self._type(t): str(c) for t, c in members.items()}
+            )
+        return stacks
+
     def _type(self, text: str) -> ComponentType:
         try:
             return ComponentType(text)
@@ -102,9 +114,10 @@ class LocalStore(ProfileStore):
                 hint="This store may come from a newer ZenML; stackctl will not modify it.",
             ) from None
 
-    def _read_component(self, ctype: ComponentType, name: str, flavor: str) -> Component:
+    def _read_component(self, ctype: ComponentType, name: str, flavor: str,
+                        cache: ReadCache | None = None) -> Component:
         path = self._component_path(ctype, name)
-        data = yamlio.read_mapping(path)
+        data = cache.read(path) if cache is not None else yamlio.read_mapping(path)
         data.pop("name", None)
         uid = str(data.pop("uuid", "") or "")
         return Component(type=ctype, name=name, flavor=flavor, uuid=uid, config=data)

@@ -1,0 +1,94 @@
+"""A stat-validated cache of parsed component files, like git's index.
+
+Reading 10,000 small YAML files dominates a no-op plan. A file whose
+(mtime, ctime, size, inode) are unchanged since it was parsed is taken from
+the cache instead. Our own writes replace files (new inode), hand edits change
+mtime/ctime; entries younger than ``RACY_SECONDS`` are never trusted (a file
+edited twice within one timestamp tick could otherwise keep its stat).
+Files holding secrets (mode 0600) are never cached, so no secret is copied.
+The cache is only an accelerator, kept outside the config directory (it is
+not state): ``$STACKCTL_CACHE_DIR``, else ``$XDG_CACHE_HOME/stackctl``, else
+``~/.cache/stackctl``. Any problem with it means a plain read.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import stat
+import time
+from pathlib import Path
+from types import TracebackType
+from typing import Any
+
+from stackctl.stores import yamlio
+
+RACY_SECONDS = 2.0
+_VERSION = 1
+
+
+class ReadCache:
+    def __init__(self, path: Path, root: Path) -> None:
+        self.path = path
+        self.root = root
+        self.entries: dict[str, list[Any]] = {}
+        self.seen: set[str] = set()
+        self.dirty = False
+
+    @classmethod
+    def for_store(cls, root: Path) -> ReadCache:
+        import hashlib
+
+        base = os.environ.get("STACKCTL_CACHE_DIR") or os.path.join(
+            os.environ.get("XDG_CACHE_HOME") or os.path.expanduser("~/.cache"), "stackctl")
+        digest = hashlib.sha256(str(root.resolve()).encode()).hexdigest()[:24]
+        return cls(Path(base) / "read-cache" / f"{digest}.json", root)
+
+    def __enter__(self) -> ReadCache:
+        try:
+            data = json.loads(self.path.read_bytes())
+            if isinstance(data, dict) and data.get("version") == _VERSION:
+                self.entries = dict(data.get("entries", {}))
+        except (OSError, ValueError):
+            self.entries = {}
+        return self
+
+    def read(self, path: Path) -> dict[str, Any]:
+        key = str(path.relative_to(self.root))
+        self.seen.add(key)
+        try:
+            st = os.stat(path)
+        except FileNotFoundError:
+            return yamlio.read_mapping(path)  # raises the located "missing" error
+        signature = [st.st_mtime_ns, st.st_ctime_ns, st.st_size, st.st_ino]
+        entry = self.entries.get(key)
+        if entry is not None and entry[:4] == signature:
+            return dict(entry[4])
+        data = yamlio.read_mapping(path)
+        private = stat.S_IMODE(st.st_mode) & 0o077 == 0
+        fresh = time.time() - max(st.st_mtime, st.st_ctime) < RACY_SECONDS
+        if private or fresh:
+            if self.entries.pop(key, None) is not None:
+                self.dirty = True
+        else:
+            self.entries[key] = [*signature, data]
+            self.dirty = True
+        return dict(data)
+
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
+                 tb: TracebackType | None) -> None:
+        if exc_type is not None:
+            return
+        stale = set(self.entries) - self.seen
+        for key in stale:
+            del self.entries[key]
+        if not (self.dirty or stale):
+            return
+        from stackctl.stores.files import atomic_write
+
+        payload = json.dumps({"version": _VERSION, "entries": self.entries},
+                             separators=(",", ":"), default=str).encode()
+        with contextlib.suppress(OSError):  # no cache dir: reading still works
+            self.path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+            atomic_write(self.path, payload, durable=False)

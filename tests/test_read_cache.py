@@ -1,0 +1,88 @@
+"""The stat-validated read cache: faster reads, never a stale or secret one."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from stackctl.stores import read_cache
+from stackctl.stores.read_cache import ReadCache
+
+
+@pytest.fixture
+def root(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    monkeypatch.setattr(read_cache, "RACY_SECONDS", 0.0)
+    store = tmp_path / "store"
+    store.mkdir()
+    return store
+
+
+def _read(root: Path, name: str) -> dict[str, object]:
+    with ReadCache.for_store(root) as cache:
+        return cache.read(root / name)
+
+
+def _cached(root: Path) -> dict[str, object]:
+    path = ReadCache.for_store(root).path
+    entries: dict[str, object] = json.loads(path.read_text())["entries"]
+    return entries
+
+
+def test_second_read_comes_from_the_cache(root: Path) -> None:
+    (root / "a.yaml").write_text("name: a\npath: /x\n")
+    assert _read(root, "a.yaml") == {"name": "a", "path": "/x"}
+    assert "a.yaml" in _cached(root)
+    # poison the cached value: a hit must return it, proving no re-parse happened
+    path = ReadCache.for_store(root).path
+    data = json.loads(path.read_text())
+    data["entries"]["a.yaml"][4] = {"name": "from-cache"}
+    path.write_text(json.dumps(data))
+    assert _read(root, "a.yaml") == {"name": "from-cache"}
+
+
+def test_a_hand_edit_of_the_same_size_is_seen(root: Path) -> None:
+    target = root / "a.yaml"
+    target.write_text("path: /aaaa\n")
+    assert _read(root, "a.yaml") == {"path": "/aaaa"}
+    target.write_text("path: /bbbb\n")  # same size; ctime/mtime move
+    assert _read(root, "a.yaml") == {"path": "/bbbb"}
+
+
+def test_secret_files_are_never_cached(root: Path) -> None:
+    target = root / "s3.yaml"
+    target.write_text("secret: hunter2\n")
+    target.chmod(0o600)
+    assert _read(root, "s3.yaml") == {"secret": "hunter2"}
+    assert not ReadCache.for_store(root).path.exists() or "s3.yaml" not in _cached(root)
+
+
+def test_files_younger_than_the_racy_window_are_not_trusted(
+        root: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(read_cache, "RACY_SECONDS", 3600.0)
+    (root / "a.yaml").write_text("x: 1\n")
+    _read(root, "a.yaml")
+    assert not ReadCache.for_store(root).path.exists() or "a.yaml" not in _cached(root)
+
+
+def test_entries_of_deleted_files_are_dropped_and_cache_lives_outside_the_store(
+        root: Path) -> None:
+    (root / "a.yaml").write_text("x: 1\n")
+    (root / "b.yaml").write_text("x: 2\n")
+    with ReadCache.for_store(root) as cache:
+        cache.read(root / "a.yaml")
+        cache.read(root / "b.yaml")
+    with ReadCache.for_store(root) as cache:
+        cache.read(root / "a.yaml")
+    assert set(_cached(root)) == {"a.yaml"}
+    assert root not in ReadCache.for_store(root).path.parents
+    assert sorted(p.name for p in root.iterdir()) == ["a.yaml", "b.yaml"]
+
+
+def test_a_corrupt_cache_is_ignored(root: Path) -> None:
+    (root / "a.yaml").write_text("x: 1\n")
+    path = ReadCache.for_store(root).path
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text("{not json")
+    assert _read(root, "a.yaml") == {"x": 1}
