@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import datetime
+import hashlib
 import os
 import platform
 import subprocess
@@ -39,6 +40,14 @@ def _version(module: str) -> str:
         return "not installed"
 
 
+def source_digest() -> str:
+    """A digest of stackctl's sources: which code was measured, committed or not."""
+    digest = hashlib.sha256()
+    for path in sorted((bl.ROOT / "stackctl").rglob("*.py")):
+        digest.update(path.relative_to(bl.ROOT).as_posix().encode() + b"\0" + path.read_bytes())
+    return digest.hexdigest()[:12]
+
+
 def header() -> str:
     def git(*args: str) -> str:
         try:
@@ -48,11 +57,13 @@ def header() -> str:
             return "?"
 
     dirty = " (working tree modified)" if git("status", "--porcelain") else ""
+    digest = source_digest()
     load = ", ".join(f"{x:.2f}" for x in os.getloadavg())
     return "\n".join([
         "# stackctl benchmarks", "",
         f"- date: {datetime.datetime.now(datetime.timezone.utc):%Y-%m-%d %H:%M UTC}",
-        f"- commit: {git('rev-parse', '--short', 'HEAD') or '?'}{dirty}",
+        f"- commit: {git('rev-parse', '--short', 'HEAD') or '?'}{dirty}; stackctl/**/*.py "
+        f"sha256 {digest} (identifies the code measured)",
         f"- machine: {platform.machine()}, {os.cpu_count()} CPUs, load average at start "
         f"{load}; {platform.platform()}",
         f"- Python {platform.python_version()} ({bl.PYTHON}); stackctl {_version('stackctl')}, "
@@ -124,6 +135,7 @@ def main() -> None:
     sizes = [int(x.replace("_", "")) for x in args.n.split(",") if x.strip()]
 
     glance: list[tuple[str, str, str, str]] = []
+    digest = source_digest()
     parts = [header()]
     parts.append(section("startup", lambda: bench_startup.run(args.startup_runs, args.zenml),
                          bench_startup.markdown, _ratio_rows, glance))
@@ -136,6 +148,9 @@ def main() -> None:
               flush=True)
         parts.append(external("bench_store_backends.py", ["--n", "10000"], timeout=1800))
         parts.append(external("bench_load_floor.py", [], timeout=600))
+    if source_digest() != digest:
+        parts[0] += ("\n**Warning: stackctl's sources changed during this run** (sha256 "
+                     f"{digest} → {source_digest()}): figures may mix two versions.\n")
     at_a_glance = "\n".join(["## Targets at a glance", "",
                              bl.md_table(["figure", "value", "target", "verdict"], glance), ""])
     text = "\n".join([parts[0], at_a_glance, "## Details", "", *parts[1:]])

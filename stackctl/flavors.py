@@ -131,6 +131,12 @@ def _builtin_validator(ctype: ComponentType, name: str) -> Any:
 
 def config_errors(flavor: Flavor, config: Mapping[str, Any]) -> list[tuple[list[str | int], str]]:
     """Schema problems in ``config`` as (json path, message), best first."""
+    from stackctl import schema_check
+
+    key = (f"flavor/{flavor.type.value}/{flavor.name}" if flavor.builtin
+           else f"custom/{schema_check.key_of(flavor.schema)}")
+    if schema_check.is_valid(key, flavor.schema, dict(config)):
+        return []
     validator = _validator(flavor)
     problems: list[tuple[list[str | int], str]] = []
     for error in sorted(validator.iter_errors(dict(config)), key=lambda e: list(e.path)):

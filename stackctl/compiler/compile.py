@@ -13,12 +13,12 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from stackctl import flavors, rules
+from stackctl import flavors, rules, schema_check
 from stackctl.compiler.desired import DesiredState, add_document, address_of
 from stackctl.compiler.diagnostics import Diagnostic
 from stackctl.compiler.load import Document
 from stackctl.compiler.project import Inputs, Project, ProjectFileError, load_project
-from stackctl.compiler.schemas import API_VERSION, KINDS, kind_validator
+from stackctl.compiler.schemas import API_VERSION, KINDS, kind_validator, manifest_schema
 from stackctl.errors import Location, ManifestError, StackctlError
 from stackctl.model import ComponentType, CustomFlavor, ProfileState
 
@@ -108,6 +108,8 @@ def _schema_ok(doc: Document, diagnostics: list[Diagnostic]) -> bool:
         diagnostics.append(Diagnostic(where, "unknown-kind", f"unknown kind {kind!r}",
                                       hint=f"Kinds: {', '.join(KINDS)}."))
         return False
+    if schema_check.is_valid(f"kind/{kind}", manifest_schema(str(kind)), data):
+        return True  # the common case, without building jsonschema's error objects
     ok = True
     for error in kind_validator(str(kind)).iter_errors(data):
         ok = False

@@ -37,8 +37,12 @@ def find_manifest_files(paths: Sequence[Path]) -> list[Path]:
         if path.is_file():
             found.setdefault(os.path.realpath(path), path)
         elif path.is_dir():
+            real_dirs: dict[str, str] = {}  # one realpath per directory, not per file
             for file in _search(path):
-                found.setdefault(os.path.realpath(file), file)
+                parent = str(file.parent)
+                if parent not in real_dirs:
+                    real_dirs[parent] = os.path.realpath(parent)
+                found.setdefault(os.path.join(real_dirs[parent], file.name), file)
         else:
             what = "does not exist" if not path.exists() else "is not a file or directory"
             raise ManifestPathError(
