@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import logging
+from pathlib import Path
 
 from stackctl.config import repository as repo_config
 from stackctl.errors import IntegrityError, NotFoundError
 from stackctl.model import ProfileConfig
-from stackctl.workspace import Workspace, open_store
+from stackctl.stores.urls import path_from_file_url
+from stackctl.workspace import Workspace
 
 log = logging.getLogger("stackctl")
 
@@ -52,8 +54,12 @@ def delete(ws: Workspace, name: str) -> None:
             hint="Choose a different active global profile first by running "
                  "'stackctl profile set --global PROFILE'.")
     with ws.globals.transaction() as tx:
+        if tx.config.activated_profile == name:  # re-checked under the lock
+            raise IntegrityError(f"Profile '{name}' cannot be deleted because it's globally "
+                                 "active.")
         tx.delete_profile(name)
-    store = open_store(profile)
-    if profile.store_type == "local":
-        store.destroy()  # a SQL store may be shared by a team: never drop it here
+        if profile.store_type == "local":
+            # removed in the same commit as the config entry: a crash cannot orphan it.
+            # A SQL store may be shared by a team: never dropped here.
+            tx.destroy_store_dir(Path(path_from_file_url(profile.store_url)))
     log.info("Deleted profile '%s'.", name)
