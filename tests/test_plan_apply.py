@@ -491,6 +491,33 @@ def test_saved_plan_takes_no_other_inputs(cli: Cli, manifests: Path, tmp_path: P
     assert "A saved plan carries its own inputs" in result.err
 
 
+def test_saved_plan_keeps_var_values_out_and_checks_them_again(cli: Cli, tmp_path: Path) -> None:
+    root = tmp_path / "templated"
+    root.mkdir()
+    (root / "store.yaml.j2").write_text(
+        "apiVersion: stackctl/v1\nkind: Component\nmetadata: {name: s3}\n"
+        "spec:\n  type: artifact_store\n  flavor: s3\n  config:\n"
+        "    path: s3://bucket/zenml\n    secret: '{{ vars.s3_secret }}'\n")
+    planfile = tmp_path / "var.plan"
+    token = "var-only-s3cr3t-4455"
+    assert cli("plan", str(root), "--var", f"s3_secret={token}", "-o", str(planfile)).rc == 0
+    saved = planfile.read_text()
+    assert token not in saved
+    assert json.loads(saved)["inputs"]["variables"][0]["name"] == "s3_secret"
+    missing = cli("apply", str(planfile))
+    assert missing.rc == 1
+    assert "Missing: s3_secret." in missing.err
+    wrong = cli("apply", str(planfile), "--var", "s3_secret=another-value")
+    assert wrong.rc == 1
+    assert "--var values differ from the plan's: s3_secret." in wrong.err
+    extra = cli("apply", str(planfile), "--var", f"s3_secret={token}", "--var", "x=1")
+    assert extra.rc == 1
+    assert "Not in the plan: x." in extra.err
+    applied = cli("apply", str(planfile), "--var", f"s3_secret={token}")
+    assert applied.rc == 0, applied.err
+    assert "Apply complete: 2 created, 0 updated, 0 deleted." in applied.err  # + default profile
+
+
 # -- confirmation ----------------------------------------------------------------------------
 
 

@@ -55,9 +55,45 @@ def _compile(inputs: Any, cwd: Path | None = None) -> Any:
 
 
 def _inputs_dict(inputs: Any, cwd: Path) -> dict[str, Any]:
+    """What a saved plan records of its inputs. ``--var`` values may be secrets, so
+    only their names and salted fingerprints are kept; `apply PLANFILE` takes them
+    again and checks them."""
+    import secrets
+
+    salt = secrets.token_hex(16)
     # cwd: with no path given the manifests (and stackctl.yaml) are found from it
     return {"paths": list(inputs.paths), "env": inputs.env, "var_files": list(inputs.var_files),
-            "variables": [list(v) for v in inputs.variables], "cwd": str(cwd)}
+            "variables": [{"name": k, "print": _var_print(salt, v)} for k, v in inputs.variables],
+            "variables_salt": salt, "cwd": str(cwd)}
+
+
+def _var_print(salt: str, value: str) -> str:
+    from stackctl.stores.base import fingerprint
+
+    return fingerprint({"salt": salt, "value": value})
+
+
+def _saved_variables(inp: dict[str, Any], given: tuple[str, ...]) -> tuple[tuple[str, str], ...]:
+    """The plan's ``--var`` values, given again at apply time and checked."""
+    from stackctl.compiler.render import parse_var
+    from stackctl.errors import StaleStateError
+
+    values = dict(parse_var(v) for v in given)
+    recorded = {v["name"]: v["print"] for v in inp.get("variables", [])}
+    missing = sorted(recorded.keys() - values.keys())
+    extra = sorted(values.keys() - recorded.keys())
+    if missing or extra:
+        raise UsageError(
+            "A saved plan needs exactly the --var variables it was made with."
+            + (f" Missing: {', '.join(missing)}." if missing else "")
+            + (f" Not in the plan: {', '.join(extra)}." if extra else ""),
+            hint="The plan file keeps only their fingerprints; pass each again with --var.")
+    differ = sorted(k for k, v in values.items()
+                    if _var_print(str(inp.get("variables_salt", "")), v) != recorded[k])
+    if differ:
+        raise StaleStateError(f"--var values differ from the plan's: {', '.join(differ)}.",
+                              hint="Run `stackctl plan` again with the new values.")
+    return tuple(sorted(values.items()))
 
 
 def make_plan(inputs: Any, prune: bool, cwd: Path | None = None) -> tuple[Any, Any]:
@@ -172,12 +208,13 @@ def apply(targets: tuple[str, ...], env: str | None, variables: tuple[str, ...],
 
     saved = _saved_plan(targets)
     if saved is not None:
-        if env or variables or var_files or prune:
-            raise UsageError("A saved plan carries its own inputs; give only the plan file.")
+        if env or var_files or prune:
+            raise UsageError("A saved plan carries its own inputs; give only the plan file "
+                             "(and its --var values).")
         inp = saved.inputs
         inputs = Inputs(paths=tuple(inp["paths"]), env=inp["env"],
                         var_files=tuple(inp["var_files"]),
-                        variables=tuple((k, v) for k, v in inp["variables"]))
+                        variables=_saved_variables(inp, variables))
         check_not_applied(Workspace(), saved)
         fresh, compiled = make_plan(inputs, saved.prune,
                                     Path(inp["cwd"]) if inp.get("cwd") else None)
