@@ -704,11 +704,12 @@ def test_environments_and_variables(cli: Cli, tmp_path: Path) -> None:
     assert unknown.rc == 1
     assert "Unknown environment 'staging'." in unknown.err
 
-    # a saved plan remembers its environment and variables
+    # a saved plan remembers its environment; --var values are given again (only their
+    # fingerprints are in the file)
     planfile = tmp_path / "prod.plan"
     assert cli("plan", "-e", "prod", "--var", "bucket=saved", "-o", str(planfile),
                cwd=root).rc == 0
-    assert cli("apply", str(planfile), cwd=tmp_path).rc == 0
+    assert cli("apply", str(planfile), "--var", "bucket=saved", cwd=tmp_path).rc == 0
     assert _component_config("artifact_store", "artifacts", "ml")["path"] == \
         "s3://saved/us-east-1"
 
