@@ -176,6 +176,7 @@ def _resources(b: PlanBuilder, profile: str, dp: DesiredProfile, live_state: Pro
               views.stack_view(mine_s) if mine_s else None, set(), managed=managed,
               plan_id=plan_id, full_after=views.stack_view(mine_s) if mine_s else None,
               prune=prune)
+    users = _users([*after_stacks.values(), *live_state.stacks.values()])
     for key in sorted({*dp.components, *live_state.components}):
         mine_c, theirs_c = dp.components.get(key), live_state.components.get(key)
         address = f"{profile}/{key[0].value}/{key[1]}"
@@ -183,8 +184,9 @@ def _resources(b: PlanBuilder, profile: str, dp: DesiredProfile, live_state: Pro
             after_components[key] = mine_c
         elif address in managed and prune:
             after_components.pop(key, None)
+            staying = {n: after_stacks[n] for n in users.get(key, ()) if n in after_stacks}
             for problem in rules.component_delete_problems(key[0], key[1], ProfileState(
-                    after_components, after_stacks), after_stacks):
+                    after_components, after_stacks), staying):
                 problems.append(f"{address}: {problem.message}")
         hidden = views.sensitive_paths(key[0], [c.flavor for c in (mine_c, theirs_c) if c],
                                        customs)
@@ -192,17 +194,27 @@ def _resources(b: PlanBuilder, profile: str, dp: DesiredProfile, live_state: Pro
         _emit(b, address, "component", profile,
               views.component_view(theirs_c) if theirs_c else None, full, hidden,
               managed=managed, plan_id=plan_id, full_after=full, prune=prune,
-              impact=_impact(profile, key[0], key[1], after_stacks, live_state, live, desired))
+              impact=_impact(profile, users.get(key, set()), live, desired))
     after = ProfileState(after_components, after_stacks, customs)
     for stack in after_stacks.values():
         for problem in rules.stack_problems(stack, after):
             problems.append(f"{profile}/stack/{stack.name}: {problem.message}")
 
 
-def _impact(profile: str, ctype: ComponentType, name: str, after_stacks: Mapping[str, Stack],
-            live_state: ProfileState, live: Live, desired: DesiredState) -> tuple[str, ...]:
-    users = sorted({s.name for s in (*after_stacks.values(), *live_state.stacks.values())
-                    if s.components.get(ctype) == name})
+def _users(stacks: list[Stack]) -> dict[tuple[ComponentType, str], set[str]]:
+    """component → the stacks naming it, built once (not a scan per component)."""
+    index: dict[tuple[ComponentType, str], set[str]] = {}
+    for stack in stacks:
+        for ctype, name in stack.components.items():
+            index.setdefault((ctype, name), set()).add(stack.name)
+    return index
+
+
+def _impact(profile: str, stacks: set[str], live: Live,
+            desired: DesiredState) -> tuple[str, ...]:
+    if not stacks:
+        return ()
+    users = sorted(stacks)
     cfg = live.config.profile(profile)
     dp = desired.profiles.get(profile)
     active_stack = (dp.settings.active_stack if dp and dp.settings and dp.settings.active_stack
