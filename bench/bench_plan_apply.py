@@ -137,6 +137,9 @@ def figures(res: dict[str, Any]) -> list[tuple[str, str, str, str]]:
             rows.append((f"plan/apply at N={r['n']:,}", "FAILED", "", bl.verdict(False)))
             continue
         parse, plan = r["series"]["bare parse (CSafeLoader)"], r["series"]["no-op plan"]
+        if not plan.times:
+            rows.append((f"no-op plan at N={r['n']:,}", f"FAILED: {plan.last_error[:300]}",
+                         "exit 0 (no changes)", bl.verdict(False)))
         ratio = bl.ratio(plan.median, parse.median)
         best = bl.ratio(plan.best, parse.best)
         rows.append((f"no-op plan / bare parse at N={r['n']:,}",
@@ -150,6 +153,7 @@ def figures(res: dict[str, Any]) -> list[tuple[str, str, str, str]]:
                      f"{len(kinds)} ({len(unexpected)} unexpected)",
                      "the component + bookkeeping (+ stacks.yaml)",
                      bl.verdict(not unexpected and "the changed component" in kinds.values())))
+    ok_results = [r for r in ok_results if r["series"]["no-op plan"].times]
     if len(ok_results) >= 2:
         first, last = ok_results[0], ok_results[-1]
         for label, get in (("no-op plan", lambda r: r["series"]["no-op plan"].median),

@@ -144,7 +144,9 @@ class Series:
     def add(self, run: Run, ok_codes: Sequence[int] = (0,)) -> None:
         if run.returncode not in ok_codes:
             self.failures += 1
-            self.last_error = (run.stderr or b"").decode(errors="replace")[-2000:]
+            err = (run.stderr or b"").decode(errors="replace")[-1500:]
+            out = (run.stdout or b"").decode(errors="replace")[-800:]
+            self.last_error = f"exit {run.returncode}; stderr tail: {err!r}; stdout tail: {out!r}"
             return
         self.times.append(run.seconds)
         self.rss_kib.append(run.max_rss_kib)

@@ -90,6 +90,21 @@ class Transaction:
         )
 
 
+def seed_transaction(seed: ProfileState, managed: Mapping[str, str],
+                     lineage: str) -> Transaction:
+    """A transaction from an empty store to ``seed``: how every backend is created."""
+    tx = Transaction(ProfileState(components={}, stacks={}), Bookkeeping(lineage=lineage))
+    for comp in seed.components.values():
+        tx.put_component(comp)
+    for stack in seed.stacks.values():
+        tx.put_stack(stack)
+    for flavor in seed.flavors.values():
+        tx.put_flavor(flavor)
+    for address, print_ in managed.items():
+        tx.mark_managed(address, print_)
+    return tx
+
+
 class ProfileStore(abc.ABC):
     """One profile's storage backend."""
 

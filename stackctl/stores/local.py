@@ -21,7 +21,7 @@ from stackctl import flavors
 from stackctl.errors import ConfigFileError, Location, StoreError
 from stackctl.model import Component, ComponentType, CustomFlavor, ProfileState, Stack
 from stackctl.stores import files, yamlio
-from stackctl.stores.base import Bookkeeping, ProfileStore, Transaction
+from stackctl.stores.base import Bookkeeping, ProfileStore, Transaction, seed_transaction
 from stackctl.stores.lock import store_lock
 from stackctl.stores.read_cache import ReadCache
 from stackctl.stores.urls import path_from_file_url
@@ -164,17 +164,7 @@ class LocalStore(ProfileStore):
             if self.stacks_file.exists():
                 raise StoreError(f"The store of profile '{self.profile}' already exists at "
                                  f"'{self.root}'.")
-            before = ProfileState(components={}, stacks={})
-            tx = Transaction(before, Bookkeeping(lineage=str(uuidlib.uuid4())))
-            for comp in seed.components.values():
-                tx.put_component(comp)
-            for stack in seed.stacks.values():
-                tx.put_stack(stack)
-            for flavor in seed.flavors.values():
-                tx.put_flavor(flavor)
-            for address, print_ in managed.items():
-                tx.mark_managed(address, print_)
-            self._write(tx, fresh=True)
+            self._write(seed_transaction(seed, managed, str(uuidlib.uuid4())), fresh=True)
 
     @contextmanager
     def _locked_snapshot(self) -> Iterator[tuple[ProfileState, Bookkeeping]]:

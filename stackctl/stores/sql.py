@@ -29,7 +29,7 @@ from stackctl.errors import LockError, StoreError
 from stackctl.model import Component, ComponentType, CustomFlavor, ProfileState, Stack
 from stackctl.stores import sql_engine as db
 from stackctl.stores import sql_schema as schema
-from stackctl.stores.base import Bookkeeping, ProfileStore, Transaction
+from stackctl.stores.base import Bookkeeping, ProfileStore, Transaction, seed_transaction
 from stackctl.stores.urls import redact_url
 
 log = logging.getLogger("stackctl")
@@ -261,16 +261,7 @@ class SqlStore(ProfileStore):
             lineage = str(uuidlib.uuid4())
             conn.execute(schema.meta.insert().values(
                 id=1, lineage=lineage, serial=1, stackctl_version=__version__))
-            tx = Transaction(ProfileState(components={}, stacks={}), Bookkeeping(lineage))
-            for comp in seed.components.values():
-                tx.put_component(comp)
-            for stack in seed.stacks.values():
-                tx.put_stack(stack)
-            for flavor in seed.flavors.values():
-                tx.put_flavor(flavor)
-            for address, print_ in managed.items():
-                tx.mark_managed(address, print_)
-            self._write_rows(conn, tx)
+            self._write_rows(conn, seed_transaction(seed, managed, lineage))
         self._schema_ok = True
 
     @contextmanager
