@@ -11,7 +11,10 @@ artifact stores and sqlite/mysql metadata stores):
   apply         `stackctl apply DIR --auto-approve` of N new components into the
                 local store (one run: it changes the state)
   no-op plan    `stackctl plan DIR --detailed-exitcode` right after (exit 0 = no
-                changes, checked), median of --runs and peak RSS
+                changes, checked), median of --runs and peak RSS, twice: with
+                stackctl's read cache of parsed store files (STACKCTL_CACHE_DIR)
+                emptied before each run ("cold": all the work) and kept from the
+                previous run ("warm": a machine that planned before)
                 targets: <= 3 x the bare parse; < 200 MiB at 10,000; linear in N
   one change    one component's config edited in its manifest, then apply; every
                 file under the config dir snapshotted as {path: (mtime_ns, size,
@@ -25,6 +28,7 @@ artifact stores and sqlite/mysql metadata stores):
 from __future__ import annotations
 
 import argparse
+import shutil
 import sys
 import tempfile
 from pathlib import Path
@@ -61,11 +65,18 @@ def classify(path: str, changed_component: str) -> str:
     return "UNEXPECTED"
 
 
+PARSE = "bare parse (CSafeLoader)"
+COLD = "no-op plan, cold read cache"
+WARM = "no-op plan, warm read cache"
+
+
 def one_size(n: int, runs: int, tmp: Path) -> dict[str, Any]:
     config = tmp / f"config-{n}"
     manifests = tmp / f"manifests-{n}"
+    warm_cache, cold_cache = tmp / f"cache-warm-{n}", tmp / f"cache-cold-{n}"
     corpus = bl.plan_corpus(manifests, n, PROFILE, str(tmp / "data"))
-    env = bl.env_with(STACKCTL_CONFIG_PATH=str(config))
+    env = bl.env_with(STACKCTL_CONFIG_PATH=str(config), STACKCTL_CACHE_DIR=str(warm_cache))
+    cold_env = {**env, "STACKCTL_CACHE_DIR": str(cold_cache)}
     res: dict[str, Any] = {"n": n, "corpus": corpus}
 
     # Apply N new components (once: it is stateful).
@@ -75,33 +86,37 @@ def one_size(n: int, runs: int, tmp: Path) -> dict[str, Any]:
         res["error"] = f"apply failed: {apply_run.stderr.decode()[-1500:]}"
         return res
     res["apply"] = apply_run
-    profile_dir = config / "profiles" / PROFILE
-    res["component_files"] = sum(1 for p in profile_dir.rglob("*.yaml")
-                                 if p.parent != profile_dir and ".stackctl" not in p.parts)
 
-    # No-op plan against the bare parse of the same manifests, interleaved.
-    # Above 10,000 components one run each, no warm-up: a run takes minutes.
+    # No-op plan against the bare parse of the same manifests, interleaved; the
+    # plan twice: with stackctl's read cache of store files emptied before each
+    # run (all the work), and with it filled by the previous run (the usual case
+    # on a machine that planned before). --detailed-exitcode: exit 0 = no changes.
+    # Above 10,000 components one run each and one untimed run to fill the cache.
     large = n > 10_000
-    series = bl.compare({"bare parse (CSafeLoader)": bl.bare_parse_cmd(manifests),
-                         "no-op plan": [bl.STACKCTL, "plan", str(manifests),
-                                        "--detailed-exitcode"]},
-                        runs=1 if large else runs, warmup=0 if large else 1, env=env, cwd=tmp)
-    res["series"] = series
+    plan = [bl.STACKCTL, "plan", str(manifests), "--detailed-exitcode"]
+    if large:
+        bl.run_once(plan, env=env, cwd=tmp)
+    res["series"] = bl.compare(
+        {PARSE: bl.bare_parse_cmd(manifests), COLD: plan, WARM: plan},
+        runs=1 if large else runs, warmup=0 if large else 1, env=env, cwd=tmp,
+        envs={COLD: cold_env},
+        before={COLD: lambda: shutil.rmtree(cold_cache, ignore_errors=True)})
 
-    # One changed component.
+    # One changed component: which files does the apply write?
     name = edit_one_component(manifests, n)
     before = bl.snapshot(config)
+    cache_before = bl.snapshot(warm_cache) if warm_cache.exists() else {}
     change_run = bl.run_once([bl.STACKCTL, "apply", str(manifests), "--auto-approve"],
                              env=env, cwd=tmp, capture=True)
-    after = bl.snapshot(config)
+    res["files"] = bl.changed_files(before, bl.snapshot(config))
+    res["cache_files"] = bl.changed_files(
+        cache_before, bl.snapshot(warm_cache) if warm_cache.exists() else {})
     res["change"] = change_run
     res["changed_component"] = name
-    res["files"] = bl.changed_files(before, after)
     summary = [line for line in change_run.stderr.decode().splitlines()
                if line.startswith("Apply complete")]
     res["change_summary"] = summary[-1] if summary else change_run.stderr.decode()[-500:]
-    again = bl.run_once([bl.STACKCTL, "plan", str(manifests), "--detailed-exitcode"],
-                        env=env, cwd=tmp)
+    again = bl.run_once(plan, env=env, cwd=tmp)
     res["noop_after_change"] = again.returncode == 0
     return res
 
@@ -136,34 +151,41 @@ def figures(res: dict[str, Any]) -> list[tuple[str, str, str, str]]:
         if "error" in r:
             rows.append((f"plan/apply at N={r['n']:,}", "FAILED", "", bl.verdict(False)))
             continue
-        parse, plan = r["series"]["bare parse (CSafeLoader)"], r["series"]["no-op plan"]
-        if not plan.times:
-            rows.append((f"no-op plan at N={r['n']:,}", f"FAILED: {plan.last_error[:300]}",
-                         "exit 0 (no changes)", bl.verdict(False)))
-        ratio = bl.ratio(plan.median, parse.median)
-        best = bl.ratio(plan.best, parse.best)
-        rows.append((f"no-op plan / bare parse at N={r['n']:,}",
-                     f"{ratio:.2f} (best-of: {best:.2f})", "<= 3", bl.verdict(ratio <= 3)))
-        if r["n"] == 10_000:
-            rows.append(("no-op plan peak RSS at N=10,000", f"{plan.peak_mib:.0f} MiB",
-                         "< 200 MiB", bl.verdict(plan.peak_mib < 200)))
+        parse = r["series"][PARSE]
+        for label in (COLD, WARM):
+            plan = r["series"][label]
+            if not plan.times:
+                rows.append((f"{label} at N={r['n']:,}", f"FAILED: {plan.last_error[:300]}",
+                             "exit 0 (no changes)", bl.verdict(False)))
+                continue
+            ratio = bl.ratio(plan.median, parse.median)
+            best = bl.ratio(plan.best, parse.best)
+            rows.append((f"{label} / bare parse at N={r['n']:,}",
+                         f"{ratio:.2f} (best-of: {best:.2f})", "<= 3", bl.verdict(ratio <= 3)))
+            if r["n"] == 10_000:
+                rows.append((f"{label}: peak RSS at N=10,000", f"{plan.peak_mib:.0f} MiB",
+                             "< 200 MiB", bl.verdict(plan.peak_mib < 200)))
         kinds = file_kinds(r)
         unexpected = [p for p, k in kinds.items() if k == "UNEXPECTED"]
         rows.append((f"files written by a one-component apply at N={r['n']:,}",
                      f"{len(kinds)} ({len(unexpected)} unexpected)",
                      "the component + bookkeeping (+ stacks.yaml)",
                      bl.verdict(not unexpected and "the changed component" in kinds.values())))
-    ok_results = [r for r in ok_results if r["series"]["no-op plan"].times]
     if len(ok_results) >= 2:
         first, last = ok_results[0], ok_results[-1]
-        for label, get in (("no-op plan", lambda r: r["series"]["no-op plan"].median),
-                           ("apply of N new", lambda r: r["apply"].seconds)):
-            growth = (get(last) / last["n"]) / (get(first) / first["n"])
-            rows.append((f"{label}: time/N at N={last['n']:,} over time/N at N={first['n']:,}",
-                         f"{growth:.2f}", "~1 (linear; < 1.5)", bl.verdict(growth < 1.5)))
-        mem = [r["series"]["no-op plan"].peak_mib for r in ok_results]
-        rows.append(("no-op plan peak RSS by N", " → ".join(f"{m:.0f}" for m in mem) + " MiB",
-                     "", ""))
+        for label in (COLD, WARM):
+            if first["series"][label].times and last["series"][label].times:
+                growth = ((last["series"][label].median / last["n"])
+                          / (first["series"][label].median / first["n"]))
+                rows.append((f"{label}: time/N at N={last['n']:,} over N={first['n']:,}",
+                             f"{growth:.2f}", "~1 (linear; < 1.5)", bl.verdict(growth < 1.5)))
+        growth = (last["apply"].seconds / last["n"]) / (first["apply"].seconds / first["n"])
+        rows.append((f"apply of N new: time/N at N={last['n']:,} over N={first['n']:,}",
+                     f"{growth:.2f}", "~1 (linear; < 1.5)", bl.verdict(growth < 1.5)))
+        for label in (COLD, WARM):
+            mem = [r["series"][label].peak_mib for r in ok_results]
+            rows.append((f"{label}: peak RSS by N",
+                         " → ".join(f"{m:.0f}" for m in mem) + " MiB", "", ""))
     return rows
 
 
@@ -177,29 +199,36 @@ def markdown(res: dict[str, Any]) -> str:
     for r in res["results"]:
         if "error" in r:
             rows.append((f"{r['n']:,}", "FAILED", r["error"][-200:].replace("\n", " "),
-                         "", "", "", "", "", ""))
+                         "", "", "", "", ""))
             continue
-        parse, plan = r["series"]["bare parse (CSafeLoader)"], r["series"]["no-op plan"]
+        parse, cold, warm = (r["series"][k] for k in (PARSE, COLD, WARM))
+
+        def cell(s: bl.Series) -> str:
+            return (f"{bl.ms(s.median)} (min {bl.ms(s.best)}, max {bl.ms(s.worst)}; "
+                    f"{s.peak_mib:.0f} MiB)")
+
         rows.append((f"{r['n']:,}", f"{r['corpus']['files']:,} / {r['corpus']['stacks']:,}",
                      f"{bl.ms(r['apply'].seconds)} ({r['apply'].max_rss_kib / 1024:.0f} MiB)",
-                     f"{bl.ms(parse.median)} (sd {bl.ms(parse.stdev)})",
-                     f"{bl.ms(plan.median)} (min {bl.ms(plan.best)}, max {bl.ms(plan.worst)})",
-                     f"{plan.peak_mib:.0f} MiB",
-                     f"{bl.ratio(plan.median, parse.median):.2f}",
-                     f"{plan.median / r['n'] * 1e6:.0f} µs",
+                     f"{bl.ms(parse.median)} (sd {bl.ms(parse.stdev)})", cell(cold), cell(warm),
+                     " / ".join(f"{bl.ratio(p.median, parse.median):.2f}" for p in (cold, warm)),
                      f"{bl.ms(r['change'].seconds)} ({r['change'].max_rss_kib / 1024:.0f} MiB)"))
         kinds = file_kinds(r)
         listing = [f"  - {what}: `{p}` ({kinds[p]})"
                    for what, group in r["files"].items() for p in group]
+        listing += [f"  - {what}: `$STACKCTL_CACHE_DIR/{p}` (read cache, outside the config "
+                    "dir: not state)" for what, group in r["cache_files"].items() for p in group]
         files_out += [f"- N={r['n']:,}: changed `{r['changed_component']}`; "
                       f"{r['change_summary']} Plan afterwards no-op: "
                       f"{'yes' if r['noop_after_change'] else 'NO'}.", *listing]
     out = ["### plan / apply (local store, one profile)", "",
            bl.md_table(["N components", "files / stacks", "apply N new (peak RSS)",
-                        "bare parse", "no-op plan", "plan peak RSS", "plan / parse",
-                        "plan time / N", "apply 1 change (peak RSS)"], rows), "",
-           f"Bare parse and no-op plan: median of {res['runs']} interleaved runs (1 warm-up; "
-           "a single run without warm-up above N=10,000); apply: one run each (stateful).", "",
+                        "bare parse", "no-op plan, cold read cache (peak RSS)",
+                        "no-op plan, warm read cache (peak RSS)", "plan / parse (cold / warm)",
+                        "apply 1 change (peak RSS)"], rows), "",
+           f"Bare parse and no-op plans: median of {res['runs']} interleaved runs (1 warm-up; "
+           "a single run above N=10,000); apply: one run each (stateful). Cold: stackctl's "
+           "read cache of parsed store files emptied before each run; warm: left from the "
+           "previous run.", "",
            bl.md_table(["figure", "value", "target", "verdict"], figures(res)), "",
            "Files written by the one-change apply (snapshot of the config dir before/after; "
            "\"rewritten unchanged\" = new mtime/inode, same bytes):",

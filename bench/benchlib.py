@@ -18,7 +18,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -35,6 +35,11 @@ PYTHON = sys.executable
 # warm-up runs fill it, for the baselines and stackctl alike.
 PYCACHE = tempfile.mkdtemp(prefix="stackctl-bench-pycache-")
 atexit.register(shutil.rmtree, PYCACHE, ignore_errors=True)
+# stackctl's read cache (parsed store files, validated by stat) lives outside the
+# config dir, by default in ~/.cache/stackctl: keep it in a scratch dir of the run
+# (scenarios that measure it pass their own STACKCTL_CACHE_DIR).
+READ_CACHE = tempfile.mkdtemp(prefix="stackctl-bench-cache-")
+atexit.register(shutil.rmtree, READ_CACHE, ignore_errors=True)
 
 
 def stackctl_exe() -> str:
@@ -154,21 +159,32 @@ class Series:
 
 def compare(commands: Mapping[str, Sequence[str]], *, runs: int, warmup: int = 2,
             env: Mapping[str, str] | None = None, cwd: str | Path | None = None,
-            ok_codes: Mapping[str, Sequence[int]] | None = None) -> dict[str, Series]:
+            ok_codes: Mapping[str, Sequence[int]] | None = None,
+            envs: Mapping[str, Mapping[str, str]] | None = None,
+            before: Mapping[str, Callable[[], object]] | None = None) -> dict[str, Series]:
     """A hyperfine-like loop: warm up, then run the commands interleaved (A B A B ...).
 
     Interleaving spreads machine noise (another process, CPU frequency) evenly
-    over the commands compared, which is what a ratio needs.
+    over the commands compared, which is what a ratio needs. ``envs`` gives a
+    command its own environment; ``before`` an untimed step before each of its
+    runs (e.g. emptying a cache).
     """
     series = {label: Series(label) for label in commands}
     codes = ok_codes or {}
+    envs = envs or {}
+    before = before or {}
+
+    def one(label: str, capture: bool) -> Run:
+        if label in before:
+            before[label]()
+        return run_once(commands[label], env=envs.get(label, env), cwd=cwd, capture=capture)
+
     for _ in range(warmup):
-        for cmd in commands.values():
-            run_once(cmd, env=env, cwd=cwd)
+        for label in commands:
+            one(label, capture=False)
     for _ in range(runs):
-        for label, cmd in commands.items():
-            series[label].add(run_once(cmd, env=env, cwd=cwd, capture=True),
-                              codes.get(label, (0,)))
+        for label in commands:
+            series[label].add(one(label, capture=True), codes.get(label, (0,)))
     for s in series.values():
         if s.failures:
             print(f"  ! {s.label}: {s.failures} failed run(s); last stderr:\n{s.last_error}",
@@ -192,6 +208,7 @@ def verdict(ok: bool | None) -> str:
 
 def env_with(**extra: str) -> dict[str, str]:
     env = dict(os.environ)
+    env["STACKCTL_CACHE_DIR"] = READ_CACHE
     env.update(extra)
     env.setdefault("NO_COLOR", "1")
     env.pop("PYTHONDONTWRITEBYTECODE", None)

@@ -37,12 +37,13 @@ def find_manifest_files(paths: Sequence[Path]) -> list[Path]:
         if path.is_file():
             found.setdefault(os.path.realpath(path), path)
         elif path.is_dir():
-            real_dirs: dict[str, str] = {}  # one realpath per directory, not per file
-            for file in _search(path):
-                parent = str(file.parent)
-                if parent not in real_dirs:
-                    real_dirs[parent] = os.path.realpath(parent)
-                found.setdefault(os.path.join(real_dirs[parent], file.name), file)
+            # one realpath per directory, not per file; strings until the end (fast sort)
+            real_dirs: dict[str, str] = {}
+            for directory, name in _search(path):
+                if directory not in real_dirs:
+                    real_dirs[directory] = os.path.realpath(directory)
+                found.setdefault(os.path.join(real_dirs[directory], name),
+                                 Path(directory, name))
         else:
             what = "does not exist" if not path.exists() else "is not a file or directory"
             raise ManifestPathError(
@@ -50,11 +51,11 @@ def find_manifest_files(paths: Sequence[Path]) -> list[Path]:
                 location=Location(str(path)),
                 hint="pass manifest files or directories that hold them",
             )
-    return sorted(found.values())
+    return sorted(found.values(), key=lambda p: p.parts)
 
 
-def _search(root: Path) -> list[Path]:
-    files: list[Path] = []
+def _search(root: Path) -> list[tuple[str, str]]:
+    files: list[tuple[str, str]] = []
 
     def fail(error: OSError) -> None:
         raise ManifestPathError(
@@ -71,7 +72,7 @@ def _search(root: Path) -> list[Path]:
             if not name.startswith(".") and name not in SKIPPED_DIRECTORIES
         ]
         files.extend(
-            Path(directory, name)
+            (directory, name)
             for name in names
             if name.endswith(MANIFEST_SUFFIXES)
             and not name.startswith(".")

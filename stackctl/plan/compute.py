@@ -74,7 +74,8 @@ def _emit(b: PlanBuilder, address: str, kind: str, profile: str | None,
           impact: tuple[str, ...] = ()) -> None:
     """Classify one resource and record change, drift, reads and prints."""
     recorded = managed.get(address)
-    if recorded is not None and before is not None and views.print_of(before) != recorded:
+    before_print = views.print_of(before)
+    if recorded is not None and before is not None and before_print != recorded:
         b.drift.append(Drift(address, "changed"))
     elif recorded is not None and before is None:
         b.drift.append(Drift(address, "deleted"))
@@ -94,8 +95,9 @@ def _emit(b: PlanBuilder, address: str, kind: str, profile: str | None,
         action = "no-op"
     else:
         action = "update"
-    b.reads[address] = views.print_of(before)
-    if full_after is not None:
+    b.reads[address] = before_print
+    # a plain no-op writes nothing, so there is no desired value to vouch for
+    if full_after is not None and (action != "no-op" or recorded is None):
         b.desired_prints[address] = views.salted_print(plan_id, full_after)
     fields = views.field_changes(before, after, hidden) if action == "update" else ()
     b.changes.append(Change(

@@ -32,6 +32,7 @@ class ReadCache:
     def __init__(self, path: Path, root: Path) -> None:
         self.path = path
         self.root = root
+        self._prefix = str(root) + os.sep  # string slicing: Path.relative_to is slow here
         self.entries: dict[str, list[Any]] = {}
         self.seen: set[str] = set()
         self.dirty = False
@@ -55,7 +56,9 @@ class ReadCache:
         return self
 
     def read(self, path: Path) -> dict[str, Any]:
-        key = str(path.relative_to(self.root))
+        full = str(path)
+        prefix = self._prefix
+        key = full[len(prefix):] if full.startswith(prefix) else full
         self.seen.add(key)
         try:
             st = os.stat(path)
