@@ -86,3 +86,22 @@ def test_a_corrupt_cache_is_ignored(root: Path) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text("{not json")
     assert _read(root, "a.yaml") == {"x": 1}
+
+
+def test_deleting_a_profile_drops_its_read_cache(tmp_path: Path,
+                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    from stackctl.operations import profiles
+
+    monkeypatch.setattr(read_cache, "RACY_SECONDS", 0.0)
+    from stackctl.workspace import Workspace
+
+    ws = Workspace(root=tmp_path / "config")
+    ws.ensure_initialized()
+    created = profiles.create(ws, "doomed")
+    ws.state("doomed")  # a read fills the cache
+    store_root = Path(created.store_url.removeprefix("file://"))
+    cache = ReadCache.for_store(store_root).path
+    assert cache.exists()
+    profiles.delete(ws, "doomed")
+    assert not cache.exists()
+    assert not store_root.exists()

@@ -141,6 +141,10 @@ class GlobalConfigStore:
         if tx.fresh or tx.config != tx.before:  # bookkeeping-only commits leave ZenML's file be
             writes[self.path] = yamlio.dump(doc)
         files.commit_files(self.meta, writes, [], trash=tx.trash)
+        for directory in tx.trash:  # their read caches (outside the config dir) go too
+            from stackctl.stores.read_cache import ReadCache
+
+            ReadCache.for_store(directory).path.unlink(missing_ok=True)
 
 
 class GlobalTransaction:
