@@ -97,7 +97,10 @@ def _saved_variables(inp: dict[str, Any], given: tuple[str, ...]) -> tuple[tuple
     return tuple(sorted(values.items()))
 
 
-def make_plan(inputs: Any, prune: bool, cwd: Path | None = None) -> tuple[Any, Any]:
+def make_plan(inputs: Any, prune: bool, cwd: Path | None = None,
+              plan_id: str | None = None) -> tuple[Any, Any]:
+    """Compile, read live, compute. ``plan_id`` reuses a saved plan's id (its salt),
+    so desired fingerprints can be compared with the saved plan's."""
     from stackctl.plan.compute import compute_plan
     from stackctl.plan.live import read_live
     from stackctl.workspace import Workspace
@@ -113,7 +116,7 @@ def make_plan(inputs: Any, prune: bool, cwd: Path | None = None) -> tuple[Any, A
             ws.ensure_initialized()
         live = read_live(ws, compiled.desired.profiles, compiled.desired.repositories)
         plan = compute_plan(compiled.desired, live, inputs=_inputs_dict(inputs, cwd),
-                            prune=prune)
+                            prune=prune, plan_id=plan_id)
     finally:
         gc.enable()
     return plan, compiled
@@ -225,8 +228,9 @@ def apply(targets: tuple[str, ...], env: str | None, variables: tuple[str, ...],
                         variables=_saved_variables(inp, variables))
         check_not_applied(Workspace(), saved)
         fresh, compiled = make_plan(inputs, saved.prune,
-                                    Path(inp["cwd"]) if inp.get("cwd") else None)
-        check_fresh(saved, _resalted(fresh, saved, compiled))
+                                    Path(inp["cwd"]) if inp.get("cwd") else None,
+                                    plan_id=saved.id)
+        check_fresh(saved, fresh)
         to_apply: Plan = saved
     else:
         to_apply, compiled = make_plan(_inputs(targets, env, variables, var_files), prune)
@@ -258,21 +262,6 @@ def _saved_plan(targets: tuple[str, ...]) -> Any:
     if not isinstance(data, dict) or "format_version" not in data:
         return None
     return Plan.from_dict(data)
-
-
-def _resalted(fresh: Any, saved: Any, compiled: Any) -> Any:
-    """Recompute the fresh plan's desired fingerprints with the saved plan's salt."""
-    from dataclasses import replace
-
-    from stackctl.plan.compute import compute_plan
-    from stackctl.plan.live import read_live
-    from stackctl.workspace import Workspace
-
-    ws = Workspace()
-    live = read_live(ws, compiled.desired.profiles, compiled.desired.repositories)
-    again = compute_plan(compiled.desired, live, inputs=saved.inputs, prune=saved.prune,
-                         plan_id=saved.id)
-    return replace(again, id=saved.id)
 
 
 @click.command()
