@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2  # 2: plan files carry a digest (stackctl.plan.saved)
 ACTIONS = ("create", "update", "delete", "no-op")
 
 
