@@ -152,14 +152,24 @@ def test_an_edited_after_is_refused(cli: Cli, planfile: Path, config_dir: Path) 
 def test_an_added_or_renamed_change_is_refused(cli: Cli, planfile: Path,
                                                config_dir: Path) -> None:
     def add(d: dict[str, Any]) -> None:
-        extra = dict(d["changes"][_index(d, "team/artifact_store/s3")], address="team/x/y")
+        extra = dict(d["changes"][_index(d, "team/artifact_store/s3")],
+                     address="team/artifact_store/s9")
         d["changes"].append(extra)
     _edit(planfile, add)
     _refused(cli, planfile, config_dir,
-             '"team/x/y": the plan file has a "create" change that is not computed now.')
-    _edit(planfile, lambda d: d["changes"][_index(d, "team/x/y")].update(
-        address="team/artifact_store/s4"))
-    _refused(cli, planfile, config_dir, '"team/artifact_store/s4": the plan file has a')
+             '"team/artifact_store/s9": the plan file has a "create" change that is not '
+             "computed now.")
+    _edit(planfile, lambda d: d["changes"][_index(d, "team/artifact_store/s9")].update(
+        address="team/x/y"))
+    _refused(cli, planfile, config_dir,
+             "The plan file is malformed at changes[5]: team/x/y is not the address of a "
+             "component.")
+    _edit(planfile, lambda d: d["changes"].pop(_index(d, "team/x/y")))
+    _edit(planfile, lambda d: d["changes"][_index(d, "team/artifact_store/s3")].update(
+        address="team/artifact_store/renamed"))
+    _refused(cli, planfile, config_dir,
+             '"team/artifact_store/renamed": the plan file has a "create" change that is not '
+             "computed now.")
 
 
 def test_a_flipped_flag_is_refused(cli: Cli, planfile: Path, config_dir: Path) -> None:

@@ -143,7 +143,7 @@ def load(path: Path) -> Plan:
             if isinstance(recorded, str) else "The plan file has no digest.",
             location=where, hint=_HINT)
     _validate(data, where)
-    return _plan(data)
+    return _plan(data, where)
 
 
 def _validate(data: Mapping[str, Any], where: Location) -> None:
@@ -166,14 +166,22 @@ def _fields(raw: list[dict[str, Any]]) -> tuple[FieldChange, ...]:
     return tuple(FieldChange(f["path"], f["old"], f["new"]) for f in raw)
 
 
-def _plan(data: Mapping[str, Any]) -> Plan:
-    changes = tuple(Change(
-        address=c["address"], kind=c["kind"], action=c["action"], profile=c["profile"],
-        before=c["before"], after=c["after"], fields=_fields(c["fields"]), adopt=c["adopt"],
-        impact=tuple(c["impact"])) for c in data["changes"])
+def _plan(data: Mapping[str, Any], where: Location) -> Plan:
+    changes: list[Change] = []
+    for index, raw in enumerate(data["changes"]):
+        try:
+            change = Change.from_dict(raw)
+        except ValueError:  # an address that names no resource (or an unknown type)
+            change = None
+        if change is None or (change.kind, change.profile) != (raw["kind"], raw["profile"]):
+            raise ConfigFileError(
+                f"The plan file is malformed at changes[{index}]: "
+                f"{_short(raw['address'])} is not the address of a {raw['kind']}.",
+                location=where, hint=_HINT)
+        changes.append(change)
     drift = tuple(Drift(d["address"], d["detail"], _fields(d["fields"])) for d in data["drift"])
     return Plan(id=data["id"], created_at=data["created_at"], inputs=data["inputs"],
                 stores=data["stores"], reads=data["reads"],
-                desired_prints=data["desired_prints"], changes=changes, drift=drift,
+                desired_prints=data["desired_prints"], changes=tuple(changes), drift=drift,
                 unmanaged=tuple(data["unmanaged"]), prunable=tuple(data["prunable"]),
                 prune=data["prune"], format_version=data["format_version"])

@@ -9,8 +9,6 @@ the store commits atomically under its lock.
 from __future__ import annotations
 
 import abc
-import hashlib
-import json
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -60,12 +58,6 @@ def parse_bookkeeping(data: Any, path: str) -> Bookkeeping:
         raise bad("'flavor_schemas' is not an object of JSON Schemas")
     return Bookkeeping(lineage=lineage, serial=serial, managed=dict(managed),
                        applied_plans=tuple(plans))
-
-
-def fingerprint(value: Any) -> str:
-    """A stable hash of a JSON-able value (drift detection, saved plans)."""
-    text = json.dumps(value, sort_keys=True, separators=(",", ":"), default=str)
-    return hashlib.sha256(text.encode()).hexdigest()[:32]
 
 
 class Transaction:
