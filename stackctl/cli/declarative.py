@@ -284,9 +284,11 @@ def drift(paths: tuple[str, ...], env: str | None, variables: tuple[str, ...],
 @click.command()
 @click.option("--profile", "profiles", multiple=True, help="Profile to export (repeatable).")
 @click.option("--all", "all_", is_flag=True, help="Export every profile and the global config.")
-@click.option("-o", "--out", "out", type=click.Path(file_okay=False), default=".",
-              show_default=True, help="Directory to write manifests to.")
-def export(profiles: tuple[str, ...], all_: bool, out: str) -> None:
+@click.option("-o", "--out", "out", type=click.Path(file_okay=False, allow_dash=True),
+              default=".", show_default=True,
+              help="Directory to write manifests to; - writes them to stdout.")
+@click.option("--force", is_flag=True, help="Overwrite files that already exist.")
+def export(profiles: tuple[str, ...], all_: bool, out: str, force: bool) -> None:
     """Write the live configuration as manifests (one file per profile)."""
     from stackctl.export import export as do_export
     from stackctl.workspace import Workspace
@@ -295,7 +297,9 @@ def export(profiles: tuple[str, ...], all_: bool, out: str) -> None:
         raise UsageError("Give --profile or --all, not both.")
     ws = Workspace()
     chosen = None if all_ else (list(profiles) or [ws.active().profile])
-    result = do_export(ws, Path(out), chosen)
+    result = do_export(ws, None if out == "-" else Path(out), chosen, force=force)
+    if result.text is not None:
+        click.echo(result.text, nl=False)
     for path in result.files:
         log.info("Wrote %s", path)
     if result.secret_vars:
