@@ -7,7 +7,7 @@ import json
 import logging
 import os
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -74,7 +74,7 @@ def _var_print(salt: str, value: str) -> str:
     return fingerprint({"salt": salt, "value": value})
 
 
-def _saved_variables(inp: dict[str, Any], given: tuple[str, ...]) -> tuple[tuple[str, str], ...]:
+def _saved_variables(inp: Mapping[str, Any], given: tuple[str, ...]) -> tuple[tuple[str, str], ...]:
     """The plan's ``--var`` values, given again at apply time and checked."""
     from stackctl.compiler.render import parse_var
     from stackctl.errors import StaleStateError
@@ -164,9 +164,10 @@ def plan(paths: tuple[str, ...], env: str | None, variables: tuple[str, ...],
     """Show what applying the manifests would change."""
     result, _ = make_plan(_inputs(paths, env, variables, var_files), prune)
     if out:
+        from stackctl.plan import saved
         from stackctl.stores.files import atomic_write
 
-        atomic_write(Path(out), result.to_json().encode(), private=True)
+        atomic_write(Path(out), saved.dumps(result), private=True)
         log.info("Saved the plan to %s; apply it with `stackctl apply %s`.", out, out)
     _show(result, fmt)
     return 2 if detailed_exitcode and result.has_changes else 0
@@ -212,12 +213,14 @@ def diff(paths: tuple[str, ...], env: str | None, variables: tuple[str, ...],
 def apply(targets: tuple[str, ...], env: str | None, variables: tuple[str, ...],
           var_files: tuple[str, ...], prune: bool, auto_approve: bool) -> int:
     """Make the live configuration match the manifests, or apply a saved PLANFILE."""
-    from stackctl.apply import apply_plan, check_fresh, check_not_applied
+    from stackctl.apply import apply_plan, check_fresh, check_not_applied, check_same_changes
     from stackctl.compiler.project import Inputs
+    from stackctl.plan import saved as saved_plans
     from stackctl.plan.model import Plan
     from stackctl.workspace import Workspace
 
-    saved = _saved_plan(targets)
+    planfile = saved_plans.plan_file_among(targets)
+    saved = saved_plans.load(planfile) if planfile is not None else None
     if saved is not None:
         if env or var_files or prune:
             raise UsageError("A saved plan carries its own inputs; give only the plan file "
@@ -231,7 +234,8 @@ def apply(targets: tuple[str, ...], env: str | None, variables: tuple[str, ...],
                                     Path(inp["cwd"]) if inp.get("cwd") else None,
                                     plan_id=saved.id)
         check_fresh(saved, fresh)
-        to_apply: Plan = saved
+        check_same_changes(saved, fresh)
+        to_apply: Plan = fresh  # the very changes of the file, as computed now
     else:
         to_apply, compiled = make_plan(_inputs(targets, env, variables, var_files), prune)
         _show(to_apply, "text")
@@ -245,23 +249,6 @@ def apply(targets: tuple[str, ...], env: str | None, variables: tuple[str, ...],
     result = apply_plan(Workspace(), to_apply, compiled.desired)
     log.info(result.summary)
     return 0
-
-
-def _saved_plan(targets: tuple[str, ...]) -> Any:
-    from stackctl.plan.model import Plan
-
-    if len(targets) != 1 or not Path(targets[0]).is_file():
-        return None
-    path = Path(targets[0])
-    if path.suffix in (".yaml", ".yml", ".j2"):
-        return None
-    try:
-        data = json.loads(path.read_text())
-    except (OSError, ValueError):
-        return None
-    if not isinstance(data, dict) or "format_version" not in data:
-        return None
-    return Plan.from_dict(data)
 
 
 @click.command()
