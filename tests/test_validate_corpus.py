@@ -52,8 +52,10 @@ def _expected(case: Path) -> list[str]:
 
 
 def _compile(path: Path, **inputs: object) -> list[Diagnostic]:
+    """What `stackctl validate` checks: offline, every environment."""
     return compile_manifests(Inputs(paths=(str(path),), **inputs),  # type: ignore[arg-type]
-                             cwd=path.parent, environ=ENVIRON).diagnostics
+                             cwd=path.parent, environ=ENVIRON, offline=True,
+                             every_environment=True).diagnostics
 
 
 def _cli(*args: str, cwd: Path, env: dict[str, str] | None = None
