@@ -252,9 +252,11 @@ def _sandbox_class() -> type[Any]:
 
         def call(__self, __context: Any, __obj: Any, *args: Any, **kwargs: Any) -> Any:  # noqa: N805
             __self.budget.check_time()
-            owner = getattr(__obj, "__self__", None)
+            # the sandbox hands str.format out wrapped (functools.update_wrapper)
+            target = getattr(__obj, "__wrapped__", __obj)
+            owner = getattr(target, "__self__", None)
             if isinstance(owner, str):
-                method = getattr(__obj, "__name__", "")
+                method = getattr(target, "__name__", "")
                 if method in _PADDING:
                     for arg in (*args, *kwargs.values()):
                         if isinstance(arg, int):
@@ -436,7 +438,9 @@ def _undefined_diagnostic(line: int, label: str, text: str, name: str) -> Diagno
                           hint=f"define it (project vars, -e/--env, --var-file, "
                           f"--var {label[5:]}=…), or give a default: "
                           f"{{{{ {label} | default('…') }}}}")
-    return Diagnostic(where, TemplateUndefinedError.rule, f"undefined in template: {label}",
+    message = f"undefined name '{label}'" if "'" not in label else \
+        f"undefined in template: {label}"
+    return Diagnostic(where, TemplateUndefinedError.rule, message,
                       hint="templates see `vars` and `env`; give a default: "
                       "{{ x | default('y') }}")
 
