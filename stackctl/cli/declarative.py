@@ -124,29 +124,36 @@ def make_plan(inputs: Any, prune: bool, cwd: Path | None = None,
 
 @click.command()
 @_inputs_options
-@click.option("--format", "fmt", type=click.Choice(["text", "json", "github"]), default="text")
+@click.option("--format", "fmt", type=click.Choice(["text", "json", "github", "sarif"]),
+              default="text")
+@click.option("--allow-empty", is_flag=True, help="Finding no manifest is not an error.")
+@click.option("--follow-symlinks-outside", "follow_outside", is_flag=True,
+              help="Read symlinks that resolve outside the project (refused by default).")
 def validate(paths: tuple[str, ...], env: str | None, variables: tuple[str, ...],
-             var_files: tuple[str, ...], fmt: str) -> int:
-    """Check manifests and report every problem (exit 0 valid, 1 invalid)."""
+             var_files: tuple[str, ...], fmt: str, allow_empty: bool,
+             follow_outside: bool) -> int:
+    """Check manifests offline and report every problem (exit 0 valid, 1 invalid)."""
     from stackctl.compiler.compile import compile_manifests
     from stackctl.report import diagnostics as views
 
-    compiled = compile_manifests(_inputs(paths, env, variables, var_files))
+    compiled = compile_manifests(_inputs(paths, env, variables, var_files), offline=True,
+                                 every_environment=True, allow_empty=allow_empty,
+                                 follow_outside=follow_outside)
     problems = compiled.diagnostics
     cwd = Path.cwd()
     if fmt == "json":
         click.echo(views.as_json(problems, len(compiled.files), compiled.documents, cwd))
+    elif fmt == "sarif":
+        from stackctl.report.sarif import sarif
+
+        click.echo(sarif(problems, cwd))
     elif fmt == "github":
         if problems:
             click.echo(views.github(problems, cwd))
     elif problems:
         click.echo(views.text(problems, cwd))
     if fmt == "text":
-        n = len(problems)
-        log.info("%d file%s, %d document%s: %s", len(compiled.files),
-                 "s" * (len(compiled.files) != 1), compiled.documents,
-                 "s" * (compiled.documents != 1),
-                 "valid." if not n else f"{n} problem{'s' * (n != 1)}.")
+        log.info("%s", views.summary(compiled))
     return 1 if problems else 0
 
 
