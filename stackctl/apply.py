@@ -20,13 +20,14 @@ from typing import Any
 from stackctl import rules
 from stackctl.compiler.desired import DesiredState
 from stackctl.config import repository as repo_config
+from stackctl.defaults import DEFAULT, default_state, local_artifact_dirs
 from stackctl.errors import IntegrityError, StaleStateError
-from stackctl.model import Address, ComponentType, ProfileConfig
+from stackctl.model import Address, ProfileConfig
 from stackctl.plan import compare
 from stackctl.plan.model import Change, Plan
 from stackctl.stores.base import Bookkeeping, ProfileStore, Transaction
 from stackctl.stores.urls import path_from_file_url
-from stackctl.workspace import DEFAULT, Workspace, default_state, open_store
+from stackctl.workspace import Workspace, open_store
 
 log = logging.getLogger("stackctl")
 
@@ -176,9 +177,7 @@ def _new_profile(ws: Workspace, change: Change, desired: DesiredState) -> Profil
     name = str(change.profile)
     settings = desired.profiles[name].settings
     store_type = settings.store_type if settings else "local"
-    url = None
-    if settings is not None:
-        url = f"env:{settings.url_from_env}" if settings.url_from_env else settings.store_url
+    url = settings.url if settings else None
     active = (change.after or {}).get("active_stack") or DEFAULT
     return ProfileConfig(name, store_type, url or ws.default_store_url(name, store_type), active)
 
@@ -197,9 +196,8 @@ def _create_store(ws: Workspace, plan: Plan, profile: ProfileConfig, items: list
         return
     tx = Transaction(default_state(ws.root), Bookkeeping(lineage=""))
     _apply_changes(tx, profile.name, items, desired)
-    for comp in tx.after.components.values():
-        if comp.type is ComponentType.ARTIFACT_STORE and comp.name == DEFAULT:
-            Path(str(comp.config["path"])).mkdir(parents=True, exist_ok=True)
+    for directory in local_artifact_dirs(tx.after):
+        directory.mkdir(parents=True, exist_ok=True)
     store.create(tx.after, tx.managed)
     log.info("Created profile/%s", profile.name)
     for change in items:

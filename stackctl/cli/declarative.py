@@ -124,29 +124,36 @@ def make_plan(inputs: Any, prune: bool, cwd: Path | None = None,
 
 @click.command()
 @_inputs_options
-@click.option("--format", "fmt", type=click.Choice(["text", "json", "github"]), default="text")
+@click.option("--format", "fmt", type=click.Choice(["text", "json", "github", "sarif"]),
+              default="text")
+@click.option("--allow-empty", is_flag=True, help="Finding no manifest is not an error.")
+@click.option("--follow-symlinks-outside", "follow_outside", is_flag=True,
+              help="Read symlinks that resolve outside the project (refused by default).")
 def validate(paths: tuple[str, ...], env: str | None, variables: tuple[str, ...],
-             var_files: tuple[str, ...], fmt: str) -> int:
-    """Check manifests and report every problem (exit 0 valid, 1 invalid)."""
+             var_files: tuple[str, ...], fmt: str, allow_empty: bool,
+             follow_outside: bool) -> int:
+    """Check manifests offline and report every problem (exit 0 valid, 1 invalid)."""
     from stackctl.compiler.compile import compile_manifests
     from stackctl.report import diagnostics as views
 
-    compiled = compile_manifests(_inputs(paths, env, variables, var_files))
+    compiled = compile_manifests(_inputs(paths, env, variables, var_files), offline=True,
+                                 every_environment=True, allow_empty=allow_empty,
+                                 follow_outside=follow_outside)
     problems = compiled.diagnostics
     cwd = Path.cwd()
     if fmt == "json":
         click.echo(views.as_json(problems, len(compiled.files), compiled.documents, cwd))
+    elif fmt == "sarif":
+        from stackctl.report.sarif import sarif
+
+        click.echo(sarif(problems, cwd))
     elif fmt == "github":
         if problems:
             click.echo(views.github(problems, cwd))
     elif problems:
         click.echo(views.text(problems, cwd))
     if fmt == "text":
-        n = len(problems)
-        log.info("%d file%s, %d document%s: %s", len(compiled.files),
-                 "s" * (len(compiled.files) != 1), compiled.documents,
-                 "s" * (compiled.documents != 1),
-                 "valid." if not n else f"{n} problem{'s' * (n != 1)}.")
+        log.info("%s", views.summary(compiled))
     return 1 if problems else 0
 
 
@@ -271,9 +278,11 @@ def drift(paths: tuple[str, ...], env: str | None, variables: tuple[str, ...],
 @click.command()
 @click.option("--profile", "profiles", multiple=True, help="Profile to export (repeatable).")
 @click.option("--all", "all_", is_flag=True, help="Export every profile and the global config.")
-@click.option("-o", "--out", "out", type=click.Path(file_okay=False), default=".",
-              show_default=True, help="Directory to write manifests to.")
-def export(profiles: tuple[str, ...], all_: bool, out: str) -> None:
+@click.option("-o", "--out", "out", type=click.Path(file_okay=False, allow_dash=True),
+              default=".", show_default=True,
+              help="Directory to write manifests to; - writes them to stdout.")
+@click.option("--force", is_flag=True, help="Overwrite files that already exist.")
+def export(profiles: tuple[str, ...], all_: bool, out: str, force: bool) -> None:
     """Write the live configuration as manifests (one file per profile)."""
     from stackctl.export import export as do_export
     from stackctl.workspace import Workspace
@@ -282,7 +291,9 @@ def export(profiles: tuple[str, ...], all_: bool, out: str) -> None:
         raise UsageError("Give --profile or --all, not both.")
     ws = Workspace()
     chosen = None if all_ else (list(profiles) or [ws.active().profile])
-    result = do_export(ws, Path(out), chosen)
+    result = do_export(ws, None if out == "-" else Path(out), chosen, force=force)
+    if result.text is not None:
+        click.echo(result.text, nl=False)
     for path in result.files:
         log.info("Wrote %s", path)
     if result.secret_vars:

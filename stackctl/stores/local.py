@@ -216,7 +216,7 @@ class LocalStore(ProfileStore):
         secret_paths = {
             self._component_path(*key)
             for key, comp in after.components.items()
-            if flavors.has_secret_values(comp.type, comp.flavor, comp.config)
+            if flavors.has_secret_values(comp.type, comp.flavor, comp.config, after.flavors)
         }
         return lambda path: path in secret_paths
 

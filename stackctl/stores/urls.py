@@ -27,6 +27,19 @@ def path_from_file_url(url: str) -> str:
     return url[len("file://"):] if url.startswith("file://") else url
 
 
+_ENV = "env:"  # a store URL read from this env var at use, never written anywhere
+
+
+def env_url(var: str) -> str:
+    """The stored form of a URL kept in the env var ``var``."""
+    return f"{_ENV}{var}"
+
+
+def env_var_of(url: str) -> str | None:
+    """The env var an ``env:VAR`` URL names; None for a literal URL."""
+    return url[len(_ENV):] if url.startswith(_ENV) else None
+
+
 def url_from_environment(var: str) -> str:
     """A store URL kept in an env var, so it need not be written anywhere."""
     import os
