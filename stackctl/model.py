@@ -238,15 +238,20 @@ class Address:
         assert self.type is not None, self
         return (self.type, self.name)
 
-    def __str__(self) -> str:
+    @property
+    def in_profile(self) -> str:
+        """The address inside its profile (``orchestrator/k8s``, ``stack/main``)."""
         if self.kind == "component":
             assert self.type is not None
-            return f"{self.profile}/{self.type.value}/{self.name}"
+            return f"{self.type.value}/{self.name}"
         if self.kind == "flavor":
             assert self.type is not None
-            return f"{self.profile}/flavor/{self.type.value}/{self.name}"
-        if self.kind == "stack":
-            return f"{self.profile}/stack/{self.name}"
+            return f"flavor/{self.type.value}/{self.name}"
+        return f"{self.kind}/{self.name}"
+
+    def __str__(self) -> str:
+        if self.kind in ("component", "flavor", "stack"):
+            return f"{self.profile}/{self.in_profile}"
         if self.kind == "global":
             return "global"
         return f"{self.kind}/{self.name}"  # profile, repository

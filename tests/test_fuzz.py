@@ -22,10 +22,10 @@ from typing import Any
 
 import pytest
 import yaml
+from helpers import snapshot
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from helpers import snapshot
 from stackctl.cli.main import main
 from stackctl.plan import saved
 
@@ -105,7 +105,7 @@ def applied(cli: Cli, tmp_path: Path) -> Iterator[Callable[[], None]]:
         shutil.rmtree(cli.config)
         shutil.copytree(pristine, cli.config)
 
-    yield restore
+    return restore
 
 
 # -- validate ----------------------------------------------------------------------------------

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from stackctl.errors import ConfigFileError, Location, StaleStateError
+from stackctl.errors import ConfigFileError, Location
 from stackctl.model import ProfileConfig
 from stackctl.stores import files, yamlio
 from stackctl.stores.base import Bookkeeping, parse_bookkeeping
@@ -119,16 +119,11 @@ class GlobalConfigStore:
         return parse_bookkeeping(data, str(path))
 
     @contextmanager
-    def transaction(self, expected_serial: int | None = None) -> Iterator[GlobalTransaction]:
+    def transaction(self) -> Iterator[GlobalTransaction]:
         with store_lock(self.meta, "the global configuration"):
             files.recover(self.meta, [self.root, self.meta], root=self.root,
                               may_trash=_is_local_store)
             books = self._books()
-            if expected_serial is not None and books.serial != expected_serial:
-                raise StaleStateError(
-                    "The global configuration changed since it was read "
-                    f"(serial {expected_serial} → {books.serial}).",
-                    hint="Run the command again.")
             tx = GlobalTransaction(self._load(), books, fresh=not self.exists())
             yield tx
             if tx.changed:
