@@ -73,6 +73,9 @@ def check_same_changes(saved: Plan, fresh: Plan) -> None:
     ``plan`` made or writes anything the reviewed plan did not show.
     """
     problem = _first_difference(saved.changes, fresh.changes)
+    if problem is None and tuple(saved.defaults) != tuple(fresh.defaults):
+        problem = (f"the default objects of new profiles are {_shown(list(saved.defaults))} "
+                   f"in the plan file but {_shown(list(fresh.defaults))} now")
     if problem:
         raise StaleStateError(
             f"The saved plan's changes differ from the plan computed now: {problem}.",

@@ -220,4 +220,18 @@ def test_files_that_are_not_plans(cli: Cli, planfile: Path, config_dir: Path,
 def test_an_untouched_plan_applies(cli: Cli, planfile: Path) -> None:
     result = cli("apply", str(planfile))
     assert result.rc == 0, result.err
-    assert "Apply complete: 4 created, 1 updated, 0 deleted." in result.err
+    assert "Apply complete: 8 created, 1 updated, 0 deleted." in result.err  # 4 defaults
+
+
+def test_the_loader_knows_every_field_of_a_plan() -> None:
+    import dataclasses
+
+    from stackctl.plan.model import Plan
+
+    fields = {f.name for f in dataclasses.fields(Plan)}
+    assert fields <= set(saved.SCHEMA["properties"])
+
+
+def test_edited_defaults_are_refused(cli: Cli, planfile: Path, config_dir: Path) -> None:
+    _edit(planfile, lambda d: d.update(defaults=d["defaults"][:-1]))
+    _refused(cli, planfile, config_dir, "the default objects of new profiles are [")

@@ -78,6 +78,7 @@ SCHEMA: dict[str, Any] = {
             "properties": {"address": _STR, "detail": _STR, "fields": _FIELDS}}},
         "unmanaged": _STRS,
         "prunable": _STRS,
+        "defaults": _STRS,
         "prune": {"type": "boolean"},
     },
 }
@@ -184,4 +185,5 @@ def _plan(data: Mapping[str, Any], where: Location) -> Plan:
                 stores=data["stores"], reads=data["reads"],
                 desired_prints=data["desired_prints"], changes=tuple(changes), drift=drift,
                 unmanaged=tuple(data["unmanaged"]), prunable=tuple(data["prunable"]),
+                defaults=tuple(data.get("defaults", ())),
                 prune=data["prune"], format_version=data["format_version"])
