@@ -297,7 +297,7 @@ def test_imperative_flows_on_a_shared_server_store(
     assert "kf" in stacks
     assert "kf" in ok(run("orchestrator", "list")).stdout
     described = ok(run("stack", "describe", "shared")).stdout
-    rows = {tuple(cell.strip() for cell in line.strip("┃").split("│"))
+    rows = {tuple(cell.strip().lower() for cell in line.strip("┃").split("│"))
             for line in described.splitlines() if line.startswith("┃")}
     assert {("orchestrator", "kf"), ("artifact_store", "art"),
             ("metadata_store", "default")} <= rows
