@@ -26,10 +26,20 @@ class SchemaProblem:
     message: str
     hint: str | None = None
     at_key: bool = False  # point at the key itself, not at its value
+    validator: str = ""  # the JSON Schema keyword that failed (for placeholders in validate)
+    expected: Any = None  # that keyword's value, e.g. the expected type
 
 
 def where(path: Iterable[Any], root: str = "the document") -> str:
     return ".".join(map(str, path)) or root
+
+
+def quoted(value: Any) -> str:
+    """A manifest value quoted for a message: text in quotes, anything else as JSON
+    (``null``, never Python's ``None``)."""
+    import json
+
+    return f"'{value}'" if isinstance(value, str) else json.dumps(value)
 
 
 def _required(error: Any) -> str:
@@ -55,18 +65,19 @@ def document_problem(error: Any, root: str = "the document") -> SchemaProblem:
     if validator == "required":
         return SchemaProblem(path, "missing-field", f"{where(path, root)}: {_required(error)}")
     if validator == "enum" and path[-2:] == ("spec", "type"):
-        return SchemaProblem(path, "unknown-type", f"unknown component type {error.instance!r}",
+        return SchemaProblem(path, "unknown-type",
+                             f"unknown component type {quoted(error.instance)}",
                              hint=f"Types: {', '.join(t.value for t in ComponentType)}.")
     if "propertyNames" in error.schema_path:  # the enum of stack slot names
         named = isinstance(error.instance, str)
         return SchemaProblem((*path, error.instance) if named else path, "unknown-type",
-                             f"unknown component type {error.instance!r} in "
+                             f"unknown component type {quoted(error.instance)} in "
                              f"{where(path, root)}",
                              hint=f"Types: {', '.join(t.value for t in ComponentType)}.",
                              at_key=named)
     if validator == "pattern" and path and path[-1] in ("name", "profile"):
         return SchemaProblem(path, "invalid-name",
-                             f"invalid name {error.instance!r} at {where(path, root)}",
+                             f"invalid name {quoted(error.instance)} at {where(path, root)}",
                              hint="Use letters, digits, '_', '-' and '.'.")
     if validator == "type":
         return SchemaProblem(path, "wrong-type",
@@ -127,5 +138,7 @@ def config_problems(errors: Iterable[Any], flavor: str, fields: Mapping[str, Any
             message = f"invalid value ({error.validator})"
         else:
             message = str(error.message)
-        problems.append(SchemaProblem(path, "flavor-config", message))
+        problems.append(SchemaProblem(path, "flavor-config", message,
+                                      validator=str(error.validator),
+                                      expected=error.validator_value))
     return problems

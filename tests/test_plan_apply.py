@@ -414,7 +414,7 @@ def test_saved_plan_holds_no_secret_and_applies_once(cli: Cli, manifests: Path,
         assert secret.encode() not in raw
     assert oct(planfile.stat().st_mode & 0o777) == "0o600"
     data = json.loads(raw)
-    assert data["format_version"] == 1
+    assert data["format_version"] == 2
     assert re.fullmatch(r"[0-9a-f-]{36}", data["id"])
     assert data["desired_prints"]["team/artifact_store/s3"]
     assert "team/artifact_store/s3" in data["reads"]

@@ -87,7 +87,9 @@ def describe(name: str | None, fmt: str) -> None:
         print_json({"name": found.name, "active": found.name == active.stack,
                     "components": components})
         return
-    print_table([{"component_type": t, "component_name": n} for t, n in components.items()],
+    # real ZenML 0.10 prints the types upper-cased here (seen by tests/test_zenml_real.py)
+    print_table([{"component_type": t.upper(), "component_name": n}
+                 for t, n in components.items()],
                 title="Stack Configuration",
                 caption=f"'{found.name}' stack" + (" (ACTIVE)" if name == active.stack else ""))
 
