@@ -15,7 +15,7 @@ from stackctl.cli.app import App, new_app
 from stackctl.cli.output import ACTIVE_MARK, TableFormat, header, print_json, print_table
 from stackctl.errors import UsageError
 from stackctl.model import ComponentType
-from stackctl.workspace import Workspace
+from stackctl.workspace import Workspace, open_workspace
 
 log = logging.getLogger("stackctl")
 
@@ -61,7 +61,7 @@ def _group(ctype: ComponentType) -> App:
 
     @group.command("list", help=f"List all registered {ctype.human}s.")
     def list_(fmt: TableFormat = "table") -> None:
-        ws = Workspace()
+        ws = open_workspace()
         active = header(ws, show_stack=True)
         state = ws.state(active.profile)
         in_use = _active_component(ws, ctype)
@@ -80,7 +80,7 @@ def _group(ctype: ComponentType) -> App:
 
     @group.command(help=f"Show the active stack's {ctype.human}.")
     def get() -> None:
-        ws = Workspace()
+        ws = open_workspace()
         header(ws, show_stack=True)
         name = _active_component(ws, ctype)
         if name is None:
@@ -92,7 +92,7 @@ def _group(ctype: ComponentType) -> App:
     def describe(name: OptionalName = None, fmt: TableFormat = "table") -> None:
         from stackctl.operations import components
 
-        ws = Workspace()
+        ws = open_workspace()
         active = header(ws, show_stack=True)
         in_use = _active_component(ws, ctype)
         name = name or in_use
@@ -119,7 +119,7 @@ def _group(ctype: ComponentType) -> App:
     ) -> None:
         from stackctl.operations import components
 
-        ws = Workspace()
+        ws = open_workspace()
         active = header(ws)
         pairs = parse_extra_options(list(ctx.args))
         state = ws.state(active.profile)
@@ -133,7 +133,7 @@ def _group(ctype: ComponentType) -> App:
     def update(ctx: typer.Context, name: Name) -> None:
         from stackctl.operations import components
 
-        ws = Workspace()
+        ws = open_workspace()
         active = header(ws)
         pairs = parse_extra_options(list(ctx.args))
         if not pairs:
@@ -144,7 +144,7 @@ def _group(ctype: ComponentType) -> App:
     def delete(name: Name) -> None:
         from stackctl.operations import components
 
-        ws = Workspace()
+        ws = open_workspace()
         active = header(ws)
         components.delete(ws, ctype, name, active.profile)
 
@@ -153,7 +153,7 @@ def _group(ctype: ComponentType) -> App:
 
     @flavor.command("list", help=f"List the flavors of {ctype.human}s.")
     def flavor_list(fmt: TableFormat = "table") -> None:
-        ws = Workspace()
+        ws = open_workspace()
         active = header(ws)
         custom = ws.state(active.profile).flavors
         rows = [{"flavor": f.name, "type": f.type.value, "integration": f.integration,

@@ -7,6 +7,7 @@ import json
 import logging
 import os
 import sys
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
@@ -78,12 +79,12 @@ def _inputs_dict(inputs: Any, cwd: Path) -> dict[str, Any]:
 
 
 def _var_print(salt: str, value: str) -> str:
-    from stackctl.stores.base import fingerprint
+    from stackctl.fingerprint import fingerprint
 
     return fingerprint({"salt": salt, "value": value})
 
 
-def _saved_variables(inp: dict[str, Any], given: list[str]) -> tuple[tuple[str, str], ...]:
+def _saved_variables(inp: Mapping[str, Any], given: list[str]) -> tuple[tuple[str, str], ...]:
     """The plan's ``--var`` values, given again at apply time and checked."""
     from stackctl.compiler.render import parse_var
     from stackctl.errors import StaleStateError
@@ -135,29 +136,36 @@ def make_plan(inputs: Any, prune: bool, cwd: Path | None = None,
 def validate(
     paths: Paths = None, env: Env = None, variables: Variables = None,
     var_files: VarFiles = None,
-    fmt: Annotated[Literal["text", "json", "github"], typer.Option(
-        "--format", parser=one_of("text", "json", "github"))] = "text",
+    fmt: Annotated[Literal["text", "json", "github", "sarif"], typer.Option(
+        "--format", parser=one_of("text", "json", "github", "sarif"))] = "text",
+    allow_empty: Annotated[bool, typer.Option(
+        "--allow-empty", help="Finding no manifest is not an error.")] = False,
+    follow_outside: Annotated[bool, typer.Option(
+        "--follow-symlinks-outside",
+        help="Read symlinks that resolve outside the project (refused by default).")] = False,
 ) -> int:
-    """Check manifests and report every problem (exit 0 valid, 1 invalid)."""
+    """Check manifests offline and report every problem (exit 0 valid, 1 invalid)."""
     from stackctl.compiler.compile import compile_manifests
     from stackctl.report import diagnostics as views
 
-    compiled = compile_manifests(_inputs(paths, env, variables, var_files))
+    compiled = compile_manifests(_inputs(paths, env, variables, var_files), offline=True,
+                                 every_environment=True, allow_empty=allow_empty,
+                                 follow_outside=follow_outside)
     problems = compiled.diagnostics
     cwd = Path.cwd()
     if fmt == "json":
         typer.echo(views.as_json(problems, len(compiled.files), compiled.documents, cwd))
+    elif fmt == "sarif":
+        from stackctl.report.sarif import sarif
+
+        typer.echo(sarif(problems, cwd))
     elif fmt == "github":
         if problems:
             typer.echo(views.github(problems, cwd))
     elif problems:
         typer.echo(views.text(problems, cwd))
     if fmt == "text":
-        n = len(problems)
-        log.info("%d file%s, %d document%s: %s", len(compiled.files),
-                 "s" * (len(compiled.files) != 1), compiled.documents,
-                 "s" * (compiled.documents != 1),
-                 "valid." if not n else f"{n} problem{'s' * (n != 1)}.")
+        log.info("%s", views.summary(compiled))
     return 1 if problems else 0
 
 
@@ -169,17 +177,17 @@ def plan(
         "--format", parser=one_of("text", "json", "markdown"))] = "text",
     out: Annotated[str | None, typer.Option(
         "-o", "--out", metavar="FILE",
-        help="Save the plan to this file (for `stackctl apply PLANFILE`).")]
-    = None,
+        help="Save the plan to this file (for `stackctl apply PLANFILE`).")] = None,
     detailed_exitcode: Annotated[bool, typer.Option(
         "--detailed-exitcode", help="Exit 2 when there are changes.")] = False,
 ) -> int:
     """Show what applying the manifests would change."""
     result, _ = make_plan(_inputs(paths, env, variables, var_files), prune)
     if out:
+        from stackctl.plan import saved
         from stackctl.stores.files import atomic_write
 
-        atomic_write(Path(out), result.to_json().encode(), private=True)
+        atomic_write(Path(out), saved.dumps(result), private=True)
         log.info("Saved the plan to %s; apply it with `stackctl apply %s`.", out, out)
     _show(result, fmt)
     return 2 if detailed_exitcode and result.has_changes else 0
@@ -229,13 +237,15 @@ def apply(
         "-y", "--auto-approve", help="Apply without asking (CI).")] = False,
 ) -> int:
     """Make the live configuration match the manifests, or apply a saved PLANFILE."""
-    from stackctl.apply import apply_plan, check_fresh, check_not_applied
+    from stackctl.apply import apply_plan, check_fresh, check_not_applied, check_same_changes
     from stackctl.compiler.project import Inputs
+    from stackctl.plan import saved as saved_plans
     from stackctl.plan.model import Plan
     from stackctl.workspace import Workspace
 
     targets = targets or []
-    saved = _saved_plan(targets)
+    planfile = saved_plans.plan_file_among(tuple(targets))
+    saved = saved_plans.load(planfile) if planfile is not None else None
     if saved is not None:
         if env or var_files or prune:
             raise UsageError("A saved plan carries its own inputs; give only the plan file "
@@ -249,7 +259,8 @@ def apply(
                                     Path(inp["cwd"]) if inp.get("cwd") else None,
                                     plan_id=saved.id)
         check_fresh(saved, fresh)
-        to_apply: Plan = saved
+        check_same_changes(saved, fresh)
+        to_apply: Plan = fresh  # the very changes of the file, as computed now
     else:
         to_apply, compiled = make_plan(_inputs(targets, env, variables, var_files), prune)
         _show(to_apply, "text")
@@ -263,23 +274,6 @@ def apply(
     result = apply_plan(Workspace(), to_apply, compiled.desired)
     log.info(result.summary)
     return 0
-
-
-def _saved_plan(targets: list[str]) -> Any:
-    from stackctl.plan.model import Plan
-
-    if len(targets) != 1 or not Path(targets[0]).is_file():
-        return None
-    path = Path(targets[0])
-    if path.suffix in (".yaml", ".yml", ".j2"):
-        return None
-    try:
-        data = json.loads(path.read_text())
-    except (OSError, ValueError):
-        return None
-    if not isinstance(data, dict) or "format_version" not in data:
-        return None
-    return Plan.from_dict(data)
 
 
 @drift_app.command()
@@ -304,12 +298,14 @@ def drift(
 @export_app.command()
 def export(
     profiles: Annotated[list[str] | None, typer.Option(
-        "--profile", help="Profile to export (repeatable).")] = None,
+        "--profile", metavar="NAME", help="Profile to export (repeatable).")] = None,
     all_: Annotated[bool, typer.Option(
         "--all", help="Export every profile and the global config.")] = False,
     out: Annotated[str, typer.Option(
         "-o", "--out", metavar="DIR", show_default=True,
-        help="Directory to write manifests to.")] = ".",
+        help="Directory to write manifests to; - writes them to stdout.")] = ".",
+    force: Annotated[bool, typer.Option(
+        "--force", help="Overwrite files that already exist.")] = False,
 ) -> None:
     """Write the live configuration as manifests (one file per profile)."""
     from stackctl.export import export as do_export
@@ -319,7 +315,9 @@ def export(
         raise UsageError("Give --profile or --all, not both.")
     ws = Workspace()
     chosen = None if all_ else (list(profiles or ()) or [ws.active().profile])
-    result = do_export(ws, Path(out), chosen)
+    result = do_export(ws, None if out == "-" else Path(out), chosen, force=force)
+    if result.text is not None:
+        typer.echo(result.text, nl=False)
     for path in result.files:
         log.info("Wrote %s", path)
     if result.secret_vars:

@@ -9,7 +9,7 @@ import typer
 
 from stackctl.cli.app import new_app, one_of
 from stackctl.cli.output import ACTIVE_MARK, TableFormat, header, print_json, print_table
-from stackctl.workspace import Workspace
+from stackctl.workspace import Workspace, open_workspace
 
 log = logging.getLogger("stackctl")
 
@@ -36,7 +36,7 @@ def _rows(ws: Workspace) -> list[dict[str, Any]]:
 @app.command("list")
 def list_(fmt: TableFormat = "table") -> None:
     """List all profiles."""
-    ws = Workspace()
+    ws = open_workspace()
     header(ws)
     rows = _rows(ws)
     if fmt == "json":
@@ -58,14 +58,10 @@ def create(
 ) -> None:
     """Create a profile NAME (with its default stack)."""
     from stackctl.operations import profiles
-    from stackctl.stores.urls import url_from_environment
 
-    ws = Workspace()
+    ws = open_workspace()
     header(ws)
-    if url_from_env:
-        url_from_environment(url_from_env)  # fail now if unset
-        url = f"env:{url_from_env}"  # the password stays out of config.yaml
-    profiles.create(ws, name, store_type, url)
+    profiles.create(ws, name, store_type, url, url_from_env=url_from_env)
 
 
 @app.command("set")
@@ -78,7 +74,7 @@ def set_(
     """Activate profile NAME (inside a repository: locally)."""
     from stackctl.operations import profiles
 
-    ws = Workspace()
+    ws = open_workspace()
     header(ws)
     profiles.activate(ws, name, global_=global_)
 
@@ -86,7 +82,7 @@ def set_(
 @app.command()
 def get() -> None:
     """Show the active profile."""
-    ws = Workspace()
+    ws = open_workspace()
     typer.echo(f"Active profile is: {ws.active().profile}")
 
 
@@ -98,7 +94,7 @@ def describe(
     """Show a profile's configuration (default: the active one)."""
     from stackctl.stores.urls import redact_url
 
-    ws = Workspace()
+    ws = open_workspace()
     active = header(ws)
     p = ws.profile(name)
     data = {"name": p.name, "store_type": p.store_type, "url": redact_url(p.store_url),
@@ -117,7 +113,7 @@ def delete(name: Name) -> None:
     """Delete profile NAME (never the globally active one)."""
     from stackctl.operations import profiles
 
-    ws = Workspace()
+    ws = open_workspace()
     header(ws)
     profiles.delete(ws, name)
 
@@ -132,7 +128,7 @@ def migrate(name: Name) -> None:
     """
     from stackctl.stores.sql import SqlStore
 
-    ws = Workspace()
+    ws = open_workspace()
     header(ws)
     store = ws.store(name)
     if not isinstance(store, SqlStore):

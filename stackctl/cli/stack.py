@@ -14,7 +14,7 @@ from stackctl.cli.app import confirm, new_app
 from stackctl.cli.output import ACTIVE_MARK, TableFormat, header, print_json, print_table
 from stackctl.errors import UsageError
 from stackctl.model import STACK_OPTION_FLAGS, ComponentType
-from stackctl.workspace import Workspace
+from stackctl.workspace import Workspace, open_workspace
 
 log = logging.getLogger("stackctl")
 
@@ -50,7 +50,7 @@ def register(name: Name, **components: str | None) -> None:
     """Register a stack NAME from registered components."""
     from stackctl.operations import stacks
 
-    ws = Workspace()
+    ws = open_workspace()
     header(ws)
     chosen = {ComponentType(k): v for k, v in components.items() if v}
     stacks.register(ws, name, chosen)
@@ -72,7 +72,7 @@ def stack_rows(ws: Workspace) -> list[dict[str, Any]]:
 @app.command("list")
 def list_(fmt: TableFormat = "table") -> None:
     """List the stacks of the active profile."""
-    ws = Workspace()
+    ws = open_workspace()
     header(ws)
     rows = stack_rows(ws)
     if fmt == "json":
@@ -86,7 +86,7 @@ def describe(name: OptionalName = None, fmt: TableFormat = "table") -> None:
     """Show a stack's components (default: the active stack)."""
     from stackctl.operations import stacks
 
-    ws = Workspace()
+    ws = open_workspace()
     active = header(ws)
     name = name or active.stack
     if not name:
@@ -97,7 +97,9 @@ def describe(name: OptionalName = None, fmt: TableFormat = "table") -> None:
         print_json({"name": found.name, "active": found.name == active.stack,
                     "components": components})
         return
-    print_table([{"component_type": t, "component_name": n} for t, n in components.items()],
+    # real ZenML 0.10 prints the types upper-cased here (seen by tests/test_zenml_real.py)
+    print_table([{"component_type": t.upper(), "component_name": n}
+                 for t, n in components.items()],
                 title="Stack Configuration",
                 caption=f"'{found.name}' stack" + (" (ACTIVE)" if name == active.stack else ""))
 
@@ -105,7 +107,7 @@ def describe(name: OptionalName = None, fmt: TableFormat = "table") -> None:
 @app.command()
 def get() -> None:
     """Show the active stack."""
-    ws = Workspace()
+    ws = open_workspace()
     header(ws)
     typer.echo(f"The active stack is: '{ws.active().stack}'")
 
@@ -120,7 +122,7 @@ def set_(
     """Activate stack NAME (inside a repository: locally)."""
     from stackctl.operations import stacks
 
-    ws = Workspace()
+    ws = open_workspace()
     header(ws)
     stacks.activate(ws, name, global_=global_)
 
@@ -133,7 +135,7 @@ def delete(
     """Delete stack NAME (its components stay)."""
     from stackctl.operations import stacks
 
-    ws = Workspace()
+    ws = open_workspace()
     header(ws)
     stacks.get(ws, name)  # a clear "not found" before any question
     if not yes:
@@ -158,7 +160,7 @@ def copy(
     """Copy stack NAME to NEW_NAME, with its components across profiles."""
     from stackctl.operations import stacks
 
-    ws = Workspace()
+    ws = open_workspace()
     header(ws)
     stacks.copy(ws, name, new_name, from_profile=from_profile, to_profile=to_profile)
 
@@ -168,7 +170,7 @@ def up() -> None:
     """Provision the active stack's local resources (directories)."""
     from stackctl.operations import stacks
 
-    ws = Workspace()
+    ws = open_workspace()
     header(ws)
     stacks.up(ws)
 
@@ -182,6 +184,6 @@ def down(
     """Suspend the active stack; with --force, delete its local data."""
     from stackctl.operations import stacks
 
-    ws = Workspace()
+    ws = open_workspace()
     header(ws)
     stacks.down(ws, force=force)
