@@ -91,16 +91,16 @@ STACK_OPTION_FLAGS: Mapping[ComponentType, str] = {
     ComponentType.DATA_VALIDATOR: "-dv",
 }
 
-_NAME = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.\-]*$")
+_NAME = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.\-]*")  # with fullmatch: `$` would allow a final "\n"
 
 
 def check_name(kind: str, name: str) -> None:
     """Names become file names in the local store: keep them safe."""
     from stackctl.errors import UsageError
 
-    if not name or not _NAME.match(name) or name in {".", ".."} or len(name) > 200:
+    if not name or not _NAME.fullmatch(name) or name in {".", ".."} or len(name) > 200:
         raise UsageError(
-            f"Invalid {kind} name '{name}'.",
+            f"Invalid {kind} name {name!r}.",  # repr: a newline shows as \n
             hint="Use letters, digits, '_', '-' and '.', starting with a letter, digit or '_'.",
         )
 

@@ -39,7 +39,9 @@ def quoted(value: Any) -> str:
     (``null``, never Python's ``None``)."""
     import json
 
-    return f"'{value}'" if isinstance(value, str) else json.dumps(value)
+    if isinstance(value, str) and value.isprintable():
+        return f"'{value}'"
+    return json.dumps(value, ensure_ascii=False)  # a final "\n" shows as \n, on one line
 
 
 def _required(error: Any) -> str:
