@@ -112,7 +112,15 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def show_error(exc: Any) -> None:
-    """``Error: message`` and its hint, or ``Error: file:line:col: message``."""
+    """``Error: message`` and its hint, or ``Error: file:line:col: message``; manifests'
+    problems (a CompileError's diagnostics) are listed first."""
+    diagnostics = getattr(exc, "diagnostics", None)
+    if diagnostics:
+        from pathlib import Path
+
+        from stackctl.report.diagnostics import text
+
+        typer.echo(text(diagnostics, Path.cwd()), err=True)
     typer.echo(f"Error: {exc.message}" if not exc.location else f"Error: {exc}", err=True)
     if exc.hint and not exc.location:
         typer.echo(f"  hint: {exc.hint}", err=True)

@@ -19,7 +19,7 @@ Name = Annotated[str, typer.Argument(metavar="NAME", show_default=False)]
 
 
 def _rows(ws: Workspace) -> list[dict[str, Any]]:
-    from stackctl.stores.urls import redact_url
+    from stackctl.operations.profiles import shown_url
 
     active = ws.active()
     rows = []
@@ -27,7 +27,7 @@ def _rows(ws: Workspace) -> list[dict[str, Any]]:
         is_active = p.name == active.profile
         rows.append({
             "active": is_active, "profile name": p.name, "store type": p.store_type,
-            "url": redact_url(p.store_url),
+            "url": shown_url(p),
             "active stack": active.stack if is_active else p.active_stack,
         })
     return rows
@@ -92,12 +92,12 @@ def describe(
     fmt: TableFormat = "table",
 ) -> None:
     """Show a profile's configuration (default: the active one)."""
-    from stackctl.stores.urls import redact_url
+    from stackctl.operations.profiles import shown_url
 
     ws = open_workspace()
     active = header(ws)
     p = ws.profile(name)
-    data = {"name": p.name, "store_type": p.store_type, "url": redact_url(p.store_url),
+    data = {"name": p.name, "store_type": p.store_type, "url": shown_url(p),
             "active_stack": active.stack if p.name == active.profile else p.active_stack,
             "active_user": p.active_user, "active": p.name == active.profile}
     if fmt == "json":
@@ -126,15 +126,15 @@ def migrate(name: Name) -> None:
     (e.g. from a CI job, before the team upgrades). A store made by a newer
     stackctl is refused and left untouched.
     """
-    from stackctl.stores.sql import SqlStore
+    from stackctl.operations import profiles
 
     ws = open_workspace()
     header(ws)
-    store = ws.store(name)
-    if not isinstance(store, SqlStore):
+    revisions = profiles.migrate(ws, name)
+    if revisions is None:
         log.info("Profile '%s' has a %s store: it has no schema to migrate.",
-                 name, store.store_type)
+                 name, ws.profile(name).store_type)
         return
-    before, after = store.migrate()
+    before, after = revisions
     if before == after:
         log.info("The store of profile '%s' is already at schema revision %s.", name, after)

@@ -59,7 +59,9 @@ def register(name: Name, **components: str | None) -> None:
 
 def stack_rows(ws: Workspace) -> list[dict[str, Any]]:
     active = ws.active()
-    stacks = ws.store(active.profile).load_stacks()
+    from stackctl.operations.stacks import all_stacks
+
+    stacks = all_stacks(ws, active.profile)
     rows = []
     for name in sorted(stacks):
         row: dict[str, Any] = {"active": name == active.stack, "stack name": name}
