@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 import sys
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
 import typer
 
-from stackctl.cli.app import CommandFailed, confirm, new_app, one_of
+from stackctl.cli import complete
+from stackctl.cli.app import CommandFailed, confirm, examples, new_app, one_of
 from stackctl.errors import StackctlError, UsageError
 
 log = logging.getLogger("stackctl")
@@ -25,8 +25,12 @@ export_app = new_app()
 schema_app = new_app("Export or show the manifest JSON Schemas.")
 
 # The inputs every manifest-reading command takes
-Paths = Annotated[list[str] | None, typer.Argument(metavar="PATHS", show_default=False)]
-Env = Annotated[str | None, typer.Option("-e", "--env", help="Environment from stackctl.yaml.")]
+Paths = Annotated[list[str] | None, typer.Argument(
+    metavar="PATHS", show_default=False,
+    help="Manifest files or directories (default: stackctl.yaml's `manifests`, else here).")]
+Env = Annotated[str | None, typer.Option(
+    "-e", "--env", metavar="ENV", autocompletion=complete.environments,
+    help="Environment from stackctl.yaml (its vars and profile).")]
 Variables = Annotated[list[str] | None, typer.Option(
     "--var", metavar="K=V", help="Set a template variable (repeatable).")]
 VarFiles = Annotated[list[str] | None, typer.Option(
@@ -35,8 +39,6 @@ Prune = Annotated[bool, typer.Option(
     "--prune", help="Delete managed resources gone from the manifests.")]
 
 
-def _color() -> bool:
-    return sys.stdout.isatty() and not os.environ.get("NO_COLOR")
 
 
 def _inputs(paths: list[str] | None, env: str | None, variables: list[str] | None,
@@ -46,12 +48,16 @@ def _inputs(paths: list[str] | None, env: str | None, variables: list[str] | Non
     return pipeline.inputs(paths or (), env, variables or (), var_files or ())
 
 
-@validate_app.command()
+@validate_app.command(epilog=examples(
+    "stackctl validate", "stackctl validate manifests/ --format github",
+    "stackctl validate --format sarif > stackctl.sarif"))
 def validate(
     paths: Paths = None, env: Env = None, variables: Variables = None,
     var_files: VarFiles = None,
     fmt: Annotated[Literal["text", "json", "github", "sarif"], typer.Option(
-        "--format", parser=one_of("text", "json", "github", "sarif"))] = "text",
+        "--format", parser=one_of("text", "json", "github", "sarif"), show_default=True,
+        help="text: file:line:col lines for people; json: for scripts; github: workflow "
+             "annotations; sarif: for code scanning.")] = "text",
     allow_empty: Annotated[bool, typer.Option(
         "--allow-empty", help="Finding no manifest is not an error.")] = False,
     follow_outside: Annotated[bool, typer.Option(
@@ -77,18 +83,26 @@ def validate(
         if problems:
             typer.echo(views.github(problems, cwd))
     elif problems:
-        typer.echo(views.text(problems, cwd))
+        from stackctl.logs import color_enabled
+
+        color = color_enabled(sys.stdout)
+        typer.echo(views.text(problems, cwd, color=color), color=color)
     if fmt == "text":
         log.info("%s", views.summary(compiled))
     return 1 if problems else 0
 
 
-@plan_app.command()
+@plan_app.command(epilog=examples(
+    "stackctl plan", "stackctl plan -e prod --var region=eu-west-1",
+    "stackctl plan -o plan.json   (then: stackctl apply plan.json)",
+    "stackctl plan --format markdown > comment.md"))
 def plan(
     paths: Paths = None, env: Env = None, variables: Variables = None,
     var_files: VarFiles = None, prune: Prune = False,
     fmt: Annotated[Literal["text", "json", "markdown"], typer.Option(
-        "--format", parser=one_of("text", "json", "markdown"))] = "text",
+        "--format", parser=one_of("text", "json", "markdown"), show_default=True,
+        help="text: for people; json: the plan for scripts (format_version 2); markdown: a "
+             "pull-request comment.")] = "text",
     out: Annotated[str | None, typer.Option(
         "-o", "--out", metavar="FILE",
         help="Save the plan to this file (for `stackctl apply PLANFILE`).")] = None,
@@ -107,12 +121,14 @@ def plan(
 
 
 def _show(result: Any, fmt: str, *, diff_only: bool = False) -> None:
+    from stackctl.logs import color_enabled
     from stackctl.report.plans import render
 
-    typer.echo(render(result, fmt, color=_color(), diff_only=diff_only), nl=False)
+    color = color_enabled(sys.stdout)
+    typer.echo(render(result, fmt, color=color, diff_only=diff_only), nl=False, color=color)
 
 
-@diff_app.command()
+@diff_app.command(epilog=examples("stackctl diff", "stackctl diff -e prod manifests/"))
 def diff(
     paths: Paths = None, env: Env = None, variables: Variables = None,
     var_files: VarFiles = None,
@@ -133,10 +149,13 @@ def diff(
     return 0
 
 
-@apply_app.command()
+@apply_app.command(epilog=examples(
+    "stackctl apply", "stackctl apply -e prod --auto-approve",
+    "stackctl apply plan.json --var token=…   (a reviewed plan file)"))
 def apply(
-    targets: Annotated[list[str] | None, typer.Argument(metavar="TARGETS", show_default=False)]
-    = None,
+    targets: Annotated[list[str] | None, typer.Argument(
+        metavar="PATHS|PLANFILE", show_default=False,
+        help="Manifest files or directories, or one plan file saved by `plan -o`.")] = None,
     env: Env = None,
     variables: Variables = None,
     var_files: VarFiles = None,
@@ -162,12 +181,13 @@ def apply(
     return 0
 
 
-@drift_app.command()
+@drift_app.command(epilog=examples("stackctl drift", "stackctl drift --format json"))
 def drift(
     paths: Paths = None, env: Env = None, variables: Variables = None,
     var_files: VarFiles = None,
     fmt: Annotated[Literal["text", "json"], typer.Option(
-        "--format", parser=one_of("text", "json"))] = "text",
+        "--format", parser=one_of("text", "json"), show_default=True,
+        help="text: one `! ADDRESS: DETAIL` line each; json: for scripts.")] = "text",
 ) -> int:
     """Report live changes made outside stackctl (exit 0 none, 2 drift, 1 error)."""
     from stackctl.plan import pipeline
@@ -180,10 +200,13 @@ def drift(
     return 2 if result.drift else 0
 
 
-@export_app.command()
+@export_app.command(epilog=examples(
+    "stackctl export -o manifests/", "stackctl export --all -o manifests/ --force",
+    "stackctl export --profile team -o -"))
 def export(
     profiles: Annotated[list[str] | None, typer.Option(
-        "--profile", metavar="NAME", help="Profile to export (repeatable).")] = None,
+        "--profile", metavar="NAME", autocompletion=complete.profiles,
+        help="Profile to export (repeatable; default: the active one).")] = None,
     all_: Annotated[bool, typer.Option(
         "--all", help="Export every profile and the global config.")] = False,
     out: Annotated[str, typer.Option(
@@ -210,9 +233,10 @@ def export(
                  "\n  ".join(result.secret_vars))
 
 
-@schema_app.command("export")
+@schema_app.command("export", epilog=examples("stackctl schema export .stackctl-schemas"))
 def schema_export(
-    directory: Annotated[str, typer.Argument(metavar="DIRECTORY", show_default=False)],
+    directory: Annotated[str, typer.Argument(
+        metavar="DIRECTORY", show_default=False, help="Where to write them (created).")],
 ) -> None:
     """Write every manifest and flavor schema under DIRECTORY."""
     import shutil
@@ -224,8 +248,11 @@ def schema_export(
     log.info("Wrote the schemas to %s", target)
 
 
-@schema_app.command("show")
-def schema_show(kind: Annotated[str, typer.Argument(metavar="KIND", show_default=False)]) -> None:
+@schema_app.command("show", epilog=examples("stackctl schema show Component"))
+def schema_show(kind: Annotated[str, typer.Argument(
+        metavar="KIND", show_default=False,
+        help="Component, Stack, Profile, Repository, GlobalConfig, Flavor or project.")],
+) -> None:
     """Print the JSON Schema of a manifest KIND (Component, Stack, …, project)."""
     from stackctl.compiler.schemas import KINDS, manifest_schema
 

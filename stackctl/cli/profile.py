@@ -7,7 +7,8 @@ from typing import Annotated, Any, Literal
 
 import typer
 
-from stackctl.cli.app import new_app, one_of
+from stackctl.cli import complete
+from stackctl.cli.app import examples, new_app, one_of
 from stackctl.cli.output import ACTIVE_MARK, TableFormat, header, print_json, print_table
 from stackctl.workspace import Workspace, open_workspace
 
@@ -15,7 +16,9 @@ log = logging.getLogger("stackctl")
 
 app = new_app("Create, list, activate and delete profiles.")
 
-Name = Annotated[str, typer.Argument(metavar="NAME", show_default=False)]
+Name = Annotated[str, typer.Argument(
+    metavar="NAME", show_default=False, autocompletion=complete.profiles,
+    help="The profile's name.")]
 
 
 def _rows(ws: Workspace) -> list[dict[str, Any]]:
@@ -33,7 +36,8 @@ def _rows(ws: Workspace) -> list[dict[str, Any]]:
     return rows
 
 
-@app.command("list")
+@app.command("list", epilog=examples("stackctl profile list",
+                                      "stackctl profile list --format json"))
 def list_(fmt: TableFormat = "table") -> None:
     """List all profiles."""
     ws = open_workspace()
@@ -45,16 +49,22 @@ def list_(fmt: TableFormat = "table") -> None:
     print_table([{**r, "active": ACTIVE_MARK if r["active"] else ""} for r in rows])
 
 
-@app.command()
+@app.command(epilog=examples(
+    "stackctl profile create dev",
+    "stackctl profile create team --store-type sql --url-from-env TEAM_DB_URL"))
 def create(
     name: Name,
     store_type: Annotated[Literal["local", "sql"], typer.Option(
         "--store-type", "-t", parser=one_of("local", "sql"), show_default=True,
-        help="Where the profile keeps its stacks.")] = "local",
+        help="Where the profile keeps its stacks: local (files in ZenML 0.10's layout) "
+             "or sql (a database, for a team).")] = "local",
     url: Annotated[str | None, typer.Option(
-        "--url", "-u", help="Store URL (sql: any SQLAlchemy URL).")] = None,
+        "--url", "-u", metavar="URL",
+        help="Store URL (sql: any SQLAlchemy URL; default: a SQLite file).")] = None,
     url_from_env: Annotated[str | None, typer.Option(
-        "--url-from-env", metavar="VAR", help="Read the store URL from this env var.")] = None,
+        "--url-from-env", metavar="VAR",
+        help="Read the store URL from this environment variable at each use (the "
+             "password stays out of config.yaml).")] = None,
 ) -> None:
     """Create a profile NAME (with its default stack)."""
     from stackctl.operations import profiles
@@ -64,7 +74,8 @@ def create(
     profiles.create(ws, name, store_type, url, url_from_env=url_from_env)
 
 
-@app.command("set")
+@app.command("set", epilog=examples("stackctl profile set dev",
+                                     "stackctl profile set dev --global"))
 def set_(
     name: Name,
     global_: Annotated[bool, typer.Option(
@@ -79,16 +90,18 @@ def set_(
     profiles.activate(ws, name, global_=global_)
 
 
-@app.command()
+@app.command(epilog=examples("stackctl profile get"))
 def get() -> None:
     """Show the active profile."""
     ws = open_workspace()
     typer.echo(f"Active profile is: {ws.active().profile}")
 
 
-@app.command()
+@app.command(epilog=examples("stackctl profile describe", "stackctl profile describe team"))
 def describe(
-    name: Annotated[str | None, typer.Argument(metavar="NAME", show_default=False)] = None,
+    name: Annotated[str | None, typer.Argument(
+        metavar="NAME", show_default=False, autocompletion=complete.profiles,
+        help="The profile's name (default: the active one).")] = None,
     fmt: TableFormat = "table",
 ) -> None:
     """Show a profile's configuration (default: the active one)."""
@@ -108,7 +121,7 @@ def describe(
                 caption=f"'{p.name}' profile" + (" (ACTIVE)" if data["active"] else ""))
 
 
-@app.command()
+@app.command(epilog=examples("stackctl profile delete dev"))
 def delete(name: Name) -> None:
     """Delete profile NAME (never the globally active one)."""
     from stackctl.operations import profiles
@@ -118,7 +131,7 @@ def delete(name: Name) -> None:
     profiles.delete(ws, name)
 
 
-@app.command()
+@app.command(epilog=examples("stackctl profile migrate team"))
 def migrate(name: Name) -> None:
     """Upgrade the schema of profile NAME's SQL store to this stackctl's.
 
