@@ -110,9 +110,13 @@ def plan(
         "--detailed-exitcode", help="Exit 2 when there are changes.")] = False,
 ) -> int:
     """Show what applying the manifests would change."""
+    from stackctl.cli.progress import progress
     from stackctl.plan import pipeline
 
-    result = pipeline.make_plan(_inputs(paths, env, variables, var_files), prune=prune).plan
+    with progress() as step:
+        planned = pipeline.make_plan(_inputs(paths, env, variables, var_files), prune=prune,
+                                     step=step)
+    result = planned.plan
     if out:
         pipeline.save_plan(result, Path(out))
         log.info("Saved the plan to %s; apply it with `stackctl apply %s`.", out, out)
@@ -164,10 +168,12 @@ def apply(
         "-y", "--auto-approve", help="Apply without asking (CI).")] = False,
 ) -> int:
     """Make the live configuration match the manifests, or apply a saved PLANFILE."""
+    from stackctl.cli.progress import progress
     from stackctl.plan import pipeline
 
-    prepared = pipeline.prepare_apply(targets or (), env, variables or (), var_files or (),
-                                      prune)
+    with progress() as step:
+        prepared = pipeline.prepare_apply(targets or (), env, variables or (), var_files or (),
+                                          prune, step=step)
     if not prepared.saved:  # a plan file was reviewed already
         _show(prepared.plan, "text")
         if not prepared.needs_work:
@@ -177,7 +183,9 @@ def apply(
                 raise UsageError("Refusing to apply without confirmation: no terminal to ask on.",
                                  hint="Pass --auto-approve (CI), or apply a reviewed plan file.")
             confirm("Apply these changes?")
-    log.info(pipeline.execute(prepared).summary)
+    with progress() as step:
+        result = pipeline.execute(prepared, step)
+    log.info(result.summary)
     return 0
 
 

@@ -10,13 +10,20 @@ takes them again, lives here too. Nothing here prints or exits.
 from __future__ import annotations
 
 import gc
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from stackctl.compiler.project import Inputs
 from stackctl.errors import StaleStateError, UsageError
+
+Step = Callable[[str], None]  # told what the engine does now (a progress display)
+
+
+def _silent(text: str) -> None:
+    """No progress display."""
+
 
 if TYPE_CHECKING:
     from stackctl.apply import ApplyResult
@@ -75,10 +82,10 @@ def compile_or_fail(given: Inputs, cwd: Path | None = None,
 
 def make_plan(given: Inputs, *, prune: bool = False, cwd: Path | None = None,
               plan_id: str | None = None, ws: Workspace | None = None,
-              environ: Mapping[str, str] | None = None) -> Planned:
+              environ: Mapping[str, str] | None = None, step: Step = _silent) -> Planned:
     """Compile, read live, compute. ``plan_id`` reuses a saved plan's id (its salt), so
     desired fingerprints can be compared with the saved plan's; ``ws`` and ``environ``
-    default to this process's."""
+    default to this process's; ``step`` is told each stage as it starts."""
     from stackctl.plan.compute import compute_plan
     from stackctl.plan.live import read_live
     from stackctl.workspace import Workspace
@@ -88,11 +95,14 @@ def make_plan(given: Inputs, *, prune: bool = False, cwd: Path | None = None,
     # frees almost none; the cyclic GC would rescan them again and again for nothing.
     gc.disable()
     try:
+        step("Reading the manifests…")
         compiled = compile_or_fail(given, cwd, environ)
         ws = ws or Workspace()
         if ws.globals.exists():
             ws.ensure_initialized()
+        step("Reading the live configuration…")
         live = read_live(ws, compiled.desired.profiles, compiled.desired.repositories)
+        step("Computing the plan…")
         plan = compute_plan(compiled.desired, live, inputs=recorded_inputs(given, cwd),
                             prune=prune, plan_id=plan_id)
     finally:
@@ -110,7 +120,7 @@ def save_plan(plan: Plan, path: Path) -> None:
 
 def prepare_apply(targets: Iterable[str], env: str | None = None,
                   variables: Iterable[str] = (), var_files: Iterable[str] = (),
-                  prune: bool = False) -> Prepared:
+                  prune: bool = False, step: Step = _silent) -> Prepared:
     """``apply TARGETS``: a fresh plan of the manifests, or — when the one target is a
     plan file — that file's changes, checked against a plan computed now from its
     recorded inputs (not applied before, live state unchanged, the same changes)."""
@@ -121,8 +131,8 @@ def prepare_apply(targets: Iterable[str], env: str | None = None,
     targets = tuple(targets)
     planfile = saved_plans.plan_file_among(targets)
     if planfile is None:
-        return Prepared(make_plan(inputs(targets, env, variables, var_files), prune=prune),
-                        saved=False)
+        return Prepared(make_plan(inputs(targets, env, variables, var_files), prune=prune,
+                                  step=step), saved=False)
     saved = saved_plans.load(planfile)
     if env or tuple(var_files) or prune:
         raise UsageError("A saved plan carries its own inputs; give only the plan file "
@@ -132,17 +142,20 @@ def prepare_apply(targets: Iterable[str], env: str | None = None,
                    variables=saved_variables(inp, variables))
     check_not_applied(Workspace(), saved)
     fresh = make_plan(given, prune=saved.prune,
-                      cwd=Path(inp["cwd"]) if inp.get("cwd") else None, plan_id=saved.id)
+                      cwd=Path(inp["cwd"]) if inp.get("cwd") else None, plan_id=saved.id,
+                      step=step)
     check_fresh(saved, fresh.plan)
     check_same_changes(saved, fresh.plan)
     return Prepared(fresh, saved=True)  # the very changes of the file, as computed now
 
 
-def execute(prepared: Prepared) -> ApplyResult:
+def execute(prepared: Prepared, step: Step = _silent) -> ApplyResult:
     """Carry out a prepared apply."""
     from stackctl.apply import apply_plan
     from stackctl.workspace import Workspace
 
+    changes = sum(1 for c in prepared.plan.changes if c.action != "no-op" or c.adopt)
+    step(f"Applying {changes} change{'s' * (changes != 1)}…")
     return apply_plan(Workspace(), prepared.plan, prepared.planned.compiled.desired)
 
 
