@@ -545,6 +545,7 @@ def test_apply_asks_on_a_terminal(manifests: Path, tmp_path: Path, answer: str,
         os.close(primary)
         os.close(secondary)
     assert "Apply these changes? [y/N]: " in result.stderr
+    assert not result.stdout.endswith(" ")  # the whole prompt is on stderr, none on stdout
     assert result.returncode == (0 if applied else 1)
     assert ("Apply complete: 11 created" in result.stderr) is applied
     assert bool(Workspace().config().profile("team")) is applied

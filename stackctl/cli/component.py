@@ -7,16 +7,30 @@ types behave identically.
 from __future__ import annotations
 
 import logging
-from typing import Any
+from typing import Annotated, Any
 
-import click
+import typer
 
-from stackctl.cli.output import ACTIVE_MARK, FORMAT_OPTION, header, print_json, print_table
+from stackctl.cli import complete
+from stackctl.cli.app import App, examples, new_app
+from stackctl.cli.output import ACTIVE_MARK, TableFormat, header, print_json, print_table
+from stackctl.cli.words import a, plural
 from stackctl.errors import UsageError
 from stackctl.model import ComponentType
 from stackctl.workspace import Workspace, open_workspace
 
 log = logging.getLogger("stackctl")
+
+Name = Annotated[str, typer.Argument(
+    metavar="NAME", show_default=False, autocompletion=complete.components,
+    help="The component's name.")]
+OptionalName = Annotated[str | None, typer.Argument(
+    metavar="NAME", show_default=False, autocompletion=complete.components,
+    help="The component's name (default: the active stack's).")]
+Flavor = Annotated[str, typer.Option(
+    "--flavor", "-f", help="The flavor (see `… flavor list`); its settings follow as --key=value.")]
+# register/update take the flavor's settings as --key=value, parsed by parse_extra_options
+EXTRA_ARGS = {"ignore_unknown_options": True, "allow_extra_args": True}
 
 
 def parse_extra_options(args: list[str]) -> list[tuple[str, str]]:
@@ -48,16 +62,15 @@ def _active_component(ws: Workspace, ctype: ComponentType) -> str | None:
     return stack.components.get(ctype) if stack else None
 
 
-def _group(ctype: ComponentType) -> click.Group:
+def _group(ctype: ComponentType) -> App:
     from stackctl import flavors
 
-    @click.group(name=ctype.cli_name, help=f"Commands to interact with {ctype.human}s.")
-    def group() -> None:
-        pass
+    human, cli, many = ctype.human, f"stackctl {ctype.cli_name}", plural(ctype.human)
+    group = new_app(f"Commands to interact with {many}.", name=ctype.cli_name)
 
-    @group.command("list", help=f"List all registered {ctype.human}s.")
-    @FORMAT_OPTION
-    def list_(fmt: str) -> None:
+    @group.command("list", help=f"List all registered {many} of the active profile.",
+                   epilog=examples(f"{cli} list", f"{cli} list --format json"))
+    def list_(fmt: TableFormat = "table") -> None:
         ws = open_workspace()
         active = header(ws, show_stack=True)
         state = ws.state(active.profile)
@@ -72,10 +85,10 @@ def _group(ctype: ComponentType) -> click.Group:
             print_json(rows)
             return
         if not rows:
-            log.info("No %ss registered.", ctype.human)
+            log.info("No %s registered.", many)
         print_table([{**r, "active": ACTIVE_MARK if r["active"] else ""} for r in rows])
 
-    @group.command(help=f"Show the active stack's {ctype.human}.")
+    @group.command(help=f"Show the active stack's {human}.", epilog=examples(f"{cli} get"))
     def get() -> None:
         ws = open_workspace()
         header(ws, show_stack=True)
@@ -83,12 +96,11 @@ def _group(ctype: ComponentType) -> click.Group:
         if name is None:
             log.info("No %s is set for the active stack.", ctype.human)
         else:
-            click.echo(f"Active {ctype.human}: '{name}'")
+            typer.echo(f"Active {ctype.human}: '{name}'")
 
-    @group.command(help=f"Show one {ctype.human} (default: the active stack's).")
-    @click.argument("name", required=False)
-    @FORMAT_OPTION
-    def describe(name: str | None, fmt: str) -> None:
+    @group.command(help=f"Show one {human}: flavor, uuid and settings (secrets masked).",
+                   epilog=examples(f"{cli} describe", f"{cli} describe NAME --format json"))
+    def describe(name: OptionalName = None, fmt: TableFormat = "table") -> None:
         from stackctl.operations import components
 
         ws = open_workspace()
@@ -110,12 +122,10 @@ def _group(ctype: ComponentType) -> click.Group:
                           + (" (ACTIVE)" if comp.name == in_use else ""))
 
     @group.command(
-        help=f"Register a {ctype.human} NAME: --flavor F and its settings as --key=value.",
-        context_settings={"ignore_unknown_options": True, "allow_extra_args": True})
-    @click.argument("name")
-    @click.option("--flavor", "-f", "flavor_name", required=True, help="The flavor.")
-    @click.pass_context
-    def register(ctx: click.Context, name: str, flavor_name: str) -> None:
+        help=f"Register {a(human)} NAME: --flavor F and its settings as --key=value.",
+        context_settings=EXTRA_ARGS, epilog=examples(*_REGISTER_EXAMPLES.get(ctype, (
+            f"{cli} register NAME --flavor=FLAVOR --key=value",))))
+    def register(ctx: typer.Context, name: Name, flavor_name: Flavor) -> None:
         from stackctl.operations import components
 
         ws = open_workspace()
@@ -127,12 +137,10 @@ def _group(ctype: ComponentType) -> click.Group:
         components.register(ws, comp, active.profile)
         log.info("Successfully registered %s `%s`.", ctype.human, name)
 
-    @group.command(
-        help=f"Update settings of {ctype.human} NAME as --key=value.",
-        context_settings={"ignore_unknown_options": True, "allow_extra_args": True})
-    @click.argument("name")
-    @click.pass_context
-    def update(ctx: click.Context, name: str) -> None:
+    @group.command(help=f"Update settings of {a(human)} NAME, given as --key=value.",
+                   context_settings=EXTRA_ARGS,
+                   epilog=examples(f"{cli} update NAME --key=value"))
+    def update(ctx: typer.Context, name: Name) -> None:
         from stackctl.operations import components
 
         ws = open_workspace()
@@ -142,22 +150,21 @@ def _group(ctype: ComponentType) -> click.Group:
             raise UsageError("Nothing to update.", hint="Pass settings as --key=value.")
         components.update(ws, ctype, name, pairs, active.profile)
 
-    @group.command(help=f"Delete {ctype.human} NAME (not while a stack uses it).")
-    @click.argument("name")
-    def delete(name: str) -> None:
+    @group.command(help=f"Delete {a(human)} NAME (not while a stack uses it).",
+                   epilog=examples(f"{cli} delete NAME"))
+    def delete(name: Name) -> None:
         from stackctl.operations import components
 
         ws = open_workspace()
         active = header(ws)
         components.delete(ws, ctype, name, active.profile)
 
-    @group.group(help=f"Flavors of {ctype.human}s.")
-    def flavor() -> None:
-        pass
+    flavor = new_app(f"Flavors of {many}.")
+    group.add_typer(flavor, name="flavor")
 
-    @flavor.command("list", help=f"List the flavors of {ctype.human}s.")
-    @FORMAT_OPTION
-    def flavor_list(fmt: str) -> None:
+    @flavor.command("list", help=f"List the flavors of {many}: built-in and custom.",
+                    epilog=examples(f"{cli} flavor list"))
+    def flavor_list(fmt: TableFormat = "table") -> None:
         ws = open_workspace()
         active = header(ws)
         custom = ws.state(active.profile).flavors
@@ -169,6 +176,16 @@ def _group(ctype: ComponentType) -> click.Group:
         print_table(rows)
 
     return group
+
+
+_REGISTER_EXAMPLES = {
+    ComponentType.ARTIFACT_STORE: (
+        "stackctl artifact-store register my_store --flavor=local --path=/data/artifacts",
+        "stackctl artifact-store register s3_store --flavor=s3 --path=s3://bucket/zenml"),
+    ComponentType.ORCHESTRATOR: ("stackctl orchestrator register my_orch --flavor=local",),
+    ComponentType.METADATA_STORE: (
+        "stackctl metadata-store register my_meta --flavor=sqlite --uri=/data/metadata.db",),
+}
 
 
 def _flavor_or_none(ctype: ComponentType, name: str, custom: Any) -> Any:

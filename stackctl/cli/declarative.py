@@ -2,136 +2,68 @@
 
 from __future__ import annotations
 
-import gc
 import json
 import logging
-import os
 import sys
-from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any, Literal
 
-import click
+import typer
 
-from stackctl.errors import UsageError
+from stackctl.cli import complete
+from stackctl.cli.app import CommandFailed, confirm, examples, new_app, one_of
+from stackctl.errors import StackctlError, UsageError
 
 log = logging.getLogger("stackctl")
 
+validate_app = new_app()
+plan_app = new_app()
+diff_app = new_app()
+apply_app = new_app()
+drift_app = new_app()
+export_app = new_app()
+schema_app = new_app("Export or show the manifest JSON Schemas.")
 
-def _color() -> bool:
-    return sys.stdout.isatty() and not os.environ.get("NO_COLOR")
-
-
-def _inputs_options(command: Callable[..., Any]) -> Callable[..., Any]:
-    command = click.option("--var-file", "var_files", multiple=True, type=click.Path(),
-                           help="YAML file of variables (repeatable).")(command)
-    command = click.option("--var", "variables", multiple=True, metavar="K=V",
-                           help="Set a template variable (repeatable).")(command)
-    command = click.option("-e", "--env", "env", help="Environment from stackctl.yaml.")(command)
-    return click.argument("paths", nargs=-1, type=click.Path())(command)
-
-
-def _inputs(paths: tuple[str, ...], env: str | None, variables: tuple[str, ...],
-            var_files: tuple[str, ...]) -> Any:
-    from stackctl.compiler.project import Inputs
-    from stackctl.compiler.render import parse_var
-
-    cwd = Path.cwd()
-    return Inputs(paths=tuple(str((cwd / p).resolve()) for p in paths), env=env,
-                  var_files=tuple(str((cwd / f).resolve()) for f in var_files),
-                  variables=tuple(parse_var(v) for v in variables))
+# The inputs every manifest-reading command takes
+Paths = Annotated[list[str] | None, typer.Argument(
+    metavar="PATHS", show_default=False,
+    help="Manifest files or directories (default: stackctl.yaml's `manifests`, else here).")]
+Env = Annotated[str | None, typer.Option(
+    "-e", "--env", metavar="ENV", autocompletion=complete.environments,
+    help="Environment from stackctl.yaml (its vars and profile).")]
+Variables = Annotated[list[str] | None, typer.Option(
+    "--var", metavar="K=V", help="Set a template variable (repeatable).")]
+VarFiles = Annotated[list[str] | None, typer.Option(
+    "--var-file", metavar="FILE", help="YAML file of variables (repeatable).")]
+Prune = Annotated[bool, typer.Option(
+    "--prune", help="Delete managed resources gone from the manifests.")]
 
 
-def _compile(inputs: Any, cwd: Path | None = None) -> Any:
-    from stackctl.compiler.compile import compile_manifests
-    from stackctl.compiler.diagnostics import CompileError
-
-    compiled = compile_manifests(inputs, cwd)
-    if not compiled.ok:
-        from stackctl.report.diagnostics import text
-
-        click.echo(text(compiled.diagnostics, Path.cwd()), err=True)
-        raise CompileError(compiled.diagnostics)
-    return compiled
 
 
-def _inputs_dict(inputs: Any, cwd: Path) -> dict[str, Any]:
-    """What a saved plan records of its inputs. ``--var`` values may be secrets, so
-    only their names and salted fingerprints are kept; `apply PLANFILE` takes them
-    again and checks them."""
-    import secrets
+def _inputs(paths: list[str] | None, env: str | None, variables: list[str] | None,
+            var_files: list[str] | None) -> Any:
+    from stackctl.plan import pipeline
 
-    salt = secrets.token_hex(16)
-    # cwd: with no path given the manifests (and stackctl.yaml) are found from it
-    return {"paths": list(inputs.paths), "env": inputs.env, "var_files": list(inputs.var_files),
-            "variables": [{"name": k, "print": _var_print(salt, v)} for k, v in inputs.variables],
-            "variables_salt": salt, "cwd": str(cwd)}
+    return pipeline.inputs(paths or (), env, variables or (), var_files or ())
 
 
-def _var_print(salt: str, value: str) -> str:
-    from stackctl.fingerprint import fingerprint
-
-    return fingerprint({"salt": salt, "value": value})
-
-
-def _saved_variables(inp: Mapping[str, Any], given: tuple[str, ...]) -> tuple[tuple[str, str], ...]:
-    """The plan's ``--var`` values, given again at apply time and checked."""
-    from stackctl.compiler.render import parse_var
-    from stackctl.errors import StaleStateError
-
-    values = dict(parse_var(v) for v in given)
-    recorded = {v["name"]: v["print"] for v in inp.get("variables", [])}
-    missing = sorted(recorded.keys() - values.keys())
-    extra = sorted(values.keys() - recorded.keys())
-    if missing or extra:
-        raise UsageError(
-            "A saved plan needs exactly the --var variables it was made with."
-            + (f" Missing: {', '.join(missing)}." if missing else "")
-            + (f" Not in the plan: {', '.join(extra)}." if extra else ""),
-            hint="The plan file keeps only their fingerprints; pass each again with --var.")
-    differ = sorted(k for k, v in values.items()
-                    if _var_print(str(inp.get("variables_salt", "")), v) != recorded[k])
-    if differ:
-        raise StaleStateError(f"--var values differ from the plan's: {', '.join(differ)}.",
-                              hint="Run `stackctl plan` again with the new values.")
-    return tuple(sorted(values.items()))
-
-
-def make_plan(inputs: Any, prune: bool, cwd: Path | None = None,
-              plan_id: str | None = None) -> tuple[Any, Any]:
-    """Compile, read live, compute. ``plan_id`` reuses a saved plan's id (its salt),
-    so desired fingerprints can be compared with the saved plan's."""
-    from stackctl.plan.compute import compute_plan
-    from stackctl.plan.live import read_live
-    from stackctl.workspace import Workspace
-
-    cwd = cwd or Path.cwd()
-    # Building the desired and live states allocates millions of small objects and
-    # frees almost none; the cyclic GC would rescan them again and again for nothing.
-    gc.disable()
-    try:
-        compiled = _compile(inputs, cwd)
-        ws = Workspace()
-        if ws.globals.exists():
-            ws.ensure_initialized()
-        live = read_live(ws, compiled.desired.profiles, compiled.desired.repositories)
-        plan = compute_plan(compiled.desired, live, inputs=_inputs_dict(inputs, cwd),
-                            prune=prune, plan_id=plan_id)
-    finally:
-        gc.enable()
-    return plan, compiled
-
-
-@click.command()
-@_inputs_options
-@click.option("--format", "fmt", type=click.Choice(["text", "json", "github", "sarif"]),
-              default="text")
-@click.option("--allow-empty", is_flag=True, help="Finding no manifest is not an error.")
-@click.option("--follow-symlinks-outside", "follow_outside", is_flag=True,
-              help="Read symlinks that resolve outside the project (refused by default).")
-def validate(paths: tuple[str, ...], env: str | None, variables: tuple[str, ...],
-             var_files: tuple[str, ...], fmt: str, allow_empty: bool,
-             follow_outside: bool) -> int:
+@validate_app.command(epilog=examples(
+    "stackctl validate", "stackctl validate manifests/ --format github",
+    "stackctl validate --format sarif > stackctl.sarif"))
+def validate(
+    paths: Paths = None, env: Env = None, variables: Variables = None,
+    var_files: VarFiles = None,
+    fmt: Annotated[Literal["text", "json", "github", "sarif"], typer.Option(
+        "--format", parser=one_of("text", "json", "github", "sarif"), show_default=True,
+        help="text: file:line:col lines for people; json: for scripts; github: workflow "
+             "annotations; sarif: for code scanning.")] = "text",
+    allow_empty: Annotated[bool, typer.Option(
+        "--allow-empty", help="Finding no manifest is not an error.")] = False,
+    follow_outside: Annotated[bool, typer.Option(
+        "--follow-symlinks-outside",
+        help="Read symlinks that resolve outside the project (refused by default).")] = False,
+) -> int:
     """Check manifests offline and report every problem (exit 0 valid, 1 invalid)."""
     from stackctl.compiler.compile import compile_manifests
     from stackctl.report import diagnostics as views
@@ -142,67 +74,78 @@ def validate(paths: tuple[str, ...], env: str | None, variables: tuple[str, ...]
     problems = compiled.diagnostics
     cwd = Path.cwd()
     if fmt == "json":
-        click.echo(views.as_json(problems, len(compiled.files), compiled.documents, cwd))
+        typer.echo(views.as_json(problems, len(compiled.files), compiled.documents, cwd))
     elif fmt == "sarif":
         from stackctl.report.sarif import sarif
 
-        click.echo(sarif(problems, cwd))
+        typer.echo(sarif(problems, cwd))
     elif fmt == "github":
         if problems:
-            click.echo(views.github(problems, cwd))
+            typer.echo(views.github(problems, cwd))
     elif problems:
-        click.echo(views.text(problems, cwd))
+        from stackctl.logs import color_enabled
+
+        color = color_enabled(sys.stdout)
+        typer.echo(views.text(problems, cwd, color=color), color=color)
     if fmt == "text":
         log.info("%s", views.summary(compiled))
     return 1 if problems else 0
 
 
-@click.command()
-@_inputs_options
-@click.option("--prune", is_flag=True, help="Delete managed resources gone from the manifests.")
-@click.option("--format", "fmt", type=click.Choice(["text", "json", "markdown"]),
-              default="text")
-@click.option("-o", "--out", "out", type=click.Path(dir_okay=False),
-              help="Save the plan to this file (for `stackctl apply PLANFILE`).")
-@click.option("--detailed-exitcode", is_flag=True, help="Exit 2 when there are changes.")
-def plan(paths: tuple[str, ...], env: str | None, variables: tuple[str, ...],
-         var_files: tuple[str, ...], prune: bool, fmt: str, out: str | None,
-         detailed_exitcode: bool) -> int:
+@plan_app.command(epilog=examples(
+    "stackctl plan", "stackctl plan -e prod --var region=eu-west-1",
+    "stackctl plan -o plan.json   (then: stackctl apply plan.json)",
+    "stackctl plan --format markdown > comment.md"))
+def plan(
+    paths: Paths = None, env: Env = None, variables: Variables = None,
+    var_files: VarFiles = None, prune: Prune = False,
+    fmt: Annotated[Literal["text", "json", "markdown"], typer.Option(
+        "--format", parser=one_of("text", "json", "markdown"), show_default=True,
+        help="text: for people; json: the plan for scripts (format_version 2); markdown: a "
+             "pull-request comment.")] = "text",
+    out: Annotated[str | None, typer.Option(
+        "-o", "--out", metavar="FILE",
+        help="Save the plan to this file (for `stackctl apply PLANFILE`).")] = None,
+    detailed_exitcode: Annotated[bool, typer.Option(
+        "--detailed-exitcode", help="Exit 2 when there are changes.")] = False,
+) -> int:
     """Show what applying the manifests would change."""
-    result, _ = make_plan(_inputs(paths, env, variables, var_files), prune)
-    if out:
-        from stackctl.plan import saved
-        from stackctl.stores.files import atomic_write
+    from stackctl.cli.progress import progress
+    from stackctl.plan import pipeline
 
-        atomic_write(Path(out), saved.dumps(result), private=True)
+    with progress() as step:
+        planned = pipeline.make_plan(_inputs(paths, env, variables, var_files), prune=prune,
+                                     step=step)
+    result = planned.plan
+    if out:
+        pipeline.save_plan(result, Path(out))
         log.info("Saved the plan to %s; apply it with `stackctl apply %s`.", out, out)
     _show(result, fmt)
     return 2 if detailed_exitcode and result.has_changes else 0
 
 
 def _show(result: Any, fmt: str, *, diff_only: bool = False) -> None:
-    if fmt == "json":
-        click.echo(result.to_json())
-    elif fmt == "markdown":
-        from stackctl.report.plan_markdown import render
+    from stackctl.logs import color_enabled
+    from stackctl.report.plans import render
 
-        click.echo(render(result), nl=False)
-    else:
-        from stackctl.report.plan_text import render as render_text
-
-        click.echo(render_text(result, color=_color(), diff_only=diff_only))
+    color = color_enabled(sys.stdout)
+    typer.echo(render(result, fmt, color=color, diff_only=diff_only), nl=False, color=color)
 
 
-@click.command()
-@_inputs_options
-@click.option("--prune", is_flag=True, help="Count managed resources gone from the manifests.")
-def diff(paths: tuple[str, ...], env: str | None, variables: tuple[str, ...],
-         var_files: tuple[str, ...], prune: bool) -> int:
+@diff_app.command(epilog=examples("stackctl diff", "stackctl diff -e prod manifests/"))
+def diff(
+    paths: Paths = None, env: Env = None, variables: Variables = None,
+    var_files: VarFiles = None,
+    prune: Annotated[bool, typer.Option(
+        "--prune", help="Count managed resources gone from the manifests.")] = False,
+) -> int:
     """Show differences between manifests and live (exit 0 none, 1 differences, 2 error)."""
-    from stackctl.cli import main
+    from stackctl.plan import pipeline
 
-    main.error_exit_code = 2
-    result, _ = make_plan(_inputs(paths, env, variables, var_files), prune)
+    try:
+        result = pipeline.make_plan(_inputs(paths, env, variables, var_files), prune=prune).plan
+    except StackctlError as exc:  # 1 means "differences" here
+        raise CommandFailed(exc, exit_code=2) from exc
     if result.has_changes or result.drift:
         _show(result, "text", diff_only=True)
         return 1
@@ -210,79 +153,76 @@ def diff(paths: tuple[str, ...], env: str | None, variables: tuple[str, ...],
     return 0
 
 
-@click.command()
-@click.argument("targets", nargs=-1, type=click.Path())
-@click.option("-e", "--env", "env", help="Environment from stackctl.yaml.")
-@click.option("--var", "variables", multiple=True, metavar="K=V")
-@click.option("--var-file", "var_files", multiple=True, type=click.Path())
-@click.option("--prune", is_flag=True, help="Delete managed resources gone from the manifests.")
-@click.option("-y", "--auto-approve", is_flag=True, help="Apply without asking (CI).")
-def apply(targets: tuple[str, ...], env: str | None, variables: tuple[str, ...],
-          var_files: tuple[str, ...], prune: bool, auto_approve: bool) -> int:
+@apply_app.command(epilog=examples(
+    "stackctl apply", "stackctl apply -e prod --auto-approve",
+    "stackctl apply plan.json --var token=…   (a reviewed plan file)"))
+def apply(
+    targets: Annotated[list[str] | None, typer.Argument(
+        metavar="PATHS|PLANFILE", show_default=False,
+        help="Manifest files or directories, or one plan file saved by `plan -o`.")] = None,
+    env: Env = None,
+    variables: Variables = None,
+    var_files: VarFiles = None,
+    prune: Prune = False,
+    auto_approve: Annotated[bool, typer.Option(
+        "-y", "--auto-approve", help="Apply without asking (CI).")] = False,
+) -> int:
     """Make the live configuration match the manifests, or apply a saved PLANFILE."""
-    from stackctl.apply import apply_plan, check_fresh, check_not_applied, check_same_changes
-    from stackctl.compiler.project import Inputs
-    from stackctl.plan import saved as saved_plans
-    from stackctl.plan.model import Plan
-    from stackctl.workspace import Workspace
+    from stackctl.cli.progress import progress
+    from stackctl.plan import pipeline
 
-    planfile = saved_plans.plan_file_among(targets)
-    saved = saved_plans.load(planfile) if planfile is not None else None
-    if saved is not None:
-        if env or var_files or prune:
-            raise UsageError("A saved plan carries its own inputs; give only the plan file "
-                             "(and its --var values).")
-        inp = saved.inputs
-        inputs = Inputs(paths=tuple(inp["paths"]), env=inp["env"],
-                        var_files=tuple(inp["var_files"]),
-                        variables=_saved_variables(inp, variables))
-        check_not_applied(Workspace(), saved)
-        fresh, compiled = make_plan(inputs, saved.prune,
-                                    Path(inp["cwd"]) if inp.get("cwd") else None,
-                                    plan_id=saved.id)
-        check_fresh(saved, fresh)
-        check_same_changes(saved, fresh)
-        to_apply: Plan = fresh  # the very changes of the file, as computed now
-    else:
-        to_apply, compiled = make_plan(_inputs(targets, env, variables, var_files), prune)
-        _show(to_apply, "text")
-        if not to_apply.has_changes and not any(c.adopt for c in to_apply.changes):
+    with progress() as step:
+        prepared = pipeline.prepare_apply(targets or (), env, variables or (), var_files or (),
+                                          prune, step=step)
+    if not prepared.saved:  # a plan file was reviewed already
+        _show(prepared.plan, "text")
+        if not prepared.needs_work:
             return 0
         if not auto_approve:
             if not sys.stdin.isatty():
                 raise UsageError("Refusing to apply without confirmation: no terminal to ask on.",
                                  hint="Pass --auto-approve (CI), or apply a reviewed plan file.")
-            click.confirm("Apply these changes?", abort=True, err=True)
-    result = apply_plan(Workspace(), to_apply, compiled.desired)
+            confirm("Apply these changes?")
+    with progress() as step:
+        result = pipeline.execute(prepared, step)
     log.info(result.summary)
     return 0
 
 
-@click.command()
-@_inputs_options
-@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text")
-def drift(paths: tuple[str, ...], env: str | None, variables: tuple[str, ...],
-          var_files: tuple[str, ...], fmt: str) -> int:
+@drift_app.command(epilog=examples("stackctl drift", "stackctl drift --format json"))
+def drift(
+    paths: Paths = None, env: Env = None, variables: Variables = None,
+    var_files: VarFiles = None,
+    fmt: Annotated[Literal["text", "json"], typer.Option(
+        "--format", parser=one_of("text", "json"), show_default=True,
+        help="text: one `! ADDRESS: DETAIL` line each; json: for scripts.")] = "text",
+) -> int:
     """Report live changes made outside stackctl (exit 0 none, 2 drift, 1 error)."""
-    result, _ = make_plan(_inputs(paths, env, variables, var_files), False)
-    items = [{"address": d.address, "detail": d.detail} for d in result.drift]
-    if fmt == "json":
-        click.echo(json.dumps({"format_version": 1, "drift": items}, indent=2))
-    elif items:
-        click.echo("\n".join(f"! {i['address']}: {i['detail']}" for i in items))
-    else:
+    from stackctl.plan import pipeline
+    from stackctl.report.drift import render
+
+    result = pipeline.make_plan(_inputs(paths, env, variables, var_files)).plan
+    typer.echo(render(result, fmt), nl=False)
+    if fmt == "text" and not result.drift:
         log.info("No drift: the live configuration is as stackctl last applied it.")
-    return 2 if items else 0
+    return 2 if result.drift else 0
 
 
-@click.command()
-@click.option("--profile", "profiles", multiple=True, help="Profile to export (repeatable).")
-@click.option("--all", "all_", is_flag=True, help="Export every profile and the global config.")
-@click.option("-o", "--out", "out", type=click.Path(file_okay=False, allow_dash=True),
-              default=".", show_default=True,
-              help="Directory to write manifests to; - writes them to stdout.")
-@click.option("--force", is_flag=True, help="Overwrite files that already exist.")
-def export(profiles: tuple[str, ...], all_: bool, out: str, force: bool) -> None:
+@export_app.command(epilog=examples(
+    "stackctl export -o manifests/", "stackctl export --all -o manifests/ --force",
+    "stackctl export --profile team -o -"))
+def export(
+    profiles: Annotated[list[str] | None, typer.Option(
+        "--profile", metavar="NAME", autocompletion=complete.profiles,
+        help="Profile to export (repeatable; default: the active one).")] = None,
+    all_: Annotated[bool, typer.Option(
+        "--all", help="Export every profile and the global config.")] = False,
+    out: Annotated[str, typer.Option(
+        "-o", "--out", metavar="DIR", show_default=True,
+        help="Directory to write manifests to; - writes them to stdout.")] = ".",
+    force: Annotated[bool, typer.Option(
+        "--force", help="Overwrite files that already exist.")] = False,
+) -> None:
     """Write the live configuration as manifests (one file per profile)."""
     from stackctl.export import export as do_export
     from stackctl.workspace import Workspace
@@ -290,10 +230,10 @@ def export(profiles: tuple[str, ...], all_: bool, out: str, force: bool) -> None
     if profiles and all_:
         raise UsageError("Give --profile or --all, not both.")
     ws = Workspace()
-    chosen = None if all_ else (list(profiles) or [ws.active().profile])
+    chosen = None if all_ else (list(profiles or ()) or [ws.active().profile])
     result = do_export(ws, None if out == "-" else Path(out), chosen, force=force)
     if result.text is not None:
-        click.echo(result.text, nl=False)
+        typer.echo(result.text, nl=False)
     for path in result.files:
         log.info("Wrote %s", path)
     if result.secret_vars:
@@ -301,14 +241,11 @@ def export(profiles: tuple[str, ...], all_: bool, out: str, force: bool) -> None
                  "\n  ".join(result.secret_vars))
 
 
-@click.group()
-def schema() -> None:
-    """Export or show the manifest JSON Schemas."""
-
-
-@schema.command("export")
-@click.argument("directory", type=click.Path(file_okay=False))
-def schema_export(directory: str) -> None:
+@schema_app.command("export", epilog=examples("stackctl schema export .stackctl-schemas"))
+def schema_export(
+    directory: Annotated[str, typer.Argument(
+        metavar="DIRECTORY", show_default=False, help="Where to write them (created).")],
+) -> None:
     """Write every manifest and flavor schema under DIRECTORY."""
     import shutil
 
@@ -319,13 +256,15 @@ def schema_export(directory: str) -> None:
     log.info("Wrote the schemas to %s", target)
 
 
-@schema.command("show")
-@click.argument("kind")
-def schema_show(kind: str) -> None:
+@schema_app.command("show", epilog=examples("stackctl schema show Component"))
+def schema_show(kind: Annotated[str, typer.Argument(
+        metavar="KIND", show_default=False,
+        help="Component, Stack, Profile, Repository, GlobalConfig, Flavor or project.")],
+) -> None:
     """Print the JSON Schema of a manifest KIND (Component, Stack, …, project)."""
     from stackctl.compiler.schemas import KINDS, manifest_schema
 
     names = {k.lower(): k for k in (*KINDS, "project")}
     if kind.lower() not in names:
         raise UsageError(f"Unknown kind '{kind}'.", hint=f"Kinds: {', '.join(names.values())}.")
-    click.echo(json.dumps(manifest_schema(kind.lower()), indent=2))
+    typer.echo(json.dumps(manifest_schema(kind.lower()), indent=2))

@@ -31,9 +31,9 @@ def config_dir() -> Path:
         value = os.environ.get(var)
         if value:
             return Path(value).expanduser().resolve()
-    import click
+    import typer
 
-    return Path(click.get_app_dir("zenml")).resolve()
+    return Path(typer.get_app_dir("zenml")).resolve()
 
 
 def _is_local_store(directory: Path) -> bool:

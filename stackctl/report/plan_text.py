@@ -43,13 +43,13 @@ def _flatten(view: Any, prefix: str = "") -> list[tuple[str, Any]]:
 
 
 def render(plan: Plan, *, color: bool = False, diff_only: bool = False) -> str:
-    import click
+    import typer
 
     lines: list[str] = []
     shown = [c for c in plan.changes if c.action != "no-op" or c.adopt]
     for change in shown:
         for i, line in enumerate(change_lines(change, plan)):
-            lines.append(click.style(line, fg=COLORS[change.action]) if color and i == 0
+            lines.append(typer.style(line, fg=COLORS[change.action]) if color and i == 0
                          else line)
     unchanged = sum(1 for c in plan.changes if c.action == "no-op" and not c.adopt)
     if unchanged and not diff_only:
