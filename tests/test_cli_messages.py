@@ -21,6 +21,13 @@ import pytest
     (["stack", "copy", "a"], "stackctl stack copy [OPTIONS] NAME NEW_NAME",
      "Missing argument 'NEW_NAME'."),
     (["nosuch"], "stackctl [OPTIONS] COMMAND [ARGS]...", "No such command 'nosuch'."),
+    (["stack", "list", "--bogus"], "stackctl stack list [OPTIONS]",
+     "No such option '--bogus'."),
+    (["stack", "list", "--formt", "json"], "stackctl stack list [OPTIONS]",
+     "No such option '--formt'. Did you mean '--format'?"),
+    (["version", "extra"], "stackctl version [OPTIONS]", "Got unexpected extra argument (extra)"),
+    (["version", "a", "b"], "stackctl version [OPTIONS]",
+     "Got unexpected extra arguments (a b)"),
 ])
 def test_usage_errors(run, args: list[str], usage: str, message: str) -> None:
     result = run(*args)

@@ -167,7 +167,26 @@ def _show_usage_error(exc: typer.TyperException) -> None:
         hint = (f"Try '{ctx.command_path} {max(names, key=len)}' for help.\n"
                 if ctx.command.get_help_option(ctx) is not None else "")
         typer.echo(f"{ctx.get_usage()}\n{hint}", err=True)
-    typer.echo(f"Error: {exc.format_message()}", err=True)
+    typer.echo(f"Error: {_click_words(exc)}", err=True)
+
+
+def _click_words(exc: typer.TyperException) -> str:
+    """The message as Click words it, where Typer's copy of Click words it otherwise."""
+    option = getattr(exc, "option_name", None)
+    if type(exc).__name__ == "NoSuchOption" and option:
+        from difflib import get_close_matches
+
+        close = sorted(get_close_matches(option, getattr(exc, "possibilities", None) or []))
+        shown = ", ".join(repr(p) for p in close)
+        return f"No such option {option!r}." + (
+            "" if not close else f" Did you mean {shown}?" if len(close) == 1
+            else f" (Did you mean one of: {shown}?)")
+    message = exc.format_message()
+    extra = "Got unexpected extra argument(s) ("
+    if message.startswith(extra) and message.endswith(")"):
+        args = message[len(extra):-1]
+        return f"Got unexpected extra argument{'s' * (len(args.split()) > 1)} ({args})"
+    return message
 
 
 def run() -> None:
