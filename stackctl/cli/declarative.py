@@ -42,17 +42,25 @@ def _inputs(paths: tuple[str, ...], env: str | None, variables: tuple[str, ...],
                   variables=tuple(parse_var(v) for v in variables))
 
 
-def _compile(inputs: Any, cwd: Path | None = None) -> Any:
+def _compile(inputs: Any, cwd: Path | None = None, policies: bool = True) -> Any:
     from stackctl.compiler.compile import compile_manifests
-    from stackctl.compiler.diagnostics import CompileError
 
-    compiled = compile_manifests(inputs, cwd)
-    if not compiled.ok:
-        from stackctl.report.diagnostics import text
-
-        click.echo(text(compiled.diagnostics, Path.cwd()), err=True)
-        raise CompileError(compiled.diagnostics)
+    compiled = compile_manifests(inputs, cwd, policies=policies)
+    _fail_on_errors(compiled.diagnostics)
     return compiled
+
+
+def _fail_on_errors(diagnostics: list[Any]) -> None:
+    """Show diagnostics on stderr; raise if one is an error (warnings do not stop)."""
+    from stackctl.compiler.diagnostics import CompileError
+    from stackctl.report.diagnostics import text
+
+    shown = text(diagnostics, Path.cwd())
+    if shown:
+        click.echo(shown, err=True)
+    errors = [d for d in diagnostics if d.severity == "error"]
+    if errors:
+        raise CompileError(errors)
 
 
 def _inputs_dict(inputs: Any, cwd: Path) -> dict[str, Any]:
@@ -110,11 +118,14 @@ def make_plan(inputs: Any, prune: bool, cwd: Path | None = None,
     # frees almost none; the cyclic GC would rescan them again and again for nothing.
     gc.disable()
     try:
-        compiled = _compile(inputs, cwd)
+        compiled = _compile(inputs, cwd, policies=False)  # evaluated below, with live
         ws = Workspace()
         if ws.globals.exists():
             ws.ensure_initialized()
         live = read_live(ws, compiled.desired.profiles, compiled.desired.repositories)
+        from stackctl.policy.live import plan_policies
+
+        _fail_on_errors(plan_policies(compiled.desired, compiled.project.default_profile, live))
         plan = compute_plan(compiled.desired, live, inputs=_inputs_dict(inputs, cwd),
                             prune=prune, plan_id=plan_id)
     finally:
@@ -137,9 +148,9 @@ def validate(paths: tuple[str, ...], env: str | None, variables: tuple[str, ...]
     if fmt == "json":
         click.echo(views.as_json(problems, len(compiled.files), compiled.documents, cwd))
     elif fmt == "github":
-        if problems:
+        if views.github(problems, cwd):
             click.echo(views.github(problems, cwd))
-    elif problems:
+    elif views.text(problems, cwd):
         click.echo(views.text(problems, cwd))
     if fmt == "text":
         n = len(problems)
@@ -147,7 +158,7 @@ def validate(paths: tuple[str, ...], env: str | None, variables: tuple[str, ...]
                  "s" * (len(compiled.files) != 1), compiled.documents,
                  "s" * (compiled.documents != 1),
                  "valid." if not n else f"{n} problem{'s' * (n != 1)}.")
-    return 1 if problems else 0
+    return 0 if compiled.ok else 1  # policy warnings and audit notes do not fail
 
 
 @click.command()

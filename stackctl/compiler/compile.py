@@ -40,7 +40,10 @@ class Compiled:
 
 
 def compile_manifests(inputs: Inputs, cwd: Path | None = None,
-                      environ: Mapping[str, str] | None = None) -> Compiled:
+                      environ: Mapping[str, str] | None = None,
+                      policies: bool = True) -> Compiled:
+    """``policies=False``: leave Policy manifests unevaluated (`plan` evaluates them
+    itself, with the live objects)."""
     from stackctl.compiler.discover import find_manifest_files
 
     try:
@@ -72,6 +75,10 @@ def compile_manifests(inputs: Inputs, cwd: Path | None = None,
     # found" is left out (it would only echo that failure), every other rule stays.
     result.diagnostics.extend(d for d in semantic.diagnostics
                               if not (unreadable and d.rule in _NOT_FOUND))
+    if policies:
+        from stackctl.policy.check import check_policies
+
+        result.diagnostics.extend(check_policies(result.desired, project.default_profile))
     result.diagnostics.sort(key=Diagnostic.sort_key)
     return result
 

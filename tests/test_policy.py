@@ -1,0 +1,113 @@
+"""Policies as code (CEL): a corpus of cases as files, the output formats, exit codes, plan.
+
+``tests/cases/policy/<case>/`` holds a policy set; the test runs it together
+with ``tests/cases/policy/base.yaml`` (the resources the policies judge) and
+compares every diagnostic with ``<case>/expected``, one per line:
+``<file>:<line>:<col> <severity> <rule> <message>``.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+from helpers import STACKCTL, run_process
+
+from stackctl.compiler.compile import compile_manifests
+from stackctl.compiler.project import Inputs
+
+CASES = Path(__file__).resolve().parent / "cases" / "policy"
+CASE_NAMES = sorted(p.name for p in CASES.iterdir() if p.is_dir())
+
+
+def _case_dir(name: str, tmp_path: Path) -> Path:
+    work = tmp_path / name
+    work.mkdir()
+    shutil.copy(CASES / "base.yaml", work / "base.yaml")
+    for path in (CASES / name).glob("*.yaml"):
+        shutil.copy(path, work / path.name)
+    return work
+
+
+def _lines(work: Path) -> list[str]:
+    compiled = compile_manifests(Inputs(paths=(str(work),)), cwd=work)
+    return [f"{Path(d.location.path).relative_to(work)}:{d.location.line}:{d.location.column} "
+            f"{d.severity} {d.rule} {d.message}" for d in compiled.diagnostics]
+
+
+@pytest.mark.parametrize("name", CASE_NAMES)
+def test_policy_corpus(name: str, tmp_path: Path) -> None:
+    expected = [line for line in (CASES / name / "expected").read_text().splitlines() if line]
+    assert _lines(_case_dir(name, tmp_path)) == expected
+
+
+def test_corpus_has_every_kind_of_case() -> None:
+    assert {"valid", "violating", "broken", "exception-live", "exception-expired"} <= set(
+        CASE_NAMES)
+
+
+def test_without_the_policy_the_base_is_valid(tmp_path: Path) -> None:
+    shutil.copy(CASES / "base.yaml", tmp_path / "base.yaml")
+    assert _lines(tmp_path) == []
+
+
+def test_text_format_and_exit_code_of_a_deny(tmp_path: Path) -> None:
+    work = _case_dir("violating", tmp_path)
+    result = run_process([STACKCTL, "validate", "."], cwd=work)
+    assert result.rc == 1
+    lines = result.stdout.splitlines()
+    assert ("base.yaml:9:18: error: stacks in profile prod must not use a local orchestrator "
+            "[policy/prod-no-local-orchestrator]") in lines
+    assert ("base.yaml:14:18: warning: every s3 artifact store path starts with s3://ml- "
+            "[policy/s3-paths]") in lines
+    # audit is not in text output: JSON, markdown and SARIF only
+    assert "kubeflow-needs-registry" not in result.stdout
+
+
+def test_json_has_audit_and_github_has_no_audit(tmp_path: Path) -> None:
+    work = _case_dir("violating", tmp_path)
+    data = json.loads(run_process([STACKCTL, "validate", ".", "--format", "json"],
+                                  cwd=work).stdout)
+    assert data["valid"] is False
+    audit = [d for d in data["diagnostics"] if d["rule"] == "policy/kubeflow-needs-registry"]
+    assert audit == [{"file": "base.yaml", "line": 27, "column": 18, "severity": "note",
+                      "rule": "policy/kubeflow-needs-registry",
+                      "message": "a stack with a kubeflow orchestrator needs a container "
+                                 "registry", "hint": None}]
+    github = run_process([STACKCTL, "validate", ".", "--format", "github"], cwd=work).stdout
+    assert ("::error file=base.yaml,line=9,col=18,title=policy/prod-no-local-orchestrator::"
+            "stacks in profile prod must not use a local orchestrator") in github.splitlines()
+    assert "::warning file=base.yaml,line=14" in github
+    assert "kubeflow-needs-registry" not in github
+
+
+def test_warn_and_audit_never_fail(tmp_path: Path) -> None:
+    (tmp_path / "base.yaml").write_text((CASES / "base.yaml").read_text())
+    (tmp_path / "policy.yaml").write_text("""\
+apiVersion: stackctl/v1
+kind: Policy
+metadata: {name: soft}
+spec:
+  rules:
+    - {expression: "false", message: only a warning, severity: warn}
+    - {expression: "false", message: only audited, severity: audit}
+""")
+    result = run_process([STACKCTL, "validate", ".", "--format", "json"], cwd=tmp_path)
+    assert result.rc == 0
+    data = json.loads(result.stdout)
+    assert data["valid"] is True
+    assert {d["severity"] for d in data["diagnostics"]} == {"warning", "note"}
+
+
+def test_policy_schema_errors_are_located(tmp_path: Path) -> None:
+    (tmp_path / "policy.yaml").write_text("""\
+apiVersion: stackctl/v1
+kind: Policy
+metadata: {name: bad}
+spec:
+  rules:
+    - {expression: "true", message: m, severity: block}
+""")
+    assert _lines(tmp_path)[0].startswith("policy.yaml:6:50 error schema spec.rules.0.severity")
