@@ -9,12 +9,9 @@ the store commits atomically under its lock.
 from __future__ import annotations
 
 import abc
-import hashlib
-import json
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import Any
 
 from stackctl.errors import StaleStateError
 from stackctl.model import Component, ComponentType, CustomFlavor, ProfileState, Stack
@@ -30,12 +27,6 @@ class Bookkeeping:
     managed: Mapping[str, str] = field(default_factory=dict)
     # ids of saved plans already applied (global config only): a plan applies once
     applied_plans: tuple[str, ...] = ()
-
-
-def fingerprint(value: Any) -> str:
-    """A stable hash of a JSON-able value (drift detection, saved plans)."""
-    text = json.dumps(value, sort_keys=True, separators=(",", ":"), default=str)
-    return hashlib.sha256(text.encode()).hexdigest()[:32]
 
 
 class Transaction:
