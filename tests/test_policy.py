@@ -111,3 +111,47 @@ spec:
     - {expression: "true", message: m, severity: block}
 """)
     assert _lines(tmp_path)[0].startswith("policy.yaml:6:50 error schema spec.rules.0.severity")
+
+
+_META = """\
+apiVersion: stackctl/v1
+kind: Profile
+metadata: {{name: prod}}
+spec: {{}}
+---
+apiVersion: stackctl/v1
+kind: Component
+metadata: {{name: meta, profile: prod}}
+spec:
+  type: metadata_store
+  flavor: mysql
+  config: {{host: {host}, port: 3306, database: ml, username: ml}}
+---
+apiVersion: stackctl/v1
+kind: Policy
+metadata: {{name: keep-prod-db-host}}
+spec:
+  rules:
+    - expression: oldObject == null || oldObject.spec.config.host == object.spec.config.host
+      message: the host of a production metadata store never changes
+      match: {{types: [metadata_store], profiles: [prod]}}
+"""
+
+
+def test_plan_gives_old_object_so_a_rule_can_forbid_a_transition(tmp_path: Path) -> None:
+    manifests = tmp_path / "m.yaml"
+    manifests.write_text(_META.format(host="db-1.internal"))
+    created = run_process([STACKCTL, "apply", "m.yaml", "-y"], cwd=tmp_path)
+    assert created.rc == 0, created.stderr
+    manifests.write_text(_META.format(host="db-2.internal"))
+    # validate is offline: there is no oldObject, the change is fine there
+    assert run_process([STACKCTL, "validate", "m.yaml"], cwd=tmp_path).rc == 0
+    planned = run_process([STACKCTL, "plan", "m.yaml"], cwd=tmp_path)
+    assert planned.rc == 1
+    assert ("m.yaml:8:18: error: the host of a production metadata store never changes "
+            "[policy/keep-prod-db-host]") in planned.stderr.splitlines()
+    applied = run_process([STACKCTL, "apply", "m.yaml", "-y"], cwd=tmp_path)
+    assert applied.rc == 1
+    export = run_process([STACKCTL, "export", "--profile", "prod", "-o", "out"], cwd=tmp_path)
+    assert export.rc == 0
+    assert "db-1.internal" in (tmp_path / "out" / "prod.yaml").read_text()  # nothing changed
