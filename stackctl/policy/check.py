@@ -49,24 +49,24 @@ def check_policies(desired: DesiredState, default_profile: str,
                     hint="Rules see `object` (the manifest) and `oldObject` (live, or null)."))
     live_exemptions = {p.name: [e for e in p.exemptions if e.expires and e.expires >= today]
                        for p, _, _ in compiled}
+    exempting = {i for i, (p, _, _) in enumerate(compiled) if live_exemptions[p.name]}
     by_match: dict[tuple[Any, ...], list[int]] = {}
     for address, doc, obj in _objects(desired, default_profile):
         meta = obj["metadata"]
         spec = obj.get("spec") or {}
+        labels = meta.get("labels")
         key = (obj["kind"], spec.get("type"), spec.get("flavor"), meta.get("profile"),
-               tuple(sorted((meta.get("labels") or {}).items())))
+               tuple(sorted(labels.items())) if labels else ())
         applicable = by_match.get(key)
         if applicable is None:
             applicable = by_match[key] = [i for i, (_, rule, _) in enumerate(compiled)
                                           if rule.match.applies(obj)]
-        chosen = [i for i in applicable
-                  if not any(e.covers(address) for e in live_exemptions[compiled[i][0].name])]
+        chosen = applicable if not exempting else [
+            i for i in applicable if i not in exempting
+            or not any(e.covers(address) for e in live_exemptions[compiled[i][0].name])]
         old = old_objects.get(address) if old_objects is not None else None
-        outcomes = engine.evaluate([compiled[i][2] for i in chosen], obj, old)
-        for i, outcome in zip(chosen, outcomes, strict=True):
-            if outcome.passed:
-                continue
-            policy, rule, _ = compiled[i]
+        for position, outcome in engine.failures([compiled[i][2] for i in chosen], obj, old):
+            policy, rule, _ = compiled[chosen[position]]
             message = rule.message if outcome.error is None else (
                 f"{rule.message} (the rule could not be evaluated: {outcome.error})")
             diagnostics.append(Diagnostic(doc.locate(("metadata", "name")),
@@ -109,6 +109,7 @@ def _in_expression(doc: Document, rule: Rule, exc: CelError) -> Location:
 def _objects(desired: DesiredState,
              default_profile: str) -> Iterable[tuple[str, Document, dict[str, Any]]]:
     """(address, document, ``object``) for every resource the manifests declare."""
+    types = {t.value: t for t in ComponentType}  # the enum's own lookup costs more
     for address, doc in desired.sources.items():
         data = doc.data
         kind = data["kind"]
@@ -125,7 +126,7 @@ def _objects(desired: DesiredState,
         if kind == "Component":
             profile = desired.profiles.get(meta["profile"])
             component = profile.components.get(
-                (ComponentType(spec["type"]), meta["name"])) if profile else None
+                (types[spec["type"]], meta["name"])) if profile else None
             if component is not None:  # with the flavor's defaults
                 obj["spec"] = {**spec, "config": component.config}
         elif kind == "Stack":

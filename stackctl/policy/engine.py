@@ -3,9 +3,10 @@
 Expressions are type-checked against the two variables a rule sees, so a
 syntax error, an unknown name or a type error is found when the policy is
 read, not when a resource happens to reach it. Evaluation is batched: the rules
-that apply to a resource run as ONE program (a list of their results), which
-costs about a fifth of running them one by one; a resource whose batch errors is
-evaluated rule by rule to find which rule it was.
+that apply to a resource run as ONE program, their conjunction, which costs
+a fraction of running them one by one (bench/bench_policies.py); only a resource
+whose conjunction is not plainly true is evaluated rule by rule, to find which
+rules failed or erred.
 """
 
 from __future__ import annotations
@@ -60,23 +61,26 @@ class Engine:
         self._single.append(program)
         return len(self._single) - 1
 
-    def evaluate(self, rules: Sequence[int], obj: dict[str, Any],
-                 old: dict[str, Any] | None) -> list[Outcome]:
-        """The outcome of each rule (ids from ``add``) on one resource."""
+    def failures(self, rules: Sequence[int], obj: dict[str, Any],
+                 old: dict[str, Any] | None) -> list[tuple[int, Outcome]]:
+        """(position in ``rules``, outcome) of each rule (ids from ``add``) that does
+        not pass on one resource."""
         if not rules:
             return []
         activation = self._env.Activation({"object": obj, "oldObject": old})
         key = tuple(rules)
         batch = self._batches.get(key)
         if batch is None:
-            source = "[" + ", ".join(f"({self._sources[r]})" for r in rules) + "]"
+            source = " && ".join(f"({self._sources[r]})" for r in rules)
             batch = self._batches[key] = self._env.compile(source)
-        value = batch.eval(activation)
-        if value.type() != self._cel.Type.ERROR:
-            results = value.plain_value()
-            if all(type(r) is bool for r in results):
-                return [Outcome(r) for r in results]
-        return [self._one(self._single[r], activation) for r in rules]
+        if batch.eval(activation).plain_value() is True:
+            return []  # the common case: everything passes
+        found = []
+        for position, rule in enumerate(rules):
+            outcome = self._one(self._single[rule], activation)
+            if not outcome.passed:
+                found.append((position, outcome))
+        return found
 
     def _one(self, program: Any, activation: Any) -> Outcome:
         value = program.eval(activation)
