@@ -106,10 +106,11 @@ def _saved_variables(inp: dict[str, Any], given: tuple[str, ...]) -> tuple[tuple
 
 
 def make_plan(inputs: Any, prune: bool, cwd: Path | None = None,
-              plan_id: str | None = None) -> tuple[Any, Any]:
+              plan_id: str | None = None, max_deletes: int | None = None) -> tuple[Any, Any]:
     """Compile, read live, compute. ``plan_id`` reuses a saved plan's id (its salt),
     so desired fingerprints can be compared with the saved plan's."""
     from stackctl.plan.compute import compute_plan
+    from stackctl.plan.delete_cap import check_delete_cap
     from stackctl.plan.live import read_live
     from stackctl.workspace import Workspace
 
@@ -126,8 +127,12 @@ def make_plan(inputs: Any, prune: bool, cwd: Path | None = None,
         from stackctl.policy.live import plan_policies
 
         _fail_on_errors(plan_policies(compiled.desired, compiled.project.default_profile, live))
-        plan = compute_plan(compiled.desired, live, inputs=_inputs_dict(inputs, cwd),
+        recorded = _inputs_dict(inputs, cwd)
+        if max_deletes is not None:  # a saved plan keeps the override it was made with
+            recorded["max_deletes"] = max_deletes
+        plan = compute_plan(compiled.desired, live, inputs=recorded,
                             prune=prune, plan_id=plan_id)
+        check_delete_cap(plan, max_deletes, compiled.project.max_deletes)
     finally:
         gc.enable()
     return plan, compiled
@@ -169,11 +174,14 @@ def validate(paths: tuple[str, ...], env: str | None, variables: tuple[str, ...]
 @click.option("-o", "--out", "out", type=click.Path(dir_okay=False),
               help="Save the plan to this file (for `stackctl apply PLANFILE`).")
 @click.option("--detailed-exitcode", is_flag=True, help="Exit 2 when there are changes.")
+@click.option("--max-deletes", type=click.IntRange(min=0), default=None,
+              help="Refuse a plan that deletes more objects (overrides maxDeletes).")
 def plan(paths: tuple[str, ...], env: str | None, variables: tuple[str, ...],
          var_files: tuple[str, ...], prune: bool, fmt: str, out: str | None,
-         detailed_exitcode: bool) -> int:
+         detailed_exitcode: bool, max_deletes: int | None) -> int:
     """Show what applying the manifests would change."""
-    result, _ = make_plan(_inputs(paths, env, variables, var_files), prune)
+    result, _ = make_plan(_inputs(paths, env, variables, var_files), prune,
+                          max_deletes=max_deletes)
     if out:
         from stackctl.stores.files import atomic_write
 
@@ -220,8 +228,11 @@ def diff(paths: tuple[str, ...], env: str | None, variables: tuple[str, ...],
 @click.option("--var-file", "var_files", multiple=True, type=click.Path())
 @click.option("--prune", is_flag=True, help="Delete managed resources gone from the manifests.")
 @click.option("-y", "--auto-approve", is_flag=True, help="Apply without asking (CI).")
+@click.option("--max-deletes", type=click.IntRange(min=0), default=None,
+              help="Refuse a plan that deletes more objects (overrides maxDeletes).")
 def apply(targets: tuple[str, ...], env: str | None, variables: tuple[str, ...],
-          var_files: tuple[str, ...], prune: bool, auto_approve: bool) -> int:
+          var_files: tuple[str, ...], prune: bool, auto_approve: bool,
+          max_deletes: int | None) -> int:
     """Make the live configuration match the manifests, or apply a saved PLANFILE."""
     from stackctl.apply import apply_plan, check_fresh, check_not_applied
     from stackctl.compiler.project import Inputs
@@ -230,7 +241,7 @@ def apply(targets: tuple[str, ...], env: str | None, variables: tuple[str, ...],
 
     saved = _saved_plan(targets)
     if saved is not None:
-        if env or var_files or prune:
+        if env or var_files or prune or max_deletes is not None:
             raise UsageError("A saved plan carries its own inputs; give only the plan file "
                              "(and its --var values).")
         inp = saved.inputs
@@ -240,11 +251,12 @@ def apply(targets: tuple[str, ...], env: str | None, variables: tuple[str, ...],
         check_not_applied(Workspace(), saved)
         fresh, compiled = make_plan(inputs, saved.prune,
                                     Path(inp["cwd"]) if inp.get("cwd") else None,
-                                    plan_id=saved.id)
+                                    plan_id=saved.id, max_deletes=inp.get("max_deletes"))
         check_fresh(saved, fresh)
         to_apply: Plan = saved
     else:
-        to_apply, compiled = make_plan(_inputs(targets, env, variables, var_files), prune)
+        to_apply, compiled = make_plan(_inputs(targets, env, variables, var_files), prune,
+                                       max_deletes=max_deletes)
         _show(to_apply, "text")
         if not to_apply.has_changes and not any(c.adopt for c in to_apply.changes):
             return 0

@@ -54,6 +54,7 @@ class Project:
     file: Path | None = None
     # where the project file sets defaultProfile (for "profile not declared")
     default_profile_at: Location | None = None
+    max_deletes: int | None = None  # the cap on deletions per plan (plan.delete_cap)
 
 
 def _find_project_file(paths: Sequence[Path]) -> Path | None:
@@ -102,7 +103,8 @@ def load_project(inputs: Inputs, cwd: Path | None = None) -> Project:
         variables[key] = value
     return Project(root=root, manifest_paths=tuple(paths),
                    default_profile=str(data.get("defaultProfile") or DEFAULT_PROFILE),
-                   variables=variables, file=file, default_profile_at=default_at)
+                   variables=variables, file=file, default_profile_at=default_at,
+                   max_deletes=data.get("maxDeletes"))
 
 
 def _check_project(doc: Document) -> None:
