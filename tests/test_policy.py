@@ -155,3 +155,44 @@ def test_plan_gives_old_object_so_a_rule_can_forbid_a_transition(tmp_path: Path)
     export = run_process([STACKCTL, "export", "--profile", "prod", "-o", "out"], cwd=tmp_path)
     assert export.rc == 0
     assert "db-1.internal" in (tmp_path / "out" / "prod.yaml").read_text()  # nothing changed
+
+
+_SOFT = """\
+apiVersion: stackctl/v1
+kind: Component
+metadata: {name: art}
+spec: {type: artifact_store, flavor: local, config: {path: /tmp/art}}
+---
+apiVersion: stackctl/v1
+kind: Policy
+metadata: {name: soft}
+spec:
+  rules:
+    - {expression: "object.spec.flavor != 'local'", message: prefer s3, severity: warn,
+       match: {kinds: [Component]}}
+    - {expression: "false", message: seen in the audit, severity: audit,
+       match: {kinds: [Component]}}
+"""
+
+
+def test_plan_carries_warnings_and_audit_notes_in_json_and_markdown(tmp_path: Path) -> None:
+    (tmp_path / "m.yaml").write_text(_SOFT)
+    text = run_process([STACKCTL, "plan", "m.yaml"], cwd=tmp_path)
+    assert text.rc == 0
+    assert "m.yaml:3:18: warning: prefer s3 [policy/soft]" in text.stderr.splitlines()
+    assert "seen in the audit" not in text.stderr + text.stdout
+    data = json.loads(run_process([STACKCTL, "plan", "m.yaml", "--format", "json"],
+                                  cwd=tmp_path).stdout)
+    assert data["policy"] == [
+        {"file": "m.yaml", "line": 3, "column": 18, "severity": "warning", "rule": "policy/soft",
+         "message": "prefer s3"},
+        {"file": "m.yaml", "line": 3, "column": 18, "severity": "note", "rule": "policy/soft",
+         "message": "seen in the audit"}]
+    markdown = run_process([STACKCTL, "plan", "m.yaml", "--format", "markdown"],
+                           cwd=tmp_path).stdout
+    assert "- ⚠️ warning `m.yaml:3:18`: prefer s3 [policy/soft]" in markdown.splitlines()
+    assert "- 📝 audit `m.yaml:3:18`: seen in the audit [policy/soft]" in markdown.splitlines()
+    saved = run_process([STACKCTL, "plan", "m.yaml", "-o", "p.json"], cwd=tmp_path)
+    assert saved.rc == 0
+    assert json.loads((tmp_path / "p.json").read_text())["policy"] == data["policy"]
+    assert run_process([STACKCTL, "apply", "p.json"], cwd=tmp_path).rc == 0

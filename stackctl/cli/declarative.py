@@ -126,13 +126,20 @@ def make_plan(inputs: Any, prune: bool, cwd: Path | None = None,
         live = read_live(ws, compiled.desired.profiles, compiled.desired.repositories)
         from stackctl.policy.live import plan_policies
 
-        _fail_on_errors(plan_policies(compiled.desired, compiled.project.default_profile, live))
+        policy = plan_policies(compiled.desired, compiled.project.default_profile, live)
+        _fail_on_errors(policy)
         recorded = _inputs_dict(inputs, cwd)
         if max_deletes is not None:  # a saved plan keeps the override it was made with
             recorded["max_deletes"] = max_deletes
         plan = compute_plan(compiled.desired, live, inputs=recorded,
                             prune=prune, plan_id=plan_id)
         check_delete_cap(plan, max_deletes, compiled.project.max_deletes)
+        if policy:
+            from dataclasses import replace
+
+            from stackctl.policy.live import as_records
+
+            plan = replace(plan, policy=as_records(policy, cwd))
     finally:
         gc.enable()
     return plan, compiled

@@ -81,6 +81,9 @@ class Plan:
     prunable: tuple[str, ...] = ()  # managed, gone from manifests, kept without --prune
     prune: bool = False
     format_version: int = FORMAT_VERSION
+    # policy warnings and audit notes (file, line, column, severity, rule, message);
+    # a denying policy stops the plan instead
+    policy: tuple[Mapping[str, Any], ...] = ()
 
     @property
     def counts(self) -> dict[str, int]:
@@ -126,5 +129,5 @@ class Plan:
             stores=data["stores"], reads=data["reads"], desired_prints=data["desired_prints"],
             changes=changes, drift=drift, unmanaged=tuple(data.get("unmanaged", ())),
             prunable=tuple(data.get("prunable", ())), prune=bool(data.get("prune", False)),
-            format_version=version,
+            format_version=version, policy=tuple(data.get("policy", ())),
         )

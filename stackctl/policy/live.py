@@ -34,3 +34,12 @@ def plan_policies(desired: Any, default_profile: str, live: Live) -> list[Any]:
     from stackctl.policy.check import check_policies
 
     return check_policies(desired, default_profile, live_objects(live))
+
+
+def as_records(diagnostics: list[Any], cwd: Path) -> tuple[dict[str, Any], ...]:
+    """Policy diagnostics as a plan keeps them (JSON, markdown): paths relative to ``cwd``."""
+    from stackctl.report.diagnostics import shown_path
+
+    return tuple({"file": shown_path(d.location.path, cwd), "line": d.location.line,
+                  "column": d.location.column, "severity": d.severity, "rule": d.rule,
+                  "message": d.message} for d in diagnostics)
