@@ -7,10 +7,12 @@ border in mermaid, bold and a double border in dot, ``"active": true`` in JSON.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable
 from typing import Any
 
 from stackctl.graph import Graph
+from stackctl.plan.model import Plan
 
 
 def _mermaid_label(text: str) -> str:
@@ -92,3 +94,42 @@ def as_json(graph: Graph) -> str:
 
 
 VIEWS: dict[str, Callable[[Graph], str]] = {"mermaid": mermaid, "dot": dot, "json": as_json}
+
+
+# A plan's picture stays small: past this many nodes it is the counts instead.
+PLAN_DIAGRAM_MAX_NODES = 40
+_STACK_IN_IMPACT = re.compile(r"stack '([^']+)'")
+_SIGN = {"create": "+", "update": "~", "delete": "-"}
+
+
+def plan_mermaid(plan: Plan) -> tuple[str | None, int, int]:
+    """(mermaid of the changed components and stacks and the stacks they affect, or None
+    when there are too many to draw; changed components; affected stacks)."""
+    changed = [c for c in plan.changes if c.action in _SIGN and c.kind in ("component", "stack")]
+    nodes: dict[str, str] = {}  # address -> mermaid line
+    edges: list[str] = []
+    ids: dict[str, str] = {}
+
+    def node_id(address: str) -> str:
+        return ids.setdefault(address, f"n{len(ids)}")
+
+    for change in changed:
+        nid = node_id(change.address)
+        label = _mermaid_label(f"{_SIGN[change.action]} {change.address}")
+        nodes[change.address] = f"  {nid}[{label}]:::{change.action}"
+        if change.kind != "component":
+            continue
+        for stack in _STACK_IN_IMPACT.findall(" ".join(change.impact)):
+            address = f"{change.profile}/stack/{stack}"
+            sid = node_id(address)
+            nodes.setdefault(address, f"  {sid}[{_mermaid_label(address)}]")
+            edges.append(f"  {nid} --> {sid}")
+    components = sum(1 for c in changed if c.kind == "component")
+    stacks = sum(1 for a in nodes if "/stack/" in a)
+    if not nodes or len(nodes) > PLAN_DIAGRAM_MAX_NODES:
+        return None, components, stacks
+    lines = ["flowchart LR", *nodes.values(), *edges,
+             "  classDef create fill:#e6ffec,stroke:#1a7f37",
+             "  classDef update fill:#fff8c5,stroke:#9a6700",
+             "  classDef delete fill:#ffebe9,stroke:#cf222e"]
+    return "\n".join(lines) + "\n", components, stacks
