@@ -12,16 +12,17 @@ from typing import Any
 from stackctl.compiler.desired import address_of
 from stackctl.compiler.load import Document
 from stackctl.plan.live import Live
+from stackctl.workspace import Workspace
 
 
-def live_objects(live: Live) -> dict[str, dict[str, Any]]:
+def live_objects(ws: Workspace, live: Live) -> dict[str, dict[str, Any]]:
     from stackctl.export import profile_documents
 
     objects: dict[str, dict[str, Any]] = {}
     for name, profile in live.profiles.items():
         if profile.config is None or profile.state is None:
             continue
-        for data in profile_documents(profile.config, profile.state, []):
+        for data in profile_documents(ws, profile.config, profile.state, []):
             meta = data["metadata"]
             meta.setdefault("profile", name)
             address = address_of(Document(Path(), 0, data, 0, 0), name)
@@ -29,11 +30,11 @@ def live_objects(live: Live) -> dict[str, dict[str, Any]]:
     return objects
 
 
-def plan_policies(desired: Any, default_profile: str, live: Live) -> list[Any]:
+def plan_policies(ws: Workspace, desired: Any, default_profile: str, live: Live) -> list[Any]:
     """Policy diagnostics of a plan: the desired state, with ``oldObject`` from live."""
     from stackctl.policy.check import check_policies
 
-    return check_policies(desired, default_profile, live_objects(live))
+    return check_policies(desired, default_profile, live_objects(ws, live))
 
 
 def as_records(diagnostics: list[Any], cwd: Path) -> tuple[dict[str, Any], ...]:
