@@ -106,12 +106,15 @@ def _saved_variables(inp: Mapping[str, Any], given: tuple[str, ...]) -> tuple[tu
 
 
 def make_plan(inputs: Any, prune: bool, cwd: Path | None = None,
-              plan_id: str | None = None, max_deletes: int | None = None) -> tuple[Any, Any]:
+              plan_id: str | None = None, max_deletes: int | None = None,
+              targets: tuple[str, ...] = (), excludes: tuple[str, ...] = ()
+              ) -> tuple[Any, Any]:
     """Compile, read live, compute. ``plan_id`` reuses a saved plan's id (its salt),
     so desired fingerprints can be compared with the saved plan's."""
     from stackctl.plan.compute import compute_plan
     from stackctl.plan.delete_cap import check_delete_cap
     from stackctl.plan.live import read_live
+    from stackctl.plan.target import narrow
     from stackctl.workspace import Workspace
 
     cwd = cwd or Path.cwd()
@@ -133,6 +136,7 @@ def make_plan(inputs: Any, prune: bool, cwd: Path | None = None,
             recorded["max_deletes"] = max_deletes
         plan = compute_plan(compiled.desired, live, inputs=recorded,
                             prune=prune, plan_id=plan_id)
+        plan = narrow(plan, compiled.desired, targets, excludes)
         check_delete_cap(plan, max_deletes, compiled.project.max_deletes)
         if policy:
             from dataclasses import replace
@@ -190,12 +194,17 @@ def validate(paths: tuple[str, ...], env: str | None, variables: tuple[str, ...]
 @click.option("--detailed-exitcode", is_flag=True, help="Exit 2 when there are changes.")
 @click.option("--max-deletes", type=click.IntRange(min=0), default=None,
               help="Refuse a plan that deletes more objects (overrides maxDeletes).")
+@click.option("--target", "targets", multiple=True, metavar="ADDRESS",
+              help="Plan only this resource and what it needs (repeatable, globs).")
+@click.option("--exclude", "excludes", multiple=True, metavar="ADDRESS",
+              help="Leave this resource out of the plan (repeatable, globs).")
 def plan(paths: tuple[str, ...], env: str | None, variables: tuple[str, ...],
          var_files: tuple[str, ...], prune: bool, fmt: str, out: str | None,
-         detailed_exitcode: bool, max_deletes: int | None) -> int:
+         detailed_exitcode: bool, max_deletes: int | None, targets: tuple[str, ...],
+         excludes: tuple[str, ...]) -> int:
     """Show what applying the manifests would change."""
     result, _ = make_plan(_inputs(paths, env, variables, var_files), prune,
-                          max_deletes=max_deletes)
+                          max_deletes=max_deletes, targets=targets, excludes=excludes)
     if out:
         from stackctl.plan import saved
         from stackctl.stores.files import atomic_write
@@ -245,9 +254,13 @@ def diff(paths: tuple[str, ...], env: str | None, variables: tuple[str, ...],
 @click.option("-y", "--auto-approve", is_flag=True, help="Apply without asking (CI).")
 @click.option("--max-deletes", type=click.IntRange(min=0), default=None,
               help="Refuse a plan that deletes more objects (overrides maxDeletes).")
+@click.option("--target", "only", multiple=True, metavar="ADDRESS",
+              help="Apply only this resource and what it needs (repeatable, globs).")
+@click.option("--exclude", "excludes", multiple=True, metavar="ADDRESS",
+              help="Leave this resource out (repeatable, globs).")
 def apply(targets: tuple[str, ...], env: str | None, variables: tuple[str, ...],
           var_files: tuple[str, ...], prune: bool, auto_approve: bool,
-          max_deletes: int | None) -> int:
+          max_deletes: int | None, only: tuple[str, ...], excludes: tuple[str, ...]) -> int:
     """Make the live configuration match the manifests, or apply a saved PLANFILE."""
     from stackctl.apply import apply_plan, check_fresh, check_not_applied, check_same_changes
     from stackctl.compiler.project import Inputs
@@ -258,7 +271,7 @@ def apply(targets: tuple[str, ...], env: str | None, variables: tuple[str, ...],
     planfile = saved_plans.plan_file_among(targets)
     saved = saved_plans.load(planfile) if planfile is not None else None
     if saved is not None:
-        if env or var_files or prune or max_deletes is not None:
+        if env or var_files or prune or max_deletes is not None or only or excludes:
             raise UsageError("A saved plan carries its own inputs; give only the plan file "
                              "(and its --var values).")
         inp = saved.inputs
@@ -268,13 +281,16 @@ def apply(targets: tuple[str, ...], env: str | None, variables: tuple[str, ...],
         check_not_applied(Workspace(), saved)
         fresh, compiled = make_plan(inputs, saved.prune,
                                     Path(inp["cwd"]) if inp.get("cwd") else None,
-                                    plan_id=saved.id, max_deletes=inp.get("max_deletes"))
+                                    plan_id=saved.id, max_deletes=inp.get("max_deletes"),
+                                    targets=tuple(inp.get("targets", ())),
+                                    excludes=tuple(inp.get("excludes", ())))
         check_fresh(saved, fresh)
         check_same_changes(saved, fresh)
         to_apply: Plan = fresh  # the very changes of the file, as computed now
     else:
         to_apply, compiled = make_plan(_inputs(targets, env, variables, var_files), prune,
-                                       max_deletes=max_deletes)
+                                       max_deletes=max_deletes, targets=only,
+                                       excludes=excludes)
         _show(to_apply, "text")
         if not to_apply.has_changes and not any(c.adopt for c in to_apply.changes):
             return 0

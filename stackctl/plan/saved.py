@@ -53,6 +53,7 @@ SCHEMA: dict[str, Any] = {
                 "paths": _STRS, "env": _OPT_STR, "var_files": _STRS, "cwd": _OPT_STR,
                 "variables_salt": _STR,
                 "max_deletes": {"type": "integer", "minimum": 0},  # plan.delete_cap
+                "targets": _STRS, "excludes": _STRS,  # plan.target
                 "variables": {"type": "array", "items": {
                     "type": "object", "required": ["name", "print"],
                     "additionalProperties": False,
