@@ -196,3 +196,16 @@ def test_plan_carries_warnings_and_audit_notes_in_json_and_markdown(tmp_path: Pa
     assert saved.rc == 0
     assert json.loads((tmp_path / "p.json").read_text())["policy"] == data["policy"]
     assert run_process([STACKCTL, "apply", "p.json"], cwd=tmp_path).rc == 0
+
+
+def test_sarif_has_every_severity_with_its_level(tmp_path: Path) -> None:
+    work = _case_dir("violating", tmp_path)
+    result = run_process([STACKCTL, "validate", ".", "--format", "sarif"], cwd=work)
+    assert result.rc == 1
+    found = [(r["ruleId"], r["level"], r["locations"][0]["physicalLocation"]["region"])
+             for r in json.loads(result.stdout)["runs"][0]["results"]]
+    assert found == [
+        ("policy/prod-no-local-orchestrator", "error", {"startLine": 9, "startColumn": 18}),
+        ("policy/s3-paths", "warning", {"startLine": 14, "startColumn": 18}),
+        ("policy/no-such-field", "error", {"startLine": 22, "startColumn": 18}),
+        ("policy/kubeflow-needs-registry", "note", {"startLine": 27, "startColumn": 18})]
