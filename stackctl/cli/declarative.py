@@ -322,22 +322,28 @@ def drift(paths: tuple[str, ...], env: str | None, variables: tuple[str, ...],
 
 
 @click.command()
+@click.argument("addresses", nargs=-1, metavar="[ADDRESS]...")
 @click.option("--profile", "profiles", multiple=True, help="Profile to export (repeatable).")
 @click.option("--all", "all_", is_flag=True, help="Export every profile and the global config.")
 @click.option("-o", "--out", "out", type=click.Path(file_okay=False, allow_dash=True),
               default=".", show_default=True,
               help="Directory to write manifests to; - writes them to stdout.")
 @click.option("--force", is_flag=True, help="Overwrite files that already exist.")
-def export(profiles: tuple[str, ...], all_: bool, out: str, force: bool) -> None:
-    """Write the live configuration as manifests (one file per profile)."""
+def export(addresses: tuple[str, ...], profiles: tuple[str, ...], all_: bool, out: str,
+           force: bool) -> None:
+    """Write the live configuration as manifests (one file per profile); with ADDRESSes,
+    just those live objects."""
     from stackctl.export import export as do_export
     from stackctl.workspace import Workspace
 
     if profiles and all_:
         raise UsageError("Give --profile or --all, not both.")
+    if addresses and (profiles or all_):
+        raise UsageError("Give ADDRESSes or --profile/--all, not both.")
     ws = Workspace()
     chosen = None if all_ else (list(profiles) or [ws.active().profile])
-    result = do_export(ws, None if out == "-" else Path(out), chosen, force=force)
+    result = do_export(ws, None if out == "-" else Path(out), chosen, force=force,
+                       addresses=list(addresses))
     if result.text is not None:
         click.echo(result.text, nl=False)
     for path in result.files:
