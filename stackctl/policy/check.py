@@ -50,22 +50,26 @@ def check_policies(desired: DesiredState, default_profile: str,
     live_exemptions = {p.name: [e for e in p.exemptions if e.expires and e.expires >= today]
                        for p, _, _ in compiled}
     exempting = {i for i, (p, _, _) in enumerate(compiled) if live_exemptions[p.name]}
-    by_match: dict[tuple[Any, ...], list[int]] = {}
+    # Resources alike in what a match looks at get the same rules: decide once per kind.
+    by_match: dict[tuple[Any, ...], tuple[tuple[int, ...], tuple[int, ...]]] = {}
     for address, doc, obj in _objects(desired, default_profile):
         meta = obj["metadata"]
-        spec = obj.get("spec") or {}
+        spec = obj["spec"]
         labels = meta.get("labels")
         key = (obj["kind"], spec.get("type"), spec.get("flavor"), meta.get("profile"),
                tuple(sorted(labels.items())) if labels else ())
-        applicable = by_match.get(key)
-        if applicable is None:
-            applicable = by_match[key] = [i for i, (_, rule, _) in enumerate(compiled)
-                                          if rule.match.applies(obj)]
-        chosen = applicable if not exempting else [
-            i for i in applicable if i not in exempting
-            or not any(e.covers(address) for e in live_exemptions[compiled[i][0].name])]
+        found = by_match.get(key)
+        if found is None:
+            applicable = tuple(i for i, (_, rule, _) in enumerate(compiled)
+                               if rule.match.applies(obj))
+            found = by_match[key] = (applicable, tuple(compiled[i][2] for i in applicable))
+        chosen, rule_ids = found
+        if exempting:
+            chosen = tuple(i for i in chosen if i not in exempting or not any(
+                e.covers(address) for e in live_exemptions[compiled[i][0].name]))
+            rule_ids = tuple(compiled[i][2] for i in chosen)
         old = old_objects.get(address) if old_objects is not None else None
-        for position, outcome in engine.failures([compiled[i][2] for i in chosen], obj, old):
+        for position, outcome in engine.failures(rule_ids, obj, old):
             policy, rule, _ = compiled[chosen[position]]
             message = rule.message if outcome.error is None else (
                 f"{rule.message} (the rule could not be evaluated: {outcome.error})")
@@ -115,14 +119,15 @@ def _objects(desired: DesiredState,
         kind = data["kind"]
         if kind == "Policy":
             continue
-        meta = dict(data["metadata"])
+        meta = data["metadata"]
         spec = data.get("spec") or {}
         obj: dict[str, Any] = {"apiVersion": data["apiVersion"], "kind": kind,
                                "metadata": meta, "spec": spec, "address": address}
-        if kind in ("Component", "Stack", "Flavor"):
-            meta["profile"] = meta.get("profile") or default_profile
+        # the profile a resource lives in, filled in (on a copy: documents stay as read)
+        if kind in ("Component", "Stack", "Flavor") and not meta.get("profile"):
+            meta = obj["metadata"] = {**meta, "profile": default_profile}
         elif kind == "Profile":
-            meta["profile"] = meta["name"]
+            meta = obj["metadata"] = {**meta, "profile": meta["name"]}
         if kind == "Component":
             profile = desired.profiles.get(meta["profile"])
             component = profile.components.get(

@@ -12,7 +12,6 @@ rules failed or erred.
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -61,20 +60,20 @@ class Engine:
         self._single.append(program)
         return len(self._single) - 1
 
-    def failures(self, rules: Sequence[int], obj: dict[str, Any],
+    def failures(self, rules: tuple[int, ...], obj: dict[str, Any],
                  old: dict[str, Any] | None) -> list[tuple[int, Outcome]]:
         """(position in ``rules``, outcome) of each rule (ids from ``add``) that does
         not pass on one resource."""
         if not rules:
             return []
-        activation = self._env.Activation({"object": obj, "oldObject": old})
-        key = tuple(rules)
-        batch = self._batches.get(key)
+        batch = self._batches.get(rules)
         if batch is None:
             source = " && ".join(f"({self._sources[r]})" for r in rules)
-            batch = self._batches[key] = self._env.compile(source)
-        if batch.eval(activation).plain_value() is True:
+            batch = self._batches[rules] = self._env.compile(source)
+        data = {"object": obj, "oldObject": old}
+        if batch.eval(data=data).plain_value() is True:
             return []  # the common case: everything passes
+        activation = self._env.Activation(data)
         found = []
         for position, rule in enumerate(rules):
             outcome = self._one(self._single[rule], activation)
