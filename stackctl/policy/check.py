@@ -15,14 +15,14 @@ from typing import Any
 from stackctl.compiler.desired import DesiredState
 from stackctl.compiler.diagnostics import Diagnostic
 from stackctl.compiler.load import Document
+from stackctl.defaults import DEFAULT, DEFAULT_COMPONENTS
 from stackctl.errors import Location
 from stackctl.model import ComponentType
 from stackctl.policy.engine import CelError, Engine
 from stackctl.policy.model import SEVERITY, Policy, Rule, from_document
 
-# The flavors of the components every profile is created with (compiler.compile's IMPLICIT)
-_IMPLICIT_FLAVORS = {"orchestrator": "local", "artifact_store": "local",
-                     "metadata_store": "sqlite"}
+# The flavors of the default components every profile is created with
+_IMPLICIT_FLAVORS = {ctype.value: flavor for ctype, flavor in DEFAULT_COMPONENTS}
 
 
 def check_policies(desired: DesiredState, default_profile: str,
@@ -148,6 +148,6 @@ def _stack_flavors(desired: DesiredState, profile_name: str,
         component = profile.components.get((ComponentType(ctype), name)) if profile else None
         if component is not None:
             flavors[ctype] = component.flavor
-        elif name == "default" and ctype in _IMPLICIT_FLAVORS:
+        elif name == DEFAULT and ctype in _IMPLICIT_FLAVORS:
             flavors[ctype] = _IMPLICIT_FLAVORS[ctype]
     return flavors
