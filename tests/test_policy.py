@@ -150,6 +150,9 @@ def test_plan_gives_old_object_so_a_rule_can_forbid_a_transition(tmp_path: Path)
     assert planned.rc == 1
     assert ("m.yaml:8:18: error: the host of a production metadata store never changes "
             "[policy/keep-prod-db-host]") in planned.stderr.splitlines()
+    assert planned.stderr.endswith(
+        "  hint: Policies are checked against the live objects (oldObject) here; fix the "
+        "manifests or the policy.\n")
     applied = run_process([STACKCTL, "apply", "m.yaml", "-y"], cwd=tmp_path)
     assert applied.rc == 1
     export = run_process([STACKCTL, "export", "--profile", "prod", "-o", "out"], cwd=tmp_path)

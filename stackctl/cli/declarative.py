@@ -50,7 +50,7 @@ def _compile(inputs: Any, cwd: Path | None = None, policies: bool = True) -> Any
     return compiled
 
 
-def _fail_on_errors(diagnostics: list[Any]) -> None:
+def _fail_on_errors(diagnostics: list[Any], hint: str | None = None) -> None:
     """Show diagnostics on stderr; raise if one is an error (warnings do not stop)."""
     from stackctl.compiler.diagnostics import CompileError
     from stackctl.report.diagnostics import text
@@ -60,7 +60,9 @@ def _fail_on_errors(diagnostics: list[Any]) -> None:
         click.echo(shown, err=True)
     errors = [d for d in diagnostics if d.severity == "error"]
     if errors:
-        raise CompileError(errors)
+        error = CompileError(errors)
+        error.hint = hint or error.hint
+        raise error
 
 
 def _inputs_dict(inputs: Any, cwd: Path) -> dict[str, Any]:
@@ -130,7 +132,8 @@ def make_plan(inputs: Any, prune: bool, cwd: Path | None = None,
         from stackctl.policy.live import plan_policies
 
         policy = plan_policies(ws, compiled.desired, compiled.project.default_profile, live)
-        _fail_on_errors(policy)
+        _fail_on_errors(policy, hint="Policies are checked against the live objects "
+                                     "(oldObject) here; fix the manifests or the policy.")
         recorded = _inputs_dict(inputs, cwd)
         if max_deletes is not None:  # a saved plan keeps the override it was made with
             recorded["max_deletes"] = max_deletes
