@@ -3,16 +3,24 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Annotated, Literal
 
-import click
+import typer
+
+from stackctl.cli.app import new_app, one_of
+
+graph_app = new_app()
 
 
-@click.command()
-@click.argument("paths", nargs=-1, type=click.Path())
-@click.option("--live", is_flag=True, help="Draw the live configuration, not the manifests.")
-@click.option("--format", "fmt", type=click.Choice(["mermaid", "dot", "json"]),
-              default="mermaid")
-def graph(paths: tuple[str, ...], live: bool, fmt: str) -> int:
+@graph_app.command()
+def graph(
+    paths: Annotated[list[str] | None, typer.Argument(metavar="PATHS", show_default=False)]
+    = None,
+    live: Annotated[bool, typer.Option(
+        "--live", help="Draw the live configuration, not the manifests.")] = False,
+    fmt: Annotated[Literal["mermaid", "dot", "json"], typer.Option(
+        "--format", parser=one_of("mermaid", "dot", "json"))] = "mermaid",
+) -> int:
     """Draw profiles, stacks and components; the active ones are marked."""
     from stackctl.errors import UsageError
     from stackctl.graph import graph_of_live, graph_of_manifests
@@ -22,6 +30,6 @@ def graph(paths: tuple[str, ...], live: bool, fmt: str) -> int:
         raise UsageError("--live draws the live configuration; give no manifest path.")
     cwd = Path.cwd()
     drawn = graph_of_live() if live else graph_of_manifests(
-        tuple(str((cwd / p).resolve()) for p in paths), cwd)
-    click.echo(VIEWS[fmt](drawn), nl=False)
+        tuple(str((cwd / p).resolve()) for p in paths or ()), cwd)
+    typer.echo(VIEWS[fmt](drawn), nl=False)
     return 0
