@@ -76,7 +76,8 @@ def test_saved_plan_keeps_its_override(project: Path) -> None:
 def test_negative_flag_is_a_usage_error(project: Path) -> None:
     result = run_process([STACKCTL, "plan", "m", "--max-deletes", "-1"], cwd=project)
     assert result.rc == 2
-    assert "-1 is not in the range x>=0" in result.stderr
+    assert ("Error: Invalid value for '--max-deletes': Input should be greater than or equal "
+            "to 0") in result.stderr
 
 
 def test_bad_project_cap_is_a_located_error(project: Path) -> None:

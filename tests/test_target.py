@@ -51,7 +51,8 @@ def test_targeted_stack_brings_its_components_and_profile(work: Path) -> None:
     assert result.rc == 0, result.stderr
     assert "prod/artifact_store/other" not in result.stdout
     assert "Partial plan: only --target prod/stack/kf and what they need." in result.stdout
-    assert "Plan: 4 to create, 0 to update, 0 to delete." in result.stdout
+    # 4 changes, and the default stack and components the new profile comes with
+    assert "Plan: 8 to create, 0 to update, 0 to delete." in result.stdout
     data = run_process([STACKCTL, "plan", "m.yaml", "--target", "prod/stack/kf", "--format",
                         "json"], cwd=work).stdout
     assert sorted(_addresses(data)) == ["prod/artifact_store/a", "prod/orchestrator/k",
