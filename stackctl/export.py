@@ -20,8 +20,15 @@ from typing import Any
 from stackctl import flavors
 from stackctl.compiler.schemas import API_VERSION
 from stackctl.defaults import is_machine_default
-from stackctl.errors import AlreadyExistsError
-from stackctl.model import Component, CustomFlavor, ProfileConfig, ProfileState
+from stackctl.errors import AlreadyExistsError, NotFoundError, UsageError
+from stackctl.model import (
+    Address,
+    Component,
+    ComponentType,
+    CustomFlavor,
+    ProfileConfig,
+    ProfileState,
+)
 from stackctl.stores import yamlio
 from stackctl.stores.urls import env_var_of
 from stackctl.workspace import Workspace, open_store
@@ -121,14 +128,65 @@ def render(ws: Workspace, profiles: list[str] | None = None
     return files, secret_vars
 
 
+def _address(doc: dict[str, Any]) -> str:
+    meta, spec = doc["metadata"], doc["spec"]
+    kind = doc["kind"]
+    if kind == "Profile":
+        return str(Address.of_profile(meta["name"]))
+    if kind == "Stack":
+        return str(Address.stack(meta["profile"], meta["name"]))
+    ctype = ComponentType(spec["type"])
+    if kind == "Flavor":
+        return str(Address.flavor(meta["profile"], ctype, meta["name"]))
+    return str(Address.component(meta["profile"], ctype, meta["name"]))
+
+
+def render_addresses(ws: Workspace, addresses: list[str]
+                     ) -> tuple[list[ExportedFile], list[str]]:
+    """Manifests of just these live objects, one file per profile: a team adopts one
+    hand-made object at a time."""
+    ws.ensure_initialized()
+    wanted: dict[str, list[str]] = {}
+    for text in addresses:
+        try:
+            address = Address.parse(text)
+        except ValueError:
+            raise UsageError(f"{text!r} is not a resource address.",
+                             hint="Addresses look like profile/NAME, PROFILE/stack/NAME, "
+                                  "PROFILE/<component_type>/NAME.") from None
+        if address.profile is None:
+            raise UsageError(f"{text} cannot be exported on its own.",
+                             hint="Export a profile, stack, component or flavor.")
+        wanted.setdefault(address.profile, []).append(str(address))
+    files: list[ExportedFile] = []
+    secret_vars: list[str] = []
+    for name, chosen in sorted(wanted.items()):
+        profile = ws.profile(name)
+        found: list[str] = []
+        docs = [d for d in profile_documents(ws, profile, open_store(profile).load(), found)
+                if _address(d) in chosen]
+        missing = sorted(set(chosen) - {_address(d) for d in docs})
+        if missing:
+            raise NotFoundError(f"Not in the live configuration: {', '.join(missing)}.",
+                                hint="`stackctl plan` lists what exists live as unmanaged.")
+        text = _dump_all(docs)
+        # the profile's other components' secrets are not in these documents
+        kept = [v for v in found if _PLACEHOLDER.format(v) in text]
+        secret_vars.extend(kept)
+        files.append(ExportedFile(f"{name}.yaml.j2", _as_template(text)) if kept
+                     else ExportedFile(f"{name}.yaml", text))
+    return files, secret_vars
+
+
 def export(ws: Workspace, out: Path | None, profiles: list[str] | None = None,
-           *, force: bool = False) -> ExportResult:
+           *, force: bool = False, addresses: list[str] | None = None) -> ExportResult:
     """Write the manifests under ``out``, or return them as one text when ``out`` is None.
 
     Without ``force`` an existing file (either suffix of a profile's file, as
     both would be read as manifests) stops the export before anything is written.
     """
-    files, secret_vars = render(ws, profiles)
+    files, secret_vars = (render_addresses(ws, addresses) if addresses
+                          else render(ws, profiles))
     if out is None:
         templated = any(f.name.endswith(".j2") for f in files)
         texts = [f.text if f.name.endswith(".j2") or not templated else _as_template(f.text)

@@ -27,7 +27,7 @@ COMPONENT_TYPES = frozenset({
 })
 MANIFEST_FILES = frozenset({
     "component.json", "stack.json", "profile.json", "repository.json", "globalconfig.json",
-    "flavor.json", "project.json",
+    "flavor.json", "project.json", "policy.json",
 })
 
 # Fields holding a secret value (shown as "(sensitive)", stored 0600). Fields that only

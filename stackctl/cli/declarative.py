@@ -37,6 +37,14 @@ VarFiles = Annotated[list[str] | None, typer.Option(
     "--var-file", metavar="FILE", help="YAML file of variables (repeatable).")]
 Prune = Annotated[bool, typer.Option(
     "--prune", help="Delete managed resources gone from the manifests.")]
+MaxDeletes = Annotated[int | None, typer.Option(
+    "--max-deletes", min=0, metavar="N",
+    help="Refuse a plan that deletes more objects (overrides maxDeletes).")]
+Targets = Annotated[list[str] | None, typer.Option(
+    "--target", metavar="ADDRESS",
+    help="Only this resource and what it needs (repeatable, globs).")]
+Excludes = Annotated[list[str] | None, typer.Option(
+    "--exclude", metavar="ADDRESS", help="Leave this resource out (repeatable, globs).")]
 
 
 
@@ -80,7 +88,7 @@ def validate(
 
         typer.echo(sarif(problems, cwd))
     elif fmt == "github":
-        if problems:
+        if views.github(problems, cwd):
             typer.echo(views.github(problems, cwd))
     elif problems:
         from stackctl.logs import color_enabled
@@ -89,7 +97,7 @@ def validate(
         typer.echo(views.text(problems, cwd, color=color), color=color)
     if fmt == "text":
         log.info("%s", views.summary(compiled))
-    return 1 if problems else 0
+    return 0 if compiled.ok else 1  # policy warnings and audit notes do not fail
 
 
 @plan_app.command(epilog=examples(
@@ -108,6 +116,7 @@ def plan(
         help="Save the plan to this file (for `stackctl apply PLANFILE`).")] = None,
     detailed_exitcode: Annotated[bool, typer.Option(
         "--detailed-exitcode", help="Exit 2 when there are changes.")] = False,
+    max_deletes: MaxDeletes = None, target: Targets = None, exclude: Excludes = None,
 ) -> int:
     """Show what applying the manifests would change."""
     from stackctl.cli.progress import progress
@@ -115,13 +124,25 @@ def plan(
 
     with progress() as step:
         planned = pipeline.make_plan(_inputs(paths, env, variables, var_files), prune=prune,
-                                     step=step)
+                                     step=step, max_deletes=max_deletes,
+                                     targets=tuple(target or ()),
+                                     excludes=tuple(exclude or ()))
+    _notices(planned.notices)
     result = planned.plan
     if out:
         pipeline.save_plan(result, Path(out))
         log.info("Saved the plan to %s; apply it with `stackctl apply %s`.", out, out)
     _show(result, fmt)
     return 2 if detailed_exitcode and result.has_changes else 0
+
+
+def _notices(diagnostics: Any) -> None:
+    """Warnings that do not stop a plan (policy ``warn``, ...), on stderr."""
+    from stackctl.report.diagnostics import text
+
+    shown = text(diagnostics, Path.cwd())
+    if shown:
+        typer.echo(shown, err=True)
 
 
 def _show(result: Any, fmt: str, *, diff_only: bool = False) -> None:
@@ -166,6 +187,7 @@ def apply(
     prune: Prune = False,
     auto_approve: Annotated[bool, typer.Option(
         "-y", "--auto-approve", help="Apply without asking (CI).")] = False,
+    max_deletes: MaxDeletes = None, target: Targets = None, exclude: Excludes = None,
 ) -> int:
     """Make the live configuration match the manifests, or apply a saved PLANFILE."""
     from stackctl.cli.progress import progress
@@ -173,7 +195,10 @@ def apply(
 
     with progress() as step:
         prepared = pipeline.prepare_apply(targets or (), env, variables or (), var_files or (),
-                                          prune, step=step)
+                                          prune, step=step, max_deletes=max_deletes,
+                                          only=tuple(target or ()),
+                                          excludes=tuple(exclude or ()))
+    _notices(prepared.planned.notices)
     if not prepared.saved:  # a plan file was reviewed already
         _show(prepared.plan, "text")
         if not prepared.needs_work:
@@ -212,6 +237,8 @@ def drift(
     "stackctl export -o manifests/", "stackctl export --all -o manifests/ --force",
     "stackctl export --profile team -o -"))
 def export(
+    addresses: Annotated[list[str] | None, typer.Argument(
+        metavar="[ADDRESS]...", show_default=False)] = None,
     profiles: Annotated[list[str] | None, typer.Option(
         "--profile", metavar="NAME", autocompletion=complete.profiles,
         help="Profile to export (repeatable; default: the active one).")] = None,
@@ -223,15 +250,19 @@ def export(
     force: Annotated[bool, typer.Option(
         "--force", help="Overwrite files that already exist.")] = False,
 ) -> None:
-    """Write the live configuration as manifests (one file per profile)."""
+    """Write the live configuration as manifests (one file per profile); with ADDRESSes,
+    just those live objects."""
     from stackctl.export import export as do_export
     from stackctl.workspace import Workspace
 
     if profiles and all_:
         raise UsageError("Give --profile or --all, not both.")
+    if addresses and (profiles or all_):
+        raise UsageError("Give ADDRESSes or --profile/--all, not both.")
     ws = Workspace()
     chosen = None if all_ else (list(profiles or ()) or [ws.active().profile])
-    result = do_export(ws, None if out == "-" else Path(out), chosen, force=force)
+    result = do_export(ws, None if out == "-" else Path(out), chosen, force=force,
+                       addresses=list(addresses or ()))
     if result.text is not None:
         typer.echo(result.text, nl=False)
     for path in result.files:

@@ -40,6 +40,7 @@ LAZY: dict[str, tuple[str, str]] = {
     "export": ("stackctl.cli.declarative:export_app",
                "Write the live configuration as manifests."),
     "schema": ("stackctl.cli.declarative:schema_app", "Export or show the manifest JSON Schemas."),
+    "graph": ("stackctl.cli.graph:graph_app", "Draw profiles, stacks and components."),
 }
 for _name in _COMPONENT_TYPES:
     LAZY[_name] = (f"stackctl.cli.component:{_name.replace('-', '_')}",

@@ -49,13 +49,15 @@ class Compiled:
 def compile_manifests(inputs: Inputs, cwd: Path | None = None,
                       environ: Mapping[str, str] | None = None, *, offline: bool = False,
                       every_environment: bool = False, allow_empty: bool = False,
-                      follow_outside: bool = False) -> Compiled:
+                      follow_outside: bool = False, policies: bool = True) -> Compiled:
     """Compile the manifests inputs name; every problem becomes a Diagnostic.
 
     ``offline`` (validate): an unset ``env.X`` is a placeholder, not an error.
     ``every_environment``: without ``inputs.env``, check each environment the project
     declares (untemplated files are read once). ``allow_empty``: finding no manifest
     is no error. ``follow_outside``: read symlinks that resolve outside the project.
+    ``policies=False``: leave Policy manifests unevaluated (`plan` evaluates them
+    itself, with the live objects).
     """
     from stackctl.compiler.discover import discover
 
@@ -79,13 +81,13 @@ def compile_manifests(inputs: Inputs, cwd: Path | None = None,
                      offline)
     names = project.environments if every_environment and inputs.env is None else ()
     if len(names) < 2:
-        result = _compile_files(project, found.files, reader)
+        result = _compile_files(project, found.files, reader, policies)
     else:
         runs = []
         for name in names:
             try:
                 runs.append((name, _compile_files(load_project(replace(inputs, env=name), cwd),
-                                                  found.files, reader)))
+                                                  found.files, reader, policies)))
             except StackctlError as exc:
                 return _failed(exc, base)
         result = _merge(runs)
@@ -118,7 +120,8 @@ def _failed(exc: StackctlError, base: Path) -> Compiled:
     return failed
 
 
-def _compile_files(project: Project, files: list[Path], reader: _Reader) -> Compiled:
+def _compile_files(project: Project, files: list[Path], reader: _Reader,
+                   policies: bool = True) -> Compiled:
     result = Compiled(project=project, desired=DesiredState())
     docs: list[Document] = []
     for path in files:
@@ -139,6 +142,10 @@ def _compile_files(project: Project, files: list[Path], reader: _Reader) -> Comp
     # found" is left out (it would only echo that failure), every other rule stays.
     result.diagnostics.extend(d for d in semantic.diagnostics
                               if not (unreadable and d.rule in _NOT_FOUND))
+    if policies:
+        from stackctl.policy.check import check_policies
+
+        result.diagnostics.extend(check_policies(result.desired, project.default_profile))
     return result
 
 

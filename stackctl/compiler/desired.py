@@ -87,6 +87,8 @@ def address_of(doc: Document, default_profile: str) -> str:
         return flavor_address(profile, ComponentType(spec["type"]), name)
     if kind == "Profile":
         return profile_address(name)
+    if kind == "Policy":
+        return f"policy/{name}"
     if kind == "Repository":
         return str(Address.repository(str(repository_path(doc))))
     return "global"

@@ -59,6 +59,7 @@ class Project:
     # whatever it holds), and its exclude: globs, relative to root
     declared_manifests: bool = False
     exclude: tuple[str, ...] = ()
+    max_deletes: int | None = None  # the cap on deletions per plan (plan.delete_cap)
 
 
 def _find_project_file(paths: Sequence[Path]) -> Path | None:
@@ -110,7 +111,8 @@ def load_project(inputs: Inputs, cwd: Path | None = None) -> Project:
                    default_profile=str(data.get("defaultProfile") or DEFAULT),
                    variables=variables, file=file, default_profile_at=default_at,
                    environments=tuple(sorted(data.get("environments") or {})),
-                   declared_manifests=declared, exclude=tuple(data.get("exclude") or ()))
+                   declared_manifests=declared, exclude=tuple(data.get("exclude") or ()),
+                   max_deletes=data.get("maxDeletes"))
 
 
 _GLOB_CHARS = frozenset("*?[")

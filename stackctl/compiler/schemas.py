@@ -8,7 +8,7 @@ from typing import Any
 
 from stackctl.resources import data_dir
 
-KINDS = ("Component", "Stack", "Profile", "Repository", "GlobalConfig", "Flavor")
+KINDS = ("Component", "Stack", "Profile", "Repository", "GlobalConfig", "Flavor", "Policy")
 API_VERSION = "stackctl/v1"
 
 

@@ -91,6 +91,9 @@ class Plan:
     defaults: tuple[str, ...] = ()
     prune: bool = False
     format_version: int = FORMAT_VERSION
+    # policy warnings and audit notes (file, line, column, severity, rule, message);
+    # a denying policy stops the plan instead
+    policy: tuple[Mapping[str, Any], ...] = ()
 
     @property
     def counts(self) -> dict[str, int]:
@@ -142,5 +145,5 @@ class Plan:
             changes=changes, drift=drift, unmanaged=tuple(data.get("unmanaged", ())),
             prunable=tuple(data.get("prunable", ())), prune=bool(data.get("prune", False)),
             defaults=tuple(data.get("defaults", ())),
-            format_version=version,
+            format_version=version, policy=tuple(data.get("policy", ())),
         )

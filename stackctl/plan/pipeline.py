@@ -28,6 +28,7 @@ def _silent(text: str) -> None:
 if TYPE_CHECKING:
     from stackctl.apply import ApplyResult
     from stackctl.compiler.compile import Compiled
+    from stackctl.compiler.diagnostics import Diagnostic
     from stackctl.plan.model import Plan
     from stackctl.workspace import Workspace
 
@@ -38,6 +39,9 @@ class Planned:
 
     plan: Plan
     compiled: Compiled
+    # what does not stop the plan but a person should read: warnings of the manifests
+    # and of policies (``audit`` notes are kept in the plan, for JSON and markdown)
+    notices: tuple[Diagnostic, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -69,25 +73,43 @@ def inputs(paths: Iterable[str] = (), env: str | None = None, variables: Iterabl
 
 
 def compile_or_fail(given: Inputs, cwd: Path | None = None,
-                    environ: Mapping[str, str] | None = None) -> Compiled:
-    """Compile; any problem raises ``CompileError`` carrying every diagnostic."""
+                    environ: Mapping[str, str] | None = None, *,
+                    policies: bool = True) -> Compiled:
+    """Compile; any error raises ``CompileError`` carrying every diagnostic."""
     from stackctl.compiler.compile import compile_manifests
+
+    compiled = compile_manifests(given, cwd, environ, policies=policies)
+    _fail_on_errors(compiled.diagnostics)
+    return compiled
+
+
+def _fail_on_errors(diagnostics: Iterable[Diagnostic], hint: str | None = None) -> None:
+    """Raise ``CompileError`` with every diagnostic when one is an error."""
     from stackctl.compiler.diagnostics import CompileError
 
-    compiled = compile_manifests(given, cwd, environ)
-    if not compiled.ok:
-        raise CompileError(compiled.diagnostics)
-    return compiled
+    diagnostics = list(diagnostics)
+    if any(d.severity == "error" for d in diagnostics):
+        error = CompileError(diagnostics)
+        error.hint = hint or error.hint
+        raise error
 
 
 def make_plan(given: Inputs, *, prune: bool = False, cwd: Path | None = None,
               plan_id: str | None = None, ws: Workspace | None = None,
-              environ: Mapping[str, str] | None = None, step: Step = _silent) -> Planned:
-    """Compile, read live, compute. ``plan_id`` reuses a saved plan's id (its salt), so
-    desired fingerprints can be compared with the saved plan's; ``ws`` and ``environ``
-    default to this process's; ``step`` is told each stage as it starts."""
+              environ: Mapping[str, str] | None = None, step: Step = _silent,
+              max_deletes: int | None = None, targets: tuple[str, ...] = (),
+              excludes: tuple[str, ...] = ()) -> Planned:
+    """Compile, read live, check policies against it, compute. ``plan_id`` reuses a saved
+    plan's id (its salt), so desired fingerprints can be compared with the saved plan's;
+    ``ws`` and ``environ`` default to this process's; ``step`` is told each stage as it
+    starts; ``targets``/``excludes`` narrow the plan; ``max_deletes`` caps deletions."""
+    from dataclasses import replace
+
     from stackctl.plan.compute import compute_plan
+    from stackctl.plan.delete_cap import check_delete_cap
     from stackctl.plan.live import read_live
+    from stackctl.plan.target import narrow
+    from stackctl.policy.live import as_records, plan_policies
     from stackctl.workspace import Workspace
 
     cwd = cwd or Path.cwd()
@@ -96,18 +118,29 @@ def make_plan(given: Inputs, *, prune: bool = False, cwd: Path | None = None,
     gc.disable()
     try:
         step("Reading the manifests…")
-        compiled = compile_or_fail(given, cwd, environ)
+        compiled = compile_or_fail(given, cwd, environ, policies=False)  # with live, below
         ws = ws or Workspace()
         if ws.globals.exists():
             ws.ensure_initialized()
         step("Reading the live configuration…")
         live = read_live(ws, compiled.desired.profiles, compiled.desired.repositories)
+        policy = plan_policies(ws, compiled.desired, compiled.project.default_profile, live)
+        _fail_on_errors(policy, hint="Policies are checked against the live objects "
+                                     "(oldObject) here; fix the manifests or the policy.")
         step("Computing the plan…")
-        plan = compute_plan(compiled.desired, live, inputs=recorded_inputs(given, cwd),
+        recorded = recorded_inputs(given, cwd)
+        if max_deletes is not None:  # a saved plan keeps the override it was made with
+            recorded["max_deletes"] = max_deletes
+        plan = compute_plan(compiled.desired, live, inputs=recorded,
                             prune=prune, plan_id=plan_id)
+        plan = narrow(plan, compiled.desired, targets, excludes)
+        check_delete_cap(plan, max_deletes, compiled.project.max_deletes)
+        if policy:
+            plan = replace(plan, policy=as_records(policy, cwd))
     finally:
         gc.enable()
-    return Planned(plan, compiled)
+    notices = tuple(d for d in [*compiled.diagnostics, *policy] if d.severity == "warning")
+    return Planned(plan, compiled, notices)
 
 
 def save_plan(plan: Plan, path: Path) -> None:
@@ -120,7 +153,9 @@ def save_plan(plan: Plan, path: Path) -> None:
 
 def prepare_apply(targets: Iterable[str], env: str | None = None,
                   variables: Iterable[str] = (), var_files: Iterable[str] = (),
-                  prune: bool = False, step: Step = _silent) -> Prepared:
+                  prune: bool = False, step: Step = _silent, *,
+                  max_deletes: int | None = None, only: tuple[str, ...] = (),
+                  excludes: tuple[str, ...] = ()) -> Prepared:
     """``apply TARGETS``: a fresh plan of the manifests, or — when the one target is a
     plan file — that file's changes, checked against a plan computed now from its
     recorded inputs (not applied before, live state unchanged, the same changes)."""
@@ -132,9 +167,10 @@ def prepare_apply(targets: Iterable[str], env: str | None = None,
     planfile = saved_plans.plan_file_among(targets)
     if planfile is None:
         return Prepared(make_plan(inputs(targets, env, variables, var_files), prune=prune,
-                                  step=step), saved=False)
+                                  step=step, max_deletes=max_deletes, targets=only,
+                                  excludes=excludes), saved=False)
     saved = saved_plans.load(planfile)
-    if env or tuple(var_files) or prune:
+    if env or tuple(var_files) or prune or max_deletes is not None or only or excludes:
         raise UsageError("A saved plan carries its own inputs; give only the plan file "
                          "(and its --var values).")
     inp = saved.inputs
@@ -143,7 +179,9 @@ def prepare_apply(targets: Iterable[str], env: str | None = None,
     check_not_applied(Workspace(), saved)
     fresh = make_plan(given, prune=saved.prune,
                       cwd=Path(inp["cwd"]) if inp.get("cwd") else None, plan_id=saved.id,
-                      step=step)
+                      step=step, max_deletes=inp.get("max_deletes"),
+                      targets=tuple(inp.get("targets", ())),
+                      excludes=tuple(inp.get("excludes", ())))
     check_fresh(saved, fresh.plan)
     check_same_changes(saved, fresh.plan)
     return Prepared(fresh, saved=True)  # the very changes of the file, as computed now

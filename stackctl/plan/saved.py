@@ -52,6 +52,8 @@ SCHEMA: dict[str, Any] = {
             "properties": {
                 "paths": _STRS, "env": _OPT_STR, "var_files": _STRS, "cwd": _OPT_STR,
                 "variables_salt": _STR,
+                "max_deletes": {"type": "integer", "minimum": 0},  # plan.delete_cap
+                "targets": _STRS, "excludes": _STRS,  # plan.target
                 "variables": {"type": "array", "items": {
                     "type": "object", "required": ["name", "print"],
                     "additionalProperties": False,
@@ -81,6 +83,13 @@ SCHEMA: dict[str, Any] = {
         "defaults": _STRS,
         "prunable": _STRS,
         "prune": {"type": "boolean"},
+        # policy warnings and audit notes (policy.live.as_records)
+        "policy": {"type": "array", "items": {
+            "type": "object", "additionalProperties": False,
+            "required": ["file", "line", "column", "severity", "rule", "message"],
+            "properties": {"file": _STR, "line": {"type": "integer"},
+                           "column": {"type": "integer"}, "severity": {"enum": ["warning", "note"]},
+                           "rule": _STR, "message": _STR}}},
     },
 }
 
@@ -187,4 +196,4 @@ def _plan(data: Mapping[str, Any], where: Location) -> Plan:
                 desired_prints=data["desired_prints"], changes=tuple(changes), drift=drift,
                 unmanaged=tuple(data["unmanaged"]), prunable=tuple(data["prunable"]),
                 prune=data["prune"], defaults=tuple(data["defaults"]),
-                format_version=data["format_version"])
+                format_version=data["format_version"], policy=tuple(data.get("policy", ())))

@@ -25,6 +25,11 @@ def _relative(diagnostics: Sequence[Diagnostic], cwd: Path | None) -> list[Diagn
             for d in diagnostics]
 
 
+def _shown(diagnostics: Sequence[Diagnostic]) -> list[Diagnostic]:
+    """Without notes (policy severity ``audit``): they go to JSON, markdown and SARIF only."""
+    return [d for d in diagnostics if d.severity != "note"]
+
+
 SEVERITY_COLORS = {"error": "red", "warning": "yellow"}
 HINT_COLOR = "cyan"
 
@@ -34,7 +39,7 @@ def text(diagnostics: Sequence[Diagnostic], cwd: Path | None = None, *,
     """``file:line:col: severity: message [rule]`` lines, each hint below; ``color``: the
     severity and ``hint:`` coloured (for a terminal)."""
     lines = []
-    for d in _relative(diagnostics, cwd):
+    for d in _relative(_shown(diagnostics), cwd):
         line = str(d)
         if color:
             marker = f": {d.severity}: "
@@ -56,7 +61,8 @@ def paint(word: str, color: str | None) -> str:
 def as_json(diagnostics: Sequence[Diagnostic], files: int, documents: int,
             cwd: Path | None = None) -> str:
     return json.dumps({
-        "format_version": 1, "valid": not diagnostics, "files": files, "documents": documents,
+        "format_version": 1, "valid": not any(d.severity == "error" for d in diagnostics),
+        "files": files, "documents": documents,
         "diagnostics": [{"file": d.location.path, "line": d.location.line,
                          "column": d.location.column, "severity": d.severity,
                          "rule": d.rule, "message": d.message, "hint": d.hint}
@@ -74,7 +80,7 @@ def _escape(value: str, *, prop: bool = False) -> str:
 def github(diagnostics: Sequence[Diagnostic], cwd: Path | None = None) -> str:
     """``::error file=…,line=…,col=…,title=…::message`` lines for Actions."""
     lines = []
-    for d in _relative(diagnostics, cwd):
+    for d in _relative(_shown(diagnostics), cwd):
         props = (f"file={_escape(d.location.path, prop=True)},line={d.location.line},"
                  f"col={d.location.column},title={_escape(d.rule, prop=True)}")
         lines.append(f"::{d.severity} {props}::{_escape(d.message)}")

@@ -33,9 +33,16 @@ def render(plan: Plan, *, limit: int = GITHUB_COMMENT_LIMIT,
              "lines": change_lines(change, plan)})
     profiles: list[dict[str, Any]] = [{"name": n, "changes": c, "truncated": False}
                                       for n, c in sorted(groups.items())]
+    from stackctl.plan.target import partial_note
+    from stackctl.report.graph import plan_mermaid
+
+    diagram, changed_components, affected_stacks = plan_mermaid(plan)
     text = ""
     for _ in range(len(profiles) + 1):
         text = template.render(plan=plan, counts=plan.counts, profiles=profiles,
+                               diagram=diagram, changed_components=changed_components,
+                               partial=partial_note(plan),
+                               affected_stacks=affected_stacks,
                                drift=plan.drift, unmanaged=len(plan.unmanaged),
                                truncated=any(p["truncated"] for p in profiles),
                                full_plan_hint=full_plan_hint)

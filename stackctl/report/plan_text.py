@@ -70,7 +70,11 @@ def render(plan: Plan, *, color: bool = False, diff_only: bool = False) -> str:
         if len(plan.unmanaged) > 50:
             lines.append(f"  … and {len(plan.unmanaged) - 50} more")
     if not diff_only:
+        from stackctl.plan.target import partial_note
+
         lines.append("")
+        if partial_note(plan):
+            lines.append(str(partial_note(plan)))
         lines.append(plan.summary if plan.has_changes else
                      "No changes. The live configuration matches the manifests.")
     return "\n".join(lines)

@@ -82,7 +82,8 @@ def _result(d: Diagnostic, rule_index: int, cwd: Path | None) -> dict[str, objec
     if d.location.column:
         region["startColumn"] = d.location.column
     return {"ruleId": d.rule, "ruleIndex": rule_index,
-            "level": "warning" if d.severity == "warning" else "error",
+            # policy severities: warn is a warning, audit a note
+            "level": {"warning": "warning", "note": "note"}.get(d.severity, "error"),
             "message": {"text": text},
             "locations": [{"physicalLocation": {
                 "artifactLocation": _artifact(d.location.path, cwd), "region": region}}]}
