@@ -317,24 +317,22 @@ def schema() -> None:
 
 @schema.command("export")
 @click.argument("directory", type=click.Path(file_okay=False))
-def schema_export(directory: str) -> None:
-    """Write every manifest and flavor schema under DIRECTORY."""
-    import shutil
+@click.argument("paths", nargs=-1, type=click.Path())
+def schema_export(directory: str, paths: tuple[str, ...]) -> None:
+    """Write every manifest and flavor schema under DIRECTORY, and the bundled
+    stackctl.schema.json for editors (with the custom flavors of the project at PATHS)."""
+    from stackctl.schema_bundle import export_schemas
 
-    from stackctl.resources import data_dir
-
-    target = Path(directory)
-    shutil.copytree(data_dir("schemas"), target, dirs_exist_ok=True)
-    log.info("Wrote the schemas to %s", target)
+    cwd = Path.cwd()
+    written = export_schemas(Path(directory), tuple(str((cwd / p).resolve()) for p in paths))
+    log.info("Wrote the schemas to %s; editors: %s", written[0], written[1])
 
 
 @schema.command("show")
-@click.argument("kind")
-def schema_show(kind: str) -> None:
-    """Print the JSON Schema of a manifest KIND (Component, Stack, …, project)."""
-    from stackctl.compiler.schemas import KINDS, manifest_schema
+@click.argument("name")
+def schema_show(name: str) -> None:
+    """Print the JSON Schema of a manifest kind (Stack, project...) or a flavor's config
+    (artifact_store/s3, or s3)."""
+    from stackctl.explain import find_schema
 
-    names = {k.lower(): k for k in (*KINDS, "project")}
-    if kind.lower() not in names:
-        raise UsageError(f"Unknown kind '{kind}'.", hint=f"Kinds: {', '.join(names.values())}.")
-    click.echo(json.dumps(manifest_schema(kind.lower()), indent=2))
+    click.echo(json.dumps(find_schema(name)[2], indent=2))

@@ -34,6 +34,7 @@ LAZY: dict[str, tuple[str, str]] = {
     "drift": ("stackctl.cli.declarative:drift", "Report live changes made outside stackctl."),
     "export": ("stackctl.cli.declarative:export", "Write the live configuration as manifests."),
     "schema": ("stackctl.cli.declarative:schema", "Export or show the manifest JSON Schemas."),
+    "explain": ("stackctl.cli.explain:explain", "Describe a kind's or flavor's fields."),
 }
 for _name in _COMPONENT_TYPES:
     LAZY[_name] = (f"stackctl.cli.component:{_name.replace('-', '_')}",
