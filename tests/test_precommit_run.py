@@ -137,7 +137,8 @@ def test_pre_commit_run_green_then_red(hook_rev: tuple[Path, str], pre_commit_ho
     assert "Passed" in green.stdout
     assert not config.exists()
 
-    (sample / "manifests" / "stacks.yaml").write_text(STACK.replace("artifact_store: artifacts", "artifact_store: artefacts"))
+    (sample / "manifests" / "stacks.yaml").write_text(
+        STACK.replace("artifact_store: artifacts", "artifact_store: artefacts"))
     (sample / "manifests" / "components.yaml.j2").write_text(
         (sample / "manifests" / "components.yaml.j2").read_text().replace("host: db",
                                                                           "host: db, port: x"))
