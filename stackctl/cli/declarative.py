@@ -7,7 +7,7 @@ import json
 import logging
 import os
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -74,7 +74,7 @@ def _var_print(salt: str, value: str) -> str:
     return fingerprint({"salt": salt, "value": value})
 
 
-def _saved_variables(inp: dict[str, Any], given: tuple[str, ...]) -> tuple[tuple[str, str], ...]:
+def _saved_variables(inp: Mapping[str, Any], given: tuple[str, ...]) -> tuple[tuple[str, str], ...]:
     """The plan's ``--var`` values, given again at apply time and checked."""
     from stackctl.compiler.render import parse_var
     from stackctl.errors import StaleStateError
@@ -171,9 +171,10 @@ def plan(paths: tuple[str, ...], env: str | None, variables: tuple[str, ...],
     """Show what applying the manifests would change."""
     result, _ = make_plan(_inputs(paths, env, variables, var_files), prune)
     if out:
+        from stackctl.plan import saved
         from stackctl.stores.files import atomic_write
 
-        atomic_write(Path(out), result.to_json().encode(), private=True)
+        atomic_write(Path(out), saved.dumps(result), private=True)
         log.info("Saved the plan to %s; apply it with `stackctl apply %s`.", out, out)
     _show(result, fmt)
     return 2 if detailed_exitcode and result.has_changes else 0
@@ -219,12 +220,14 @@ def diff(paths: tuple[str, ...], env: str | None, variables: tuple[str, ...],
 def apply(targets: tuple[str, ...], env: str | None, variables: tuple[str, ...],
           var_files: tuple[str, ...], prune: bool, auto_approve: bool) -> int:
     """Make the live configuration match the manifests, or apply a saved PLANFILE."""
-    from stackctl.apply import apply_plan, check_fresh, check_not_applied
+    from stackctl.apply import apply_plan, check_fresh, check_not_applied, check_same_changes
     from stackctl.compiler.project import Inputs
+    from stackctl.plan import saved as saved_plans
     from stackctl.plan.model import Plan
     from stackctl.workspace import Workspace
 
-    saved = _saved_plan(targets)
+    planfile = saved_plans.plan_file_among(targets)
+    saved = saved_plans.load(planfile) if planfile is not None else None
     if saved is not None:
         if env or var_files or prune:
             raise UsageError("A saved plan carries its own inputs; give only the plan file "
@@ -238,7 +241,8 @@ def apply(targets: tuple[str, ...], env: str | None, variables: tuple[str, ...],
                                     Path(inp["cwd"]) if inp.get("cwd") else None,
                                     plan_id=saved.id)
         check_fresh(saved, fresh)
-        to_apply: Plan = saved
+        check_same_changes(saved, fresh)
+        to_apply: Plan = fresh  # the very changes of the file, as computed now
     else:
         to_apply, compiled = make_plan(_inputs(targets, env, variables, var_files), prune)
         _show(to_apply, "text")
@@ -252,23 +256,6 @@ def apply(targets: tuple[str, ...], env: str | None, variables: tuple[str, ...],
     result = apply_plan(Workspace(), to_apply, compiled.desired)
     log.info(result.summary)
     return 0
-
-
-def _saved_plan(targets: tuple[str, ...]) -> Any:
-    from stackctl.plan.model import Plan
-
-    if len(targets) != 1 or not Path(targets[0]).is_file():
-        return None
-    path = Path(targets[0])
-    if path.suffix in (".yaml", ".yml", ".j2"):
-        return None
-    try:
-        data = json.loads(path.read_text())
-    except (OSError, ValueError):
-        return None
-    if not isinstance(data, dict) or "format_version" not in data:
-        return None
-    return Plan.from_dict(data)
 
 
 @click.command()
@@ -291,9 +278,11 @@ def drift(paths: tuple[str, ...], env: str | None, variables: tuple[str, ...],
 @click.command()
 @click.option("--profile", "profiles", multiple=True, help="Profile to export (repeatable).")
 @click.option("--all", "all_", is_flag=True, help="Export every profile and the global config.")
-@click.option("-o", "--out", "out", type=click.Path(file_okay=False), default=".",
-              show_default=True, help="Directory to write manifests to.")
-def export(profiles: tuple[str, ...], all_: bool, out: str) -> None:
+@click.option("-o", "--out", "out", type=click.Path(file_okay=False, allow_dash=True),
+              default=".", show_default=True,
+              help="Directory to write manifests to; - writes them to stdout.")
+@click.option("--force", is_flag=True, help="Overwrite files that already exist.")
+def export(profiles: tuple[str, ...], all_: bool, out: str, force: bool) -> None:
     """Write the live configuration as manifests (one file per profile)."""
     from stackctl.export import export as do_export
     from stackctl.workspace import Workspace
@@ -302,7 +291,9 @@ def export(profiles: tuple[str, ...], all_: bool, out: str) -> None:
         raise UsageError("Give --profile or --all, not both.")
     ws = Workspace()
     chosen = None if all_ else (list(profiles) or [ws.active().profile])
-    result = do_export(ws, Path(out), chosen)
+    result = do_export(ws, None if out == "-" else Path(out), chosen, force=force)
+    if result.text is not None:
+        click.echo(result.text, nl=False)
     for path in result.files:
         log.info("Wrote %s", path)
     if result.secret_vars:

@@ -19,10 +19,10 @@ from stackctl.compiler.diagnostics import Diagnostic
 from stackctl.compiler.load import Document
 from stackctl.compiler.project import Inputs, Project, ProjectFileError, load_project
 from stackctl.compiler.schemas import API_VERSION, KINDS, kind_validator, manifest_schema
+from stackctl.defaults import DEFAULT, implicit_state
 from stackctl.errors import Location, ManifestError, StackctlError
-from stackctl.model import Address, ComponentType, CustomFlavor, ProfileState
+from stackctl.model import Address, ComponentType, CustomFlavor
 
-IMPLICIT = "default"  # every profile starts with a 'default' stack and components
 _NOT_FOUND = frozenset({"unknown-profile", "dangling-reference", "stack-unknown-component"})
 
 
@@ -511,7 +511,7 @@ def _at(data: Any, path: Sequence[str | int]) -> Any:
 def _semantic(result: Compiled) -> None:
     desired, diags = result.desired, result.diagnostics
     declared = {name for name, p in desired.profiles.items() if p.settings is not None}
-    known_profiles = declared | {IMPLICIT}
+    known_profiles = declared | {DEFAULT}
 
     def profile_ref(name: str | None, doc: Document, path: tuple[str, ...]) -> bool:
         if name is None or name in known_profiles:
@@ -532,7 +532,7 @@ def _semantic(result: Compiled) -> None:
             if address.startswith(f"{pname}/") and doc.data["metadata"].get("profile"):
                 profile_ref(pname, doc, ("metadata", "profile"))
                 break
-        check_state = _with_implicit(profile.state())
+        check_state = implicit_state(profile.state())
         for stack in profile.stacks.values():
             doc = desired.sources[stack.address(pname)]
             for problem in rules.stack_problems(stack, check_state):
@@ -551,7 +551,7 @@ def _semantic(result: Compiled) -> None:
                                     f"repository path {repo.path} is outside the manifest root "
                                     f"{root}"))
         if profile_ref(repo.active_profile, doc, ("spec", "activeProfile")) and repo.active_stack:
-            stacks = desired.profiles.get(repo.active_profile or IMPLICIT)
+            stacks = desired.profiles.get(repo.active_profile or DEFAULT)
             _stack_ref(repo.active_stack, stacks.stacks if stacks else {}, doc,
                        ("spec", "activeStack"), diags)
     if desired.active_profile:
@@ -560,24 +560,7 @@ def _semantic(result: Compiled) -> None:
 
 def _stack_ref(name: str, stacks: Mapping[str, Any], doc: Document, path: tuple[str, ...],
                diags: list[Diagnostic]) -> None:
-    if name not in stacks and name != IMPLICIT:
+    if name not in stacks and name != DEFAULT:
         diags.append(Diagnostic(doc.locate(path), "dangling-reference",
                                 f"stack '{name}' is not declared in that profile",
                                 hint=f"Declared stacks: {', '.join(sorted(stacks)) or '(none)'}."))
-
-
-def _with_implicit(state: ProfileState) -> ProfileState:
-    """Add the implicit 'default' components every profile is created with."""
-    from stackctl.model import Component
-
-    comps = dict(state.components)
-    for ctype, flavor in ((ComponentType.ORCHESTRATOR, "local"),
-                          (ComponentType.ARTIFACT_STORE, "local"),
-                          (ComponentType.METADATA_STORE, "sqlite")):
-        comps.setdefault((ctype, IMPLICIT), Component(ctype, IMPLICIT, flavor, "", {}))
-    return ProfileState(components=comps, stacks=state.stacks, flavors=state.flavors)
-
-
-def location_of(result: Compiled, address: str) -> Location | None:
-    doc = result.desired.sources.get(address)
-    return doc.locate(("metadata", "name")) if doc else None

@@ -12,11 +12,10 @@ from pathlib import Path
 from typing import Any
 
 from stackctl.compiler.diagnostics import Diagnostic
+from stackctl.compiler.discover import PROJECT_FILE
 from stackctl.compiler.load import Document, load_file
+from stackctl.defaults import DEFAULT
 from stackctl.errors import Location, ManifestError
-
-PROJECT_FILE = "stackctl.yaml"
-DEFAULT_PROFILE = "default"
 
 
 class ProjectFileError(ManifestError):
@@ -49,7 +48,7 @@ class Inputs:
 class Project:
     root: Path
     manifest_paths: tuple[Path, ...]
-    default_profile: str = DEFAULT_PROFILE
+    default_profile: str = DEFAULT
     variables: Mapping[str, Any] = field(default_factory=dict)
     file: Path | None = None
     # where the project file sets defaultProfile (for "profile not declared")
@@ -108,7 +107,7 @@ def load_project(inputs: Inputs, cwd: Path | None = None) -> Project:
     for key, value in inputs.variables:
         variables[key] = value
     return Project(root=root, manifest_paths=tuple(paths),
-                   default_profile=str(data.get("defaultProfile") or DEFAULT_PROFILE),
+                   default_profile=str(data.get("defaultProfile") or DEFAULT),
                    variables=variables, file=file, default_profile_at=default_at,
                    environments=tuple(sorted(data.get("environments") or {})),
                    declared_manifests=declared, exclude=tuple(data.get("exclude") or ()))
