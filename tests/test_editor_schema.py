@@ -118,6 +118,9 @@ class Lsp:
         self.request("shutdown", {})
         self.notify("exit", {})
         self.proc.wait(timeout=10)
+        for stream in (self.proc.stdin, self.proc.stdout):
+            if stream is not None:
+                stream.close()
 
 
 @pytest.fixture(scope="module")
