@@ -318,3 +318,16 @@ def test_template_output_limit_counts_the_whole_file(tmp_path: Path) -> None:
     compiled = compile_manifests(Inputs(paths=(str(tmp_path),)), cwd=tmp_path, environ={})
     assert [(d.rule, d.message) for d in compiled.diagnostics] == [
         ("template-limit", "template output would exceed 4194304 characters")]
+
+
+@pytest.mark.parametrize("grow", [
+    "ns.s ~ ns.s", "ns.s + ns.s", "'%s%s' % (ns.s, ns.s)", "[ns.s, ns.s] | join",
+    "(ns.s ~ ns.s) | upper",
+])
+def test_template_output_limit_holds_for_doubling_in_a_loop(tmp_path: Path, grow: str) -> None:
+    (tmp_path / "grow.yaml.j2").write_text(
+        "apiVersion: stackctl/v1\n{% set ns = namespace(s='ab') %}"
+        f"{{% for i in range(60) %}}{{% set ns.s = {grow} %}}{{% endfor %}}\n")
+    compiled = compile_manifests(Inputs(paths=(str(tmp_path),)), cwd=tmp_path, environ={})
+    assert [(d.location.line, d.rule, d.message) for d in compiled.diagnostics] == [
+        (2, "template-limit", "template output would exceed 4194304 characters")]
