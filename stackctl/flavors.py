@@ -183,9 +183,14 @@ def config_errors(flavor: Flavor, config: Mapping[str, Any]) -> list[tuple[list[
                                                               "is required")))
             continue
         field = path[-1] if path else None
-        shown = SENSITIVE if field in flavor.sensitive else repr(error.instance)
+        value = error.instance  # quoted as written in YAML: null, true, 'text' (no Python repr)
+        shown = SENSITIVE if field in flavor.sensitive else (
+            f"'{value}'" if isinstance(value, str) else json.dumps(value))
         if error.validator == "type":
-            problems.append((path, f"{shown} is not of type {error.validator_value!r}"))
+            types = error.validator_value if isinstance(error.validator_value, list) else [
+                error.validator_value]
+            problems.append((path, f"{shown} is not of type "
+                                   + " or ".join(f"'{t}'" for t in types)))
         elif error.validator == "pattern":
             problems.append((path, f"{shown} does not match {error.validator_value!r}"))
         elif error.validator == "enum":

@@ -15,7 +15,7 @@ from typing import Any
 
 from stackctl import flavors, rules, schema_check
 from stackctl.compiler.desired import DesiredState, add_document, address_of
-from stackctl.compiler.diagnostics import Diagnostic
+from stackctl.compiler.diagnostics import Diagnostic, json_type
 from stackctl.compiler.load import Document
 from stackctl.compiler.project import Inputs, Project, ProjectFileError, load_project
 from stackctl.compiler.schemas import API_VERSION, KINDS, kind_validator, manifest_schema
@@ -235,17 +235,7 @@ def _api_version_text(data: Mapping[str, Any]) -> str:
     version = data["apiVersion"]
     if isinstance(version, str):
         return f"apiVersion '{version}'"
-    return "an empty apiVersion" if version is None else f"a {_json_type(version)} apiVersion"
-
-
-def _json_type(value: Any) -> str:
-    if isinstance(value, bool):
-        return "boolean"
-    if isinstance(value, (int, float)):
-        return "number"
-    if isinstance(value, dict):
-        return "mapping"
-    return "list" if isinstance(value, list) else "null"
+    return "an empty apiVersion" if version is None else f"a {json_type(version)} apiVersion"
 
 
 # Where a value is a name: a placeholder there cannot be validated (nor applied as is).
@@ -390,7 +380,7 @@ def _schema_diagnostic(doc: Document, error: Any) -> Diagnostic:
     if validator == "type":
         return Diagnostic(doc.locate(path), "wrong-type",
                           f"{_where(path)}: expected {error.validator_value}, found "
-                          f"{type(error.instance).__name__}")
+                          f"{json_type(error.instance)}")
     return Diagnostic(doc.locate(path), "schema", f"{_where(path)}: {_schema_message(error)}")
 
 

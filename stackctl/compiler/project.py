@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from stackctl.compiler.diagnostics import Diagnostic
+from stackctl.compiler.diagnostics import Diagnostic, json_type
 from stackctl.compiler.discover import PROJECT_FILE
 from stackctl.compiler.load import Document, load_file
 from stackctl.defaults import DEFAULT
@@ -144,7 +144,7 @@ def _check_project(doc: Document) -> None:
                                        f"unknown field '{extra[0] if extra else ''}' in {where}"))
             continue
         # a value, not its contents: vars may hold secrets
-        message = (f"expected {error.validator_value}, found {type(error.instance).__name__}"
+        message = (f"expected {error.validator_value}, found {json_type(error.instance)}"
                    if error.validator == "type" else
                    error.message if not isinstance(error.instance, (dict, list))
                    else f"does not match the schema ({error.validator})")
