@@ -2,17 +2,25 @@
 
 from __future__ import annotations
 
-import click
+from typing import Annotated, Literal
+
+import typer
+
+from stackctl.cli.app import new_app, one_of
+
+explain_app = new_app()
 
 
-@click.command()
-@click.argument("name")
-@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text")
-def explain(name: str, fmt: str) -> None:
+@explain_app.command()
+def explain(
+    name: Annotated[str, typer.Argument(metavar="NAME", show_default=False)],
+    fmt: Annotated[Literal["text", "json"], typer.Option(
+        "--format", parser=one_of("text", "json"))] = "text",
+) -> None:
     """Fields, types, defaults, required marks and secrets of a kind (Stack) or a
     flavor (artifact_store/s3)."""
     from stackctl.explain import explain as describe
     from stackctl.report import explain as views
 
     explanation = describe(name)
-    click.echo(views.as_json(explanation) if fmt == "json" else views.text(explanation))
+    typer.echo(views.as_json(explanation) if fmt == "json" else views.text(explanation))

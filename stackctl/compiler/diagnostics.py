@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
 
 from stackctl.errors import Location, StackctlError
 
@@ -43,16 +42,3 @@ class CompileError(StackctlError):
         hint = first.hint if not more and first.hint else \
             "Run `stackctl validate` to see every problem."
         super().__init__(summary, hint=hint)
-
-
-def json_type(value: Any) -> str:
-    """A YAML value's type in the words of a manifest author (not Python's)."""
-    if isinstance(value, bool):
-        return "boolean"
-    if isinstance(value, (int, float)):
-        return "number"
-    if isinstance(value, str):
-        return "text"
-    if isinstance(value, dict):
-        return "mapping"
-    return "list" if isinstance(value, list) else "null"
