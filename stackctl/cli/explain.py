@@ -6,16 +6,21 @@ from typing import Annotated, Literal
 
 import typer
 
-from stackctl.cli.app import new_app, one_of
+from stackctl.cli.app import examples, new_app, one_of
 
 explain_app = new_app()
 
 
-@explain_app.command()
+@explain_app.command(epilog=examples("stackctl explain artifact_store/s3",
+                                     "stackctl explain Stack --format json"))
 def explain(
-    name: Annotated[str, typer.Argument(metavar="NAME", show_default=False)],
+    name: Annotated[str, typer.Argument(
+        metavar="NAME", show_default=False,
+        help="A kind (Stack, Component...) or a flavor (TYPE/FLAVOR, or FLAVOR when one "
+             "type has it).")],
     fmt: Annotated[Literal["text", "json"], typer.Option(
-        "--format", parser=one_of("text", "json"))] = "text",
+        "--format", parser=one_of("text", "json"),
+        help="text: for people (like kubectl explain); json: for tools.")] = "text",
 ) -> None:
     """Fields, types, defaults, required marks and secrets of a kind (Stack) or a
     flavor (artifact_store/s3)."""
