@@ -7,6 +7,8 @@ as real subprocesses interleaved run by run:
 
   bare parse        a Python process that walks the directory and parses every
                     file with PyYAML's libyaml ``CSafeLoader`` (process start included)
+  bare Typer        the same walk and parse as a one-command Typer CLI: the floor any
+                    Typer command pays (Typer and Click imported, arguments parsed)
   stackctl          ``stackctl validate DIR``
   check-jsonschema  ``check-jsonschema --schemafile combined.json FILES...`` with the
                     repository's own schemas (schemas/manifests/*.json, and every
@@ -16,7 +18,8 @@ as real subprocesses interleaved run by run:
                     ``oneOf`` over the kinds (as the issue measured it) and
                     ``if``/``then`` picking the kind's schema by ``kind`` first.
 
-Targets (issue 4): stackctl <= 0.25 x check-jsonschema; stackctl <= 3 x bare parse.
+Targets: stackctl <= 0.25 x check-jsonschema, <= 3 x bare parse (issue 4);
+stackctl <= 1.6 x the bare Typer command (issue 9).
 
     .venv/bin/python bench/bench_validate.py [--files 1000] [--runs 7]
 """
@@ -85,6 +88,31 @@ def combined_schema(mode: str) -> dict[str, Any]:
     return top
 
 
+# A bare Typer command parsing the same files with libyaml (issue 9's floor).
+BARE_TYPER = """\
+import os
+import typer
+import yaml
+
+app = typer.Typer(add_completion=False)
+
+
+@app.command()
+def parse(paths: list[str]) -> None:
+    n = 0
+    for root in paths:
+        for d, _, names in os.walk(root):
+            for name in names:
+                if name.endswith(('.yaml', '.yml')) and not name.startswith('.'):
+                    with open(os.path.join(d, name), 'rb') as f:
+                        n += sum(1 for _ in yaml.load_all(f, Loader=yaml.CSafeLoader))
+    typer.echo(n)
+
+
+app()
+"""
+
+
 def sanity_check(tmp: Path, schemas: dict[str, Path]) -> list[str]:
     """Each tool must reject a bad flavor config: proof the flavor schemas are in play."""
     bad = tmp / "bad"
@@ -123,8 +151,11 @@ def run(files: int = 1000, runs: int = 7) -> dict[str, Any]:
             schemas[mode].write_text(json.dumps(combined_schema(mode), indent=1))
         problems = sanity_check(tmp, schemas)
         env = bl.env_with(STACKCTL_CONFIG_PATH=str(tmp / "config"))
+        typer_script = tmp / "bare_typer.py"
+        typer_script.write_text(BARE_TYPER)
         commands = {
             "bare parse (CSafeLoader)": bl.bare_parse_cmd(corpus),
+            "bare Typer command (CSafeLoader)": [bl.PYTHON, str(typer_script), str(corpus)],
             "stackctl validate": [bl.STACKCTL, "validate", str(corpus)],
             "check-jsonschema (oneOf)": _cjs(schemas["oneof"], paths),
             "check-jsonschema (if/then)": _cjs(schemas["ifthen"], paths),
@@ -136,6 +167,7 @@ def run(files: int = 1000, runs: int = 7) -> dict[str, Any]:
     r_cjs = bl.ratio(stackctl, s["check-jsonschema (oneOf)"])
     r_cjs_if = bl.ratio(stackctl, s["check-jsonschema (if/then)"])
     r_parse = bl.ratio(stackctl, s["bare parse (CSafeLoader)"])
+    r_typer = bl.ratio(stackctl, s["bare Typer command (CSafeLoader)"])
     return {
         "files": files, "lines": (min(lines), max(lines)), "counts": counts, "runs": runs,
         "series": series, "problems": problems,
@@ -143,10 +175,14 @@ def run(files: int = 1000, runs: int = 7) -> dict[str, Any]:
             "stackctl / check-jsonschema (oneOf)": (r_cjs, 0.25, r_cjs <= 0.25),
             "stackctl / check-jsonschema (if/then)": (r_cjs_if, 0.25, r_cjs_if <= 0.25),
             "stackctl / bare parse": (r_parse, 3.0, r_parse <= 3.0),
+            "stackctl / bare Typer command": (r_typer, 1.6, r_typer <= 1.6),
             "  (stackctl / check-jsonschema (oneOf), best-of runs)": (
                 bl.ratio(b["stackctl validate"], b["check-jsonschema (oneOf)"]), "", None),
             "  (stackctl / bare parse, best-of runs)": (
                 bl.ratio(b["stackctl validate"], b["bare parse (CSafeLoader)"]), "", None),
+            "  (stackctl / bare Typer command, best-of runs)": (
+                bl.ratio(b["stackctl validate"], b["bare Typer command (CSafeLoader)"]), "",
+                None),
         },
     }
 

@@ -4,7 +4,7 @@ The one translation of jsonschema's errors, for manifests, the project file
 and component configs. Values are never quoted where they may be secret: a
 mapping or list (it may hold secret values), a URL (it may hold a password),
 or a flavor's ``writeOnly`` field. Two voices, as the two audiences expect:
-documents name the field path (``spec.flavor: expected string, found int``);
+documents name the field path (``spec.flavor: expected string, found number``);
 a component's config speaks as ZenML's CLI does (``'abc' is not of type
 'integer'``).
 """
@@ -42,6 +42,19 @@ def quoted(value: Any) -> str:
     if isinstance(value, str) and value.isprintable():
         return f"'{value}'"
     return json.dumps(value, ensure_ascii=False)  # a final "\n" shows as \n, on one line
+
+
+def json_type(value: Any) -> str:
+    """A YAML value's type in a manifest author's words (``null``, never ``NoneType``)."""
+    if isinstance(value, bool):
+        return "boolean"
+    if isinstance(value, (int, float)):
+        return "number"
+    if isinstance(value, str):
+        return "string"
+    if isinstance(value, dict):
+        return "object"
+    return "list" if isinstance(value, list) else "null"
 
 
 def _required(error: Any) -> str:
@@ -84,7 +97,7 @@ def document_problem(error: Any, root: str = "the document") -> SchemaProblem:
     if validator == "type":
         return SchemaProblem(path, "wrong-type",
                              f"{where(path, root)}: expected {error.validator_value}, found "
-                             f"{type(error.instance).__name__}")
+                             f"{json_type(error.instance)}")
     return SchemaProblem(path, "schema", f"{where(path, root)}: {_document_message(error)}")
 
 
@@ -129,9 +142,11 @@ def config_problems(errors: Iterable[Any], flavor: str, fields: Mapping[str, Any
             problems.append(SchemaProblem(path, "flavor-config", _required(error)))
             continue
         field = path[-1] if path else None
-        shown = SENSITIVE if field in secret else repr(error.instance)
+        shown = SENSITIVE if field in secret else quoted(error.instance)  # null, not None
         if error.validator == "type":
-            message = f"{shown} is not of type {error.validator_value!r}"
+            types = error.validator_value if isinstance(error.validator_value, list) else [
+                error.validator_value]
+            message = f"{shown} is not of type " + " or ".join(f"'{t}'" for t in types)
         elif error.validator == "pattern":
             message = f"{shown} does not match {error.validator_value!r}"
         elif error.validator == "enum":

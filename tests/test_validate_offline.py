@@ -318,3 +318,37 @@ def test_template_output_limit_counts_the_whole_file(tmp_path: Path) -> None:
     compiled = compile_manifests(Inputs(paths=(str(tmp_path),)), cwd=tmp_path, environ={})
     assert [(d.rule, d.message) for d in compiled.diagnostics] == [
         ("template-limit", "template output would exceed 4194304 characters")]
+
+
+@pytest.mark.parametrize("grow", [
+    "ns.s ~ ns.s", "ns.s + ns.s", "'%s%s' % (ns.s, ns.s)", "[ns.s, ns.s] | join",
+    "(ns.s ~ ns.s) | upper",
+])
+def test_template_output_limit_holds_for_doubling_in_a_loop(tmp_path: Path, grow: str) -> None:
+    (tmp_path / "grow.yaml.j2").write_text(
+        "apiVersion: stackctl/v1\n{% set ns = namespace(s='ab') %}"
+        f"{{% for i in range(60) %}}{{% set ns.s = {grow} %}}{{% endfor %}}\n")
+    compiled = compile_manifests(Inputs(paths=(str(tmp_path),)), cwd=tmp_path, environ={})
+    assert [(d.location.line, d.rule, d.message) for d in compiled.diagnostics] == [
+        (2, "template-limit", "template output would exceed 4194304 characters")]
+
+
+def test_no_python_repr_or_type_name_in_messages(tmp_path: Path) -> None:
+    (tmp_path / "m.yaml").write_text(
+        "apiVersion: stackctl/v1\nkind: Component\nmetadata: {name: a}\n"
+        "spec: {type: artifact_store, flavor: s3, config: {path: null, client_kwargs: true}}\n"
+        "---\napiVersion: stackctl/v1\nkind: Stack\nmetadata: {name: s, labels: {a: null}}\n"
+        "spec: {components: {orchestrator: default}}\n---\n"
+        "apiVersion: stackctl/v1\nkind: Component\nmetadata: {name: 1.5}\n"
+        "spec: {type: artifact_store, flavor: local, config: {path: /x}}\n")
+    rc, out, _ = _validate(tmp_path)
+    assert rc == 1
+    messages = [line.split(": error: ", 1)[1] for line in out.splitlines() if ": error: " in line]
+    assert messages == [
+        "spec.config.path: null is not of type 'string' [flavor-config]",
+        "spec.config.client_kwargs: true is not of type 'object' or 'null' [flavor-config]",
+        "metadata.labels.a: expected string, found null [wrong-type]",
+        "metadata.name: expected string, found number [wrong-type]",
+    ]
+    for internal in ("None", "True", "float", "dict", "'str'", "['"):
+        assert not [m for m in messages if internal in m], internal

@@ -276,26 +276,27 @@ def export(
 def schema_export(
     directory: Annotated[str, typer.Argument(
         metavar="DIRECTORY", show_default=False, help="Where to write them (created).")],
+    paths: Paths = None,
 ) -> None:
-    """Write every manifest and flavor schema under DIRECTORY."""
-    import shutil
+    """Write every manifest and flavor schema under DIRECTORY, and the bundled
+    stackctl.schema.json for editors (with the custom flavors of the project at PATHS)."""
+    from stackctl.schema_bundle import export_schemas
 
-    from stackctl.resources import data_dir
+    cwd = Path.cwd()
+    written = export_schemas(Path(directory),
+                             tuple(str((cwd / p).resolve()) for p in paths or ()))
+    log.info("Wrote the schemas to %s; editors: %s", written[0], written[1])
 
-    target = Path(directory)
-    shutil.copytree(data_dir("schemas"), target, dirs_exist_ok=True)
-    log.info("Wrote the schemas to %s", target)
 
-
-@schema_app.command("show", epilog=examples("stackctl schema show Component"))
-def schema_show(kind: Annotated[str, typer.Argument(
-        metavar="KIND", show_default=False,
-        help="Component, Stack, Profile, Repository, GlobalConfig, Flavor or project.")],
+@schema_app.command("show", epilog=examples("stackctl schema show Component",
+                                            "stackctl schema show artifact_store/s3"))
+def schema_show(name: Annotated[str, typer.Argument(
+        metavar="NAME", show_default=False,
+        help="A kind (Component, Stack, Profile, Repository, GlobalConfig, Flavor, project) "
+             "or a flavor (TYPE/FLAVOR, or FLAVOR when one type has it).")],
 ) -> None:
-    """Print the JSON Schema of a manifest KIND (Component, Stack, …, project)."""
-    from stackctl.compiler.schemas import KINDS, manifest_schema
+    """Print the JSON Schema of a manifest kind (Stack, project...) or a flavor's config
+    (artifact_store/s3, or s3)."""
+    from stackctl.explain import find_schema
 
-    names = {k.lower(): k for k in (*KINDS, "project")}
-    if kind.lower() not in names:
-        raise UsageError(f"Unknown kind '{kind}'.", hint=f"Kinds: {', '.join(names.values())}.")
-    typer.echo(json.dumps(manifest_schema(kind.lower()), indent=2))
+    typer.echo(json.dumps(find_schema(name)[2], indent=2))

@@ -41,6 +41,7 @@ LAZY: dict[str, tuple[str, str]] = {
                "Write the live configuration as manifests."),
     "schema": ("stackctl.cli.declarative:schema_app", "Export or show the manifest JSON Schemas."),
     "graph": ("stackctl.cli.graph:graph_app", "Draw profiles, stacks and components."),
+    "explain": ("stackctl.cli.explain:explain_app", "Describe a kind's or flavor's fields."),
 }
 for _name in _COMPONENT_TYPES:
     LAZY[_name] = (f"stackctl.cli.component:{_name.replace('-', '_')}",

@@ -235,20 +235,41 @@ def _check_binop(operator: str, left: Any, right: Any) -> None:
 _PADDING = frozenset({"ljust", "rjust", "center", "zfill", "expandtabs"})
 
 
+def _check_result(value: Any) -> Any:
+    """A value just built: too big already (at most twice the limit was allocated)."""
+    if isinstance(value, (str, list, tuple)):
+        _Budget.check_size(len(value))
+    return value
+
+
 @cache
 def _sandbox_class() -> type[Any]:
+    from jinja2.compiler import CodeGenerator
     from jinja2.sandbox import ImmutableSandboxedEnvironment
+
+    class BoundedCodeGenerator(CodeGenerator):
+        """Compiles ``a ~ b`` so its result is measured (doubling in a loop)."""
+
+        def visit_Concat(self, node: Any, frame: Any) -> None:  # noqa: N802 - Jinja's name
+            self.write("environment.bounded(")
+            super().visit_Concat(node, frame)
+            self.write(")")
 
     class BoundedSandbox(ImmutableSandboxedEnvironment):
         """The immutable sandbox, with every operation that can grow text checked."""
 
+        code_generator_class = BoundedCodeGenerator
         intercepted_binops = frozenset({"*", "+", "%", "**"})
         budget: _Budget
+
+        def bounded(self, value: Any) -> Any:
+            self.budget.check_time()
+            return _check_result(value)
 
         def call_binop(self, context: Any, operator: str, left: Any, right: Any) -> Any:
             self.budget.check_time()
             _check_binop(operator, left, right)
-            return super().call_binop(context, operator, left, right)
+            return _check_result(super().call_binop(context, operator, left, right))
 
         def call(__self, __context: Any, __obj: Any, *args: Any, **kwargs: Any) -> Any:  # noqa: N805
             __self.budget.check_time()
@@ -266,7 +287,7 @@ def _sandbox_class() -> type[Any]:
                 elif method in ("replace", "join") and args:
                     sizes = [len(a) for a in args if isinstance(a, (str, list, tuple))]
                     _Budget.check_size(len(owner) * (1 + max(sizes, default=0)))
-            return super().call(__context, __obj, *args, **kwargs)
+            return _check_result(super().call(__context, __obj, *args, **kwargs))
 
     return BoundedSandbox
 
@@ -299,6 +320,19 @@ def _bounded_filters(filters: dict[str, Any]) -> None:
     filters["center"] = bounded_center
     filters["format"] = bounded_format
     filters["replace"] = jinja2.pass_eval_context(bounded_replace)
+    # every filter's result is measured too (join, string, wordwrap... in a loop)
+    for name, function in list(filters.items()):
+        filters[name] = _measured(function)
+
+
+def _measured(function: Any) -> Any:
+    import functools
+
+    @functools.wraps(function)  # keeps jinja_pass_arg: context passing still works
+    def measured(*args: Any, **kwargs: Any) -> Any:
+        return _check_result(function(*args, **kwargs))
+
+    return measured
 
 
 class _TimedRange:
