@@ -162,23 +162,43 @@ def plan(paths: tuple[str, ...], env: str | None, variables: tuple[str, ...],
          var_files: tuple[str, ...], prune: bool, fmt: str, out: str | None,
          detailed_exitcode: bool) -> int:
     """Show what applying the manifests would change."""
+    from stackctl.plan.saved import is_plan_file
+
+    for path in paths:
+        if is_plan_file(Path(path)):
+            raise UsageError(f"{path} is a saved plan, not a manifest.",
+                             hint=f"Show it with `stackctl show {path}`; apply it with "
+                                  f"`stackctl apply {path}`.")
     result, _ = make_plan(_inputs(paths, env, variables, var_files), prune)
     if out:
         from stackctl.stores.files import atomic_write
 
         atomic_write(Path(out), result.to_json().encode(), private=True)
         log.info("Saved the plan to %s; apply it with `stackctl apply %s`.", out, out)
-    _show(result, fmt)
+    _show(result, fmt, plan_file=out)
     return 2 if detailed_exitcode and result.has_changes else 0
 
 
-def _show(result: Any, fmt: str, *, diff_only: bool = False) -> None:
+@click.command()
+@click.argument("planfile", type=click.Path())
+@click.option("--format", "fmt", type=click.Choice(["text", "json", "markdown"]),
+              default="text")
+def show(planfile: str, fmt: str) -> None:
+    """Render a saved plan as `plan` did, without reading manifests or live state."""
+    from stackctl.plan.saved import load_plan_file
+
+    _show(load_plan_file(Path(planfile)), fmt, plan_file=planfile)
+
+
+def _show(result: Any, fmt: str, *, diff_only: bool = False,
+          plan_file: str | None = None) -> None:
     if fmt == "json":
         click.echo(result.to_json())
     elif fmt == "markdown":
         from stackctl.report.plan_markdown import render
 
-        click.echo(render(result), nl=False)
+        click.echo(render(result, full_plan_hint=f"`stackctl show {plan_file or 'plan.json'}`"),
+                   nl=False)
     else:
         from stackctl.report.plan_text import render as render_text
 
@@ -209,8 +229,10 @@ def diff(paths: tuple[str, ...], env: str | None, variables: tuple[str, ...],
 @click.option("--var-file", "var_files", multiple=True, type=click.Path())
 @click.option("--prune", is_flag=True, help="Delete managed resources gone from the manifests.")
 @click.option("-y", "--auto-approve", is_flag=True, help="Apply without asking (CI).")
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text",
+              help="json: what was done, per address (action, result) on stdout.")
 def apply(targets: tuple[str, ...], env: str | None, variables: tuple[str, ...],
-          var_files: tuple[str, ...], prune: bool, auto_approve: bool) -> int:
+          var_files: tuple[str, ...], prune: bool, auto_approve: bool, fmt: str) -> int:
     """Make the live configuration match the manifests, or apply a saved PLANFILE."""
     from stackctl.apply import apply_plan, check_fresh, check_not_applied
     from stackctl.compiler.project import Inputs
@@ -234,8 +256,13 @@ def apply(targets: tuple[str, ...], env: str | None, variables: tuple[str, ...],
         to_apply: Plan = saved
     else:
         to_apply, compiled = make_plan(_inputs(targets, env, variables, var_files), prune)
-        _show(to_apply, "text")
+        if fmt == "text":
+            _show(to_apply, "text")
         if not to_apply.has_changes and not any(c.adopt for c in to_apply.changes):
+            if fmt == "json":
+                from stackctl.apply import nothing_applied
+
+                click.echo(json.dumps(nothing_applied(to_apply).to_dict(), indent=2))
             return 0
         if not auto_approve:
             if not sys.stdin.isatty():
@@ -244,24 +271,15 @@ def apply(targets: tuple[str, ...], env: str | None, variables: tuple[str, ...],
             click.confirm("Apply these changes?", abort=True, err=True)
     result = apply_plan(Workspace(), to_apply, compiled.desired)
     log.info(result.summary)
+    if fmt == "json":
+        click.echo(json.dumps(result.to_dict(), indent=2))
     return 0
 
 
 def _saved_plan(targets: tuple[str, ...]) -> Any:
-    from stackctl.plan.model import Plan
+    from stackctl.plan.saved import read_saved_plan
 
-    if len(targets) != 1 or not Path(targets[0]).is_file():
-        return None
-    path = Path(targets[0])
-    if path.suffix in (".yaml", ".yml", ".j2"):
-        return None
-    try:
-        data = json.loads(path.read_text())
-    except (OSError, ValueError):
-        return None
-    if not isinstance(data, dict) or "format_version" not in data:
-        return None
-    return Plan.from_dict(data)
+    return read_saved_plan(Path(targets[0])) if len(targets) == 1 else None
 
 
 @click.command()

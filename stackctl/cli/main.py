@@ -29,6 +29,7 @@ LAZY: dict[str, tuple[str, str]] = {
     "stack": ("stackctl.cli.stack:stack", "Register, list, activate, copy and delete stacks."),
     "validate": ("stackctl.cli.declarative:validate", "Check manifests; report every problem."),
     "plan": ("stackctl.cli.declarative:plan", "Show what applying the manifests would change."),
+    "show": ("stackctl.cli.declarative:show", "Render a saved plan file."),
     "diff": ("stackctl.cli.declarative:diff", "Show differences between manifests and live."),
     "apply": ("stackctl.cli.declarative:apply", "Make the live configuration match."),
     "drift": ("stackctl.cli.declarative:drift", "Report live changes made outside stackctl."),

@@ -54,6 +54,7 @@ class Project:
     file: Path | None = None
     # where the project file sets defaultProfile (for "profile not declared")
     default_profile_at: Location | None = None
+    name: str | None = None  # ``name:``: the owner recorded for what this project applies
 
 
 def _find_project_file(paths: Sequence[Path]) -> Path | None:
@@ -102,7 +103,8 @@ def load_project(inputs: Inputs, cwd: Path | None = None) -> Project:
         variables[key] = value
     return Project(root=root, manifest_paths=tuple(paths),
                    default_profile=str(data.get("defaultProfile") or DEFAULT_PROFILE),
-                   variables=variables, file=file, default_profile_at=default_at)
+                   variables=variables, file=file, default_profile_at=default_at,
+                   name=str(data["name"]) if data.get("name") else None)
 
 
 def _check_project(doc: Document) -> None:

@@ -8,6 +8,7 @@ stack fails at plan time, not halfway through an apply.
 
 from __future__ import annotations
 
+import os
 import uuid as uuidlib
 from collections.abc import Mapping
 from datetime import datetime, timezone
@@ -35,7 +36,7 @@ class PlanError(IntegrityError):
 def compute_plan(desired: DesiredState, live: Live, *, inputs: Mapping[str, Any],
                  prune: bool = False, plan_id: str | None = None) -> Plan:
     plan_id = plan_id or str(uuidlib.uuid4())
-    b = PlanBuilder()
+    b = PlanBuilder(owner=desired.owner)
     problems: list[str] = []
     b.stores["global"] = {"lineage": live.books.lineage, "serial": live.books.serial}
     for name in sorted({*desired.profiles, *live.profiles}):
@@ -46,7 +47,9 @@ def compute_plan(desired: DesiredState, live: Live, *, inputs: Mapping[str, Any]
         before = {"active_profile": live.config.activated_profile}
         after = {"active_profile": desired.active_profile}
         _emit(b, "global", "global", None, before, after, set(), managed=live.books.managed,
-              plan_id=plan_id, full_after=after)
+              plan_id=plan_id, full_after=after, owners=live.books.owners)
+    problems.extend(f"{_at(desired, a)}{a}: managed by project '{o}'; this project cannot "
+                    "change it (declare it external, or remove it here)" for a, o in b.foreign)
     if problems:
         raise PlanError("The plan would break the live configuration:\n  "
                         + "\n  ".join(problems),
@@ -71,9 +74,15 @@ def _emit(b: PlanBuilder, address: str, kind: str, profile: str | None,
           before: Mapping[str, Any] | None, after: Mapping[str, Any] | None,
           hidden: set[tuple[str, ...]], *, managed: Mapping[str, str], plan_id: str,
           full_after: Mapping[str, Any] | None, prune: bool = False,
-          impact: tuple[str, ...] = ()) -> None:
+          impact: tuple[str, ...] = (), owners: Mapping[str, str] | None = None) -> None:
     """Classify one resource and record change, drift, reads and prints."""
     recorded = managed.get(address)
+    owner = (owners or {}).get(address)
+    if recorded is not None and owner is not None and owner != b.owner:
+        # another project's: never changed, pruned or counted here; claiming it is an error
+        if after is not None:
+            b.foreign.append((address, owner))
+        return
     before_print = views.print_of(before)
     if recorded is not None and before is not None and before_print != recorded:
         b.drift.append(Drift(address, "changed"))
@@ -105,7 +114,8 @@ def _emit(b: PlanBuilder, address: str, kind: str, profile: str | None,
         before=views.redact_view(before, hidden), after=views.redact_view(after, hidden),
         # a no-op stackctl does not manage yet, or whose record is stale (live was changed
         # to what the manifests say, e.g. by an interrupted apply): apply records it
-        fields=fields, adopt=action == "no-op" and recorded != views.print_of(before),
+        fields=fields, adopt=action == "no-op" and (recorded != views.print_of(before) or (
+            b.owner is not None and owner != b.owner)),
         impact=impact if action in ("update", "delete") else ()))
 
 
@@ -128,33 +138,97 @@ def _profile(b: PlanBuilder, name: str, dp: DesiredProfile | None, lp: LiveProfi
         active = (s.active_stack if s and s.active_stack else
                   (live_cfg.active_stack if live_cfg else DEFAULT))
         after = {"store_type": store_type, "store_url": store_url, "active_stack": active}
-        if live_cfg and (store_type, url or live_cfg.store_url) != (live_cfg.store_type,
-                                                                      live_cfg.store_url):
-            problems.append(f"{address}: the store of an existing profile cannot change "
-                            "(export it and apply to a new profile instead)")
-    if dp is not None and dp.settings is None and name != DEFAULT and live_cfg is None:
+        if live_cfg:
+            reason = _store_change(live_cfg.store_type, live_cfg.store_url, store_type,
+                                   url or live_cfg.store_url)
+            if reason:
+                problems.append(f"{_at(desired, address)}{address}: the store of an existing "
+                                f"profile cannot change ({reason}); export it and apply to a "
+                                "new profile instead")
+    if dp is not None and dp.external:
+        if live_cfg is None:
+            problems.append(f"{_at(desired, address)}{address}: the external profile '{name}' "
+                            "does not exist live")
+            return
+    elif dp is not None and dp.settings is None and name != DEFAULT and live_cfg is None:
         problems.append(f"{address}: profile '{name}' does not exist; declare it")
-    if dp is not None and dp.settings is None:
+    if dp is not None and dp.external:
+        pass  # managed elsewhere: never changed here
+    elif dp is not None and dp.settings is None:
         # an undeclared profile (the default one) is used, not managed
         if creating:
             _emit(b, address, "profile", name, None, after, set(), managed={},
                   plan_id=plan_id, full_after=after)
     else:
         _emit(b, address, "profile", name, before, after, set(), managed=gmanaged,
-              plan_id=plan_id, full_after=after, prune=prune)
+              plan_id=plan_id, full_after=after, prune=prune, owners=live.books.owners)
     if dp is None:
-        if address in gmanaged and prune and live.config.activated_profile == name:
+        if _mine(b, address, gmanaged, live.books.owners) and prune \
+                and live.config.activated_profile == name:
             problems.append(f"{address}: cannot delete the globally active profile")
         return  # kept as is, or deleted whole with its resources
     live_state = (lp.state if lp and lp.state is not None
                   else default_state(Path("/")) if creating else ProfileState({}, {}))
     managed = lp.books.managed if lp and lp.books else {}
-    _resources(b, name, dp, live_state, managed, live, desired, prune, plan_id, problems)
+    owners = lp.books.owners if lp and lp.books else {}
+    _external(name, dp, live_state, desired, problems)
+    _resources(b, name, dp, live_state, managed, owners, live, desired, prune, plan_id,
+               problems)
+
+
+def _store_change(live_type: str, live_url: str, want_type: str, want_url: str) -> str | None:
+    """Why the desired store is another store than the live one (None: the same store).
+
+    ``env:VAR`` is resolved: a profile created with ``--url`` and declared with
+    ``urlFromEnv`` naming the same database is the same store, recorded differently.
+    """
+    from stackctl.stores.urls import redact_url
+
+    if live_type != want_type:
+        return f"store type {live_type} → {want_type}"
+    resolved = [os.environ.get(u[4:]) if u.startswith("env:") else u
+                for u in (live_url, want_url)]
+    if resolved[0] == resolved[1] and resolved[0] is not None:
+        return None
+    if live_url == want_url:
+        return None
+    unset = [u[4:] for u, r in zip((live_url, want_url), resolved, strict=True) if r is None]
+    if unset:
+        return (f"cannot tell whether it is the same database: ${unset[0]} is not set")
+    return f"{redact_url(str(resolved[0]))} → {redact_url(str(resolved[1]))}"
+
+
+def _at(desired: DesiredState, address: str) -> str:
+    """``file:line:col: `` of the manifest declaring ``address`` (plan errors are located)."""
+    doc = desired.sources.get(address)
+    return f"{doc.locate(('metadata', 'name'))}: " if doc else ""
+
+
+def _mine(b: PlanBuilder, address: str, managed: Mapping[str, str],
+          owners: Mapping[str, str]) -> bool:
+    """Managed by stackctl for this project (or for no named project)."""
+    return address in managed and owners.get(address, b.owner) == b.owner
+
+
+def _external(profile: str, dp: DesiredProfile, live_state: ProfileState,
+              desired: DesiredState, problems: list[str]) -> None:
+    """Every external component and stack must exist live."""
+    for ctype, cname in sorted(dp.external_components):
+        if (ctype, cname) not in live_state.components:
+            address = f"{profile}/{ctype.value}/{cname}"
+            problems.append(f"{_at(desired, address)}{address}: the external component "
+                            f"'{cname}' ({ctype.value}) does not exist live")
+    for sname in sorted(dp.external_stacks):
+        if sname not in live_state.stacks:
+            address = f"{profile}/stack/{sname}"
+            problems.append(f"{_at(desired, address)}{address}: the external stack '{sname}' "
+                            "does not exist live")
 
 
 def _resources(b: PlanBuilder, profile: str, dp: DesiredProfile, live_state: ProfileState,
-               managed: Mapping[str, str], live: Live, desired: DesiredState, prune: bool,
-               plan_id: str, problems: list[str]) -> None:
+               managed: Mapping[str, str], owners: Mapping[str, str], live: Live,
+               desired: DesiredState, prune: bool, plan_id: str,
+               problems: list[str]) -> None:
     customs = {**live_state.flavors, **dp.flavors}
     after_stacks: dict[str, Stack] = dict(live_state.stacks)
     after_components = dict(live_state.components)
@@ -164,27 +238,28 @@ def _resources(b: PlanBuilder, profile: str, dp: DesiredProfile, live_state: Pro
         _emit(b, f"{profile}/flavor/{key[0].value}/{key[1]}", "flavor", profile,
               views.flavor_view(theirs) if theirs else None,
               views.flavor_view(mine) if mine else None, set(), managed=managed,
-              plan_id=plan_id, full_after=views.flavor_view(mine) if mine else None, prune=prune)
+              plan_id=plan_id, full_after=views.flavor_view(mine) if mine else None, prune=prune,
+              owners=owners)
     # stacks first (to know what stays), then components with their impact
-    for name in sorted({*dp.stacks, *live_state.stacks}):
+    for name in sorted({*dp.stacks, *live_state.stacks} - dp.external_stacks):
         mine_s, theirs_s = dp.stacks.get(name), live_state.stacks.get(name)
         address = f"{profile}/stack/{name}"
         if mine_s is not None:
             after_stacks[name] = mine_s
-        elif address in managed and prune:
+        elif _mine(b, address, managed, owners) and prune:
             after_stacks.pop(name, None)
         _emit(b, address, "stack", profile,
               views.stack_view(theirs_s) if theirs_s else None,
               views.stack_view(mine_s) if mine_s else None, set(), managed=managed,
               plan_id=plan_id, full_after=views.stack_view(mine_s) if mine_s else None,
-              prune=prune)
+              prune=prune, owners=owners)
     users = _users([*after_stacks.values(), *live_state.stacks.values()])
-    for key in sorted({*dp.components, *live_state.components}):
+    for key in sorted({*dp.components, *live_state.components} - dp.external_components):
         mine_c, theirs_c = dp.components.get(key), live_state.components.get(key)
         address = f"{profile}/{key[0].value}/{key[1]}"
         if mine_c is not None:
             after_components[key] = mine_c
-        elif address in managed and prune:
+        elif _mine(b, address, managed, owners) and prune:
             after_components.pop(key, None)
             staying = {n: after_stacks[n] for n in users.get(key, ()) if n in after_stacks}
             for problem in rules.component_delete_problems(key[0], key[1], ProfileState(
@@ -196,7 +271,7 @@ def _resources(b: PlanBuilder, profile: str, dp: DesiredProfile, live_state: Pro
         _emit(b, address, "component", profile,
               views.component_view(theirs_c) if theirs_c else None, full, hidden,
               managed=managed, plan_id=plan_id, full_after=full, prune=prune,
-              impact=_impact(profile, users.get(key, set()), live, desired))
+              impact=_impact(profile, users.get(key, set()), live, desired), owners=owners)
     after = ProfileState(after_components, after_stacks, customs)
     for stack in after_stacks.values():
         for problem in rules.stack_problems(stack, after):
@@ -248,5 +323,6 @@ def _repositories(b: PlanBuilder, desired: DesiredState, live: Live, plan_id: st
                                           else None) or DEFAULT
             after = {"active_profile": profile, "active_stack": stack}
         _emit(b, f"repository/{path}", "repository", None, before, after, set(),
-              managed=live.books.managed, plan_id=plan_id, full_after=after)
+              managed=live.books.managed, plan_id=plan_id, full_after=after,
+              owners=live.books.owners)
 

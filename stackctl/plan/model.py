@@ -119,3 +119,6 @@ class PlanBuilder:
     reads: dict[str, str | None] = field(default_factory=dict)
     desired_prints: dict[str, str] = field(default_factory=dict)
     stores: dict[str, dict[str, Any]] = field(default_factory=dict)
+    owner: str | None = None  # the planning project's name
+    # (address, owner): declared here, managed by another project
+    foreign: list[tuple[str, str]] = field(default_factory=list)

@@ -147,7 +147,7 @@ class LocalStore(ProfileStore):
             return Bookkeeping(lineage="", serial=0, managed={})
         return Bookkeeping(
             lineage=str(data.get("lineage", "")), serial=int(data.get("serial", 0)),
-            managed=dict(data.get("managed", {})),
+            managed=dict(data.get("managed", {})), owners=dict(data.get("owners", {})),
         )
 
     # -- writing -------------------------------------------------------------
@@ -155,7 +155,8 @@ class LocalStore(ProfileStore):
     def initialize(self, seed: ProfileState) -> None:
         self.create(seed, {})
 
-    def create(self, seed: ProfileState, managed: Mapping[str, str]) -> None:
+    def create(self, seed: ProfileState, managed: Mapping[str, str],
+               owners: Mapping[str, str] | None = None) -> None:
         """One commit: the store appears whole (seed and bookkeeping) or not at all."""
         self.root.mkdir(parents=True, exist_ok=True)
         with store_lock(self.meta, f"profile '{self.profile}'"):
@@ -164,7 +165,8 @@ class LocalStore(ProfileStore):
             if self.stacks_file.exists():
                 raise StoreError(f"The store of profile '{self.profile}' already exists at "
                                  f"'{self.root}'.")
-            self._write(seed_transaction(seed, managed, str(uuidlib.uuid4())), fresh=True)
+            self._write(seed_transaction(seed, managed, str(uuidlib.uuid4()), owners),
+                        fresh=True)
 
     @contextmanager
     def _locked_snapshot(self) -> Iterator[tuple[ProfileState, Bookkeeping]]:
@@ -197,6 +199,7 @@ class LocalStore(ProfileStore):
             lineage=tx.books_before.lineage or str(uuidlib.uuid4()),
             serial=tx.books_before.serial + 1,
             managed=tx.managed,
+            owners=tx.owners,
             flavor_schemas={f"{t.value}/{n}": dict(f.config_schema)
                             for (t, n), f in sorted(after.flavors.items())},
         )
