@@ -20,8 +20,8 @@ from stackctl import rules
 from stackctl.compiler.desired import DesiredState
 from stackctl.config import repository as repo_config
 from stackctl.errors import IntegrityError, StaleStateError
-from stackctl.model import ComponentType, ProfileConfig
-from stackctl.plan import views
+from stackctl.model import Address, ComponentType, ProfileConfig
+from stackctl.plan import compare
 from stackctl.plan.model import Change, Plan
 from stackctl.stores.base import Bookkeeping, ProfileStore, Transaction
 from stackctl.stores.urls import path_from_file_url
@@ -165,7 +165,7 @@ def _create_store(ws: Workspace, plan: Plan, profile: ProfileConfig, items: list
 
 def _verify(tx_reads: Mapping[str, Any], plan: Plan, addresses: list[str]) -> None:
     changed = [a for a in addresses if a in plan.reads
-               and views.print_of(tx_reads.get(a)) != plan.reads[a]]
+               and compare.print_of(tx_reads.get(a)) != plan.reads[a]]
     if changed:
         raise StaleStateError(
             "Live state changed while applying; nothing was written to this store:\n  "
@@ -175,17 +175,17 @@ def _verify(tx_reads: Mapping[str, Any], plan: Plan, addresses: list[str]) -> No
 def _live_views(tx: Transaction, profile: str) -> dict[str, Any]:
     found: dict[str, Any] = {}
     for (ctype, name), comp in tx.before.components.items():
-        found[f"{profile}/{ctype.value}/{name}"] = views.component_view(comp)
+        found[str(Address.component(profile, ctype, name))] = compare.component_view(comp)
     for name, stack in tx.before.stacks.items():
-        found[f"{profile}/stack/{name}"] = views.stack_view(stack)
+        found[str(Address.stack(profile, name))] = compare.stack_view(stack)
     for (ctype, name), flavor in tx.before.flavors.items():
-        found[f"{profile}/flavor/{ctype.value}/{name}"] = views.flavor_view(flavor)
+        found[str(Address.flavor(profile, ctype, name))] = compare.flavor_view(flavor)
     return found
 
 
 def _apply_profile(plan: Plan, store: ProfileStore, profile: str, items: list[Change],
                    desired: DesiredState) -> None:
-    expected = plan.stores.get(f"profile/{profile}", {}).get("lineage")
+    expected = plan.stores.get(str(Address.of_profile(profile)), {}).get("lineage")
     with store.transaction() as tx:
         if expected and tx.books_before.lineage != expected:
             raise StaleStateError(f"The store of profile '{profile}' was replaced since the "
@@ -196,7 +196,7 @@ def _apply_profile(plan: Plan, store: ProfileStore, profile: str, items: list[Ch
         for stack in after.stacks.values():
             problems = rules.stack_problems(stack, after)
             if problems:  # the plan checked this; live moved under us
-                raise IntegrityError(f"{profile}/stack/{stack.name}: {problems[0].message}")
+                raise IntegrityError(f"{Address.stack(profile, stack.name)}: {problems[0].message}")
     for change in items:
         log.info("%s %s", _verb(change), change.address)
 
@@ -207,34 +207,32 @@ def _apply_changes(tx: Transaction, profile: str, items: list[Change],
 
     dp = desired.profiles.get(profile)
     for change in items:
-        parts = change.address.split("/")
+        target = change.key
         written: Any = None
         if change.kind == "flavor":
-            key = (ComponentType(parts[2]), parts[3])
             if change.action == "delete":
-                tx.delete_flavor(*key)
+                tx.delete_flavor(*target.key)
             else:
                 assert dp is not None
-                tx.put_flavor(dp.flavors[key])
-                written = views.flavor_view(dp.flavors[key])
+                tx.put_flavor(dp.flavors[target.key])
+                written = compare.flavor_view(dp.flavors[target.key])
         elif change.kind == "component":
-            key = (ComponentType(parts[1]), parts[2])
             if change.action == "delete":
-                tx.delete_component(*key)
+                tx.delete_component(*target.key)
             else:
                 assert dp is not None
-                current = tx.before.components.get(key)
-                comp = replace(dp.components[key],
+                current = tx.before.components.get(target.key)
+                comp = replace(dp.components[target.key],
                                uuid=current.uuid if current else str(uuidlib.uuid4()))
                 tx.put_component(comp)
-                written = views.component_view(comp)
+                written = compare.component_view(comp)
         elif change.action == "delete":
-            tx.delete_stack(parts[2])
+            tx.delete_stack(target.name)
         else:
             assert dp is not None
-            tx.put_stack(dp.stacks[parts[2]])
-            written = views.stack_view(dp.stacks[parts[2]])
-        tx.mark_managed(change.address, views.print_of(written), desired.owner)
+            tx.put_stack(dp.stacks[target.name])
+            written = compare.stack_view(dp.stacks[target.name])
+        tx.mark_managed(change.address, compare.print_of(written), desired.owner)
 
 
 def _verb(change: Change) -> str:
@@ -244,7 +242,7 @@ def _verb(change: Change) -> str:
 
 
 def _apply_repository(change: Change) -> None:
-    path = Path(change.address.split("/", 1)[1])
+    path = Path(change.key.name)
     after = change.after or {}
     settings = repo_config.RepositorySettings(path, after.get("active_profile"),
                                               after.get("active_stack"))
@@ -257,8 +255,9 @@ def _apply_global(ws: Workspace, plan: Plan, changes: list[Change], desired: Des
                   created: Mapping[str, ProfileConfig]) -> None:
     doomed: list[ProfileConfig] = []
     with ws.globals.transaction() as tx:
-        current = {f"profile/{n}": views.profile_view(p) for n, p in tx.config.profiles.items()}
-        current["global"] = {"active_profile": tx.config.activated_profile}
+        current = {str(Address.of_profile(n)): compare.profile_view(p)
+                   for n, p in tx.config.profiles.items()}
+        current[str(Address.global_())] = {"active_profile": tx.config.activated_profile}
         _verify(current, plan, [c.address for c in changes if c.kind in ("profile", "global")
                                 and c.action != "create"])
         for change in changes:
@@ -285,13 +284,13 @@ def _apply_global(ws: Workspace, plan: Plan, changes: list[Change], desired: Des
                     tx.put_profile(live)
                 declared = name in desired.profiles and desired.profiles[name].settings
                 if live is not None and declared:
-                    tx.mark_managed(change.address, views.print_of(views.profile_view(live)),
+                    tx.mark_managed(change.address, compare.print_of(compare.profile_view(live)),
                                     desired.owner)
             elif change.kind == "global" and change.after:
                 tx.activate_profile(change.after.get("active_profile"))
-                tx.mark_managed("global", views.print_of(change.after), desired.owner)
+                tx.mark_managed(change.address, compare.print_of(change.after), desired.owner)
             elif change.kind == "repository":
-                tx.mark_managed(change.address, views.print_of(change.after), desired.owner)
+                tx.mark_managed(change.address, compare.print_of(change.after), desired.owner)
         tx.applied_plans.append(plan.id)
     for profile in doomed:  # a SQL store may be shared by a team: it is left alone
         log.info("Deleted profile/%s", profile.name)

@@ -69,7 +69,7 @@ def _inputs_dict(inputs: Any, cwd: Path) -> dict[str, Any]:
 
 
 def _var_print(salt: str, value: str) -> str:
-    from stackctl.stores.base import fingerprint
+    from stackctl.fingerprint import fingerprint
 
     return fingerprint({"salt": salt, "value": value})
 

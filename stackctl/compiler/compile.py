@@ -20,7 +20,7 @@ from stackctl.compiler.load import Document
 from stackctl.compiler.project import Inputs, Project, ProjectFileError, load_project
 from stackctl.compiler.schemas import API_VERSION, KINDS, kind_validator, manifest_schema
 from stackctl.errors import Location, ManifestError, StackctlError
-from stackctl.model import ComponentType, CustomFlavor, ProfileState
+from stackctl.model import Address, ComponentType, CustomFlavor, ProfileState
 
 IMPLICIT = "default"  # every profile starts with a 'default' stack and components
 _NOT_FOUND = frozenset({"unknown-profile", "dangling-reference", "stack-unknown-component"})
@@ -277,10 +277,10 @@ def _semantic(result: Compiled) -> None:
         settings = profile.settings
         if settings and settings.active_stack:
             _stack_ref(settings.active_stack, _stack_names(profile),
-                       desired.sources[f"profile/{pname}"],
+                       desired.sources[str(Address.of_profile(pname))],
                        ("spec", "activeStack"), diags)
     for key, repo in desired.repositories.items():
-        doc = desired.sources[f"repository/{key}"]
+        doc = desired.sources[str(Address.repository(key))]
         root = result.project.root
         if repo.path != root and root not in repo.path.parents:
             diags.append(Diagnostic(doc.locate(("spec", "path")), "repository-outside-root",

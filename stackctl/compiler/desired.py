@@ -12,6 +12,7 @@ from typing import Any
 
 from stackctl.compiler.load import Document
 from stackctl.model import (
+    Address,
     Component,
     ComponentType,
     CustomFlavor,
@@ -91,7 +92,7 @@ def address_of(doc: Document, default_profile: str) -> str:
     if kind == "Profile":
         return profile_address(name)
     if kind == "Repository":
-        return f"repository/{repository_path(doc)}"
+        return str(Address.repository(str(repository_path(doc))))
     return "global"
 
 

@@ -9,12 +9,9 @@ the store commits atomically under its lock.
 from __future__ import annotations
 
 import abc
-import hashlib
-import json
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import Any
 
 from stackctl.errors import StaleStateError
 from stackctl.model import Component, ComponentType, CustomFlavor, ProfileState, Stack
@@ -32,12 +29,6 @@ class Bookkeeping:
     applied_plans: tuple[str, ...] = ()
     # address -> name of the project that applied it (absent: an unnamed project)
     owners: Mapping[str, str] = field(default_factory=dict)
-
-
-def fingerprint(value: Any) -> str:
-    """A stable hash of a JSON-able value (drift detection, saved plans)."""
-    text = json.dumps(value, sort_keys=True, separators=(",", ":"), default=str)
-    return hashlib.sha256(text.encode()).hexdigest()[:32]
 
 
 class Transaction:
