@@ -1,7 +1,9 @@
 """Live configuration → manifests that, planned again, give no changes.
 
 Secret values are not written: each becomes ``{{ env.VAR }}`` in a ``.yaml.j2``
-file, and the variables to set are returned, so exported files can go to git.
+file, and an SQL profile's URL (it may hold a password) becomes ``urlFromEnv``
+with a named variable; the variables to set are returned, so exported files
+can go to git.
 """
 
 from __future__ import annotations
@@ -30,14 +32,21 @@ def _env_name(*parts: str) -> str:
     return "STACKCTL_SECRET_" + "_".join(re.sub(r"[^A-Za-z0-9]", "_", p).upper() for p in parts)
 
 
+def store_url_var(profile: str) -> str:
+    """The variable an exported SQL profile reads its URL from."""
+    return "STACKCTL_STORE_URL_" + re.sub(r"[^A-Za-z0-9]", "_", profile).upper()
+
+
 def profile_documents(profile: ProfileConfig, state: ProfileState,
                       secret_vars: list[str]) -> list[dict[str, Any]]:
     store: dict[str, Any] = {"type": profile.store_type}
     if profile.store_type == "sql":
         if profile.store_url.startswith("env:"):
             store["urlFromEnv"] = profile.store_url[4:]
-        else:
-            store["url"] = profile.store_url
+        else:  # never the URL itself: it may hold a password
+            var = store_url_var(profile.name)
+            secret_vars.append(var)
+            store["urlFromEnv"] = var
     spec: dict[str, Any] = {"store": store}
     if profile.active_stack:
         spec["activeStack"] = profile.active_stack
@@ -82,7 +91,8 @@ def export(ws: Workspace, out: Path, profiles: list[str] | None = None) -> Expor
         profile = ws.profile(name)
         before = len(result.secret_vars)
         docs = profile_documents(profile, open_store(profile).load(), result.secret_vars)
-        templated = len(result.secret_vars) > before
+        # a secret in a component config makes a template; the store URL's variable does not
+        templated = any(v != store_url_var(name) for v in result.secret_vars[before:])
         path = out / f"{name}{'.yaml.j2' if templated else '.yaml'}"
         text = _dump_all(docs)
         path.write_bytes(_as_template(text.decode()).encode() if templated else text)

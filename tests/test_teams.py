@@ -387,3 +387,32 @@ def test_apply_format_json_prints_what_was_done(cli: Cli, tmp_path: Path) -> Non
     again = cli("apply", "-y", "--format", "json", cwd=tmp_path / "repo")
     assert again.rc == 0, again.err
     assert {c["result"] for c in json.loads(again.out)["changes"]} == {"unchanged"}
+
+
+# ---- export of an SQL profile --------------------------------------------------------
+
+@pytest.mark.db
+def test_export_of_an_sql_profile_writes_no_password(
+        cli: Cli, tmp_path: Path, postgresql_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    password = "pg-pa55word-in-url-4471"  # trust auth: accepted and ignored by the server
+    url = postgresql_url.replace("postgres@", f"postgres:{password}@")
+    assert cli("profile", "create", "team", "--store-type", "sql", "--url", url).rc == 0
+    out = tmp_path / "exported"
+    result = cli("export", "--profile", "team", "-o", str(out))
+    assert result.rc == 0, result.err
+    assert ("set these variables before planning:\n  STACKCTL_STORE_URL_TEAM\n") in result.err
+    assert password not in result.out + result.err
+    for path in out.rglob("*"):
+        assert password not in path.read_text()
+    import yaml
+
+    profile = next(yaml.safe_load_all((out / "team.yaml").read_text()))
+    assert profile["spec"]["store"] == {"type": "sql", "urlFromEnv": "STACKCTL_STORE_URL_TEAM"}
+    # planned again with the variable set: the same database, only how it is recorded changes
+    monkeypatch.setenv("STACKCTL_STORE_URL_TEAM", url)
+    plan = cli("plan", str(out), "--format", "json")
+    assert plan.rc == 0, plan.err
+    changes = {c["address"]: c["action"] for c in json.loads(plan.out)["changes"]
+               if c["action"] != "no-op"}
+    assert changes == {"profile/team": "update"}
+    assert password not in plan.out + plan.err
