@@ -106,8 +106,10 @@ class SqlStore(ProfileStore):
             revs = schema.revisions(conn)
         return ",".join(sorted(revs)) if revs else None
 
-    def _ensure_schema(self) -> None:
-        """Refuse a newer schema; upgrade an older one (first use after an upgrade)."""
+    def _ensure_schema(self, *, write: bool = False) -> None:
+        """Refuse a newer schema; an older one is upgraded by a writer (an apply), and
+        reported to a reader: reads (plan, diff, list, …) need only SELECT, so they
+        never change the schema."""
         if self._schema_ok:
             return
         with self._reading() as conn:
@@ -117,6 +119,13 @@ class SqlStore(ProfileStore):
             if revs != {schema.HEAD}:
                 self._refuse_unknown(conn, revs)  # before taking any lock: never modify it
         if revs != {schema.HEAD}:
+            if not write:
+                raise StoreError(
+                    f"The store of profile '{self.profile}' at {self._shown_url()} has schema "
+                    f"revision {','.join(sorted(revs)) or '(none)'}; this stackctl reads "
+                    f"{schema.HEAD}. Reading it needs a migration, which a read never does.",
+                    hint=f"Run `stackctl profile migrate {self.profile}` with a writer "
+                         "(credentials that may change the schema), or apply.")
             self.migrate()
         self._schema_ok = True
 
@@ -270,7 +279,7 @@ class SqlStore(ProfileStore):
 
     @contextmanager
     def _locked_snapshot(self) -> Iterator[tuple[ProfileState, Bookkeeping]]:
-        self._ensure_schema()
+        self._ensure_schema(write=True)
         wait = db.lock_timeout()
         conn = self._open(write=True)
         committing = False
