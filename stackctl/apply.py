@@ -10,6 +10,7 @@ plan read are checked again, so a concurrent change makes the apply refuse.
 
 from __future__ import annotations
 
+import json
 import logging
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
@@ -19,13 +20,14 @@ from typing import Any
 from stackctl import rules
 from stackctl.compiler.desired import DesiredState
 from stackctl.config import repository as repo_config
+from stackctl.defaults import DEFAULT, default_state, local_artifact_dirs
 from stackctl.errors import IntegrityError, StaleStateError
-from stackctl.model import Address, ComponentType, ProfileConfig
+from stackctl.model import Address, ProfileConfig
 from stackctl.plan import compare
 from stackctl.plan.model import Change, Plan
 from stackctl.stores.base import Bookkeeping, ProfileStore, Transaction
 from stackctl.stores.urls import path_from_file_url
-from stackctl.workspace import DEFAULT, Workspace, default_state, open_store
+from stackctl.workspace import Workspace, open_store
 
 log = logging.getLogger("stackctl")
 
@@ -81,6 +83,80 @@ def check_fresh(saved: Plan, fresh: Plan) -> None:
             hint="Run `stackctl plan` again and review the new plan.")
 
 
+def check_same_changes(saved: Plan, fresh: Plan) -> None:
+    """Refuse a saved plan unless the plan computed now has exactly its changes.
+
+    Action by action and field by field, in order: a deleted, added, reordered
+    or edited change (a create turned into a delete, an edited ``after``) is
+    refused, naming the first difference, so apply never skips a check that
+    ``plan`` made or writes anything the reviewed plan did not show.
+    """
+    problem = _first_difference(saved.changes, fresh.changes)
+    if problem:
+        raise StaleStateError(
+            f"The saved plan's changes differ from the plan computed now: {problem}.",
+            hint="Do not edit plan files. Run `stackctl plan -o FILE` again and review it.")
+
+
+def _first_difference(saved: tuple[Change, ...], fresh: tuple[Change, ...]) -> str | None:
+    saved_addresses = [c.address for c in saved]
+    fresh_addresses = {c.address for c in fresh}
+    for index in range(max(len(saved), len(fresh))):
+        if index >= len(fresh) or (index < len(saved)
+                                   and saved[index].address not in fresh_addresses):
+            return (f"{_shown(saved[index].address)}: the plan file has a "
+                    f"{_shown(saved[index].action)} change that is not computed now")
+        if index >= len(saved) or fresh[index].address not in saved_addresses:
+            return (f"{fresh[index].address}: the {fresh[index].action} change computed now is "
+                    "missing from the plan file")
+        ours, theirs = saved[index].to_dict(), fresh[index].to_dict()
+        if ours["address"] != theirs["address"]:
+            return (f"change {index + 1} is {_shown(ours['address'])} in the plan file but "
+                    f"{_shown(theirs['address'])} now (changes out of order)")
+        path = _differing_path(ours, theirs, ())
+        if path is not None:
+            a, b = _at(ours, path), _at(theirs, path)
+            return (f"{theirs['address']}: {'.'.join(path)} is {_shown(a)} in the plan file "
+                    f"but {_shown(b)} now")
+    return None
+
+
+def _differing_path(a: Any, b: Any, path: tuple[str, ...]) -> tuple[str, ...] | None:
+    if isinstance(a, Mapping) and isinstance(b, Mapping):
+        for key in sorted({*a, *b}, key=str):
+            if key not in a or key not in b:
+                return (*path, str(key))
+            found = _differing_path(a[key], b[key], (*path, str(key)))
+            if found is not None:
+                return found
+        return None
+    if (isinstance(a, (list, tuple)) and isinstance(b, (list, tuple)) and len(a) == len(b)):
+        for i, (x, y) in enumerate(zip(a, b, strict=True)):
+            found = _differing_path(x, y, (*path, str(i)))
+            if found is not None:
+                return found
+        return None
+    # bool is an int in Python: True == 1, but not in a plan
+    same = type(a) is type(b) or (isinstance(a, (list, tuple)) and isinstance(b, (list, tuple)))
+    return None if same and a == b else path
+
+
+def _at(value: Any, path: tuple[str, ...]) -> Any:
+    for key in path:
+        if isinstance(value, Mapping):
+            if key not in value:
+                return "(absent)"
+            value = value[key]
+        else:
+            value = value[int(key)]
+    return value
+
+
+def _shown(value: Any) -> str:
+    text = value if value == "(absent)" else json.dumps(value, sort_keys=True, default=str)
+    return text if len(text) <= 80 else text[:79] + "…"
+
+
 def check_not_applied(ws: Workspace, plan: Plan) -> None:
     """A saved plan applies once: its id is recorded by the apply that carried it out."""
     if plan.id in ws.globals.bookkeeping().applied_plans:
@@ -133,9 +209,7 @@ def _new_profile(ws: Workspace, change: Change, desired: DesiredState) -> Profil
     name = str(change.profile)
     settings = desired.profiles[name].settings
     store_type = settings.store_type if settings else "local"
-    url = None
-    if settings is not None:
-        url = f"env:{settings.url_from_env}" if settings.url_from_env else settings.store_url
+    url = settings.url if settings else None
     active = (change.after or {}).get("active_stack") or DEFAULT
     return ProfileConfig(name, store_type, url or ws.default_store_url(name, store_type), active)
 
@@ -154,9 +228,8 @@ def _create_store(ws: Workspace, plan: Plan, profile: ProfileConfig, items: list
         return
     tx = Transaction(default_state(ws.root), Bookkeeping(lineage=""))
     _apply_changes(tx, profile.name, items, desired)
-    for comp in tx.after.components.values():
-        if comp.type is ComponentType.ARTIFACT_STORE and comp.name == DEFAULT:
-            Path(str(comp.config["path"])).mkdir(parents=True, exist_ok=True)
+    for directory in local_artifact_dirs(tx.after):
+        directory.mkdir(parents=True, exist_ok=True)
     store.create(tx.after, tx.managed, tx.owners)
     log.info("Created profile/%s", profile.name)
     for change in items:

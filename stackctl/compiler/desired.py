@@ -32,6 +32,13 @@ class DesiredProfileSettings:
     url_from_env: str | None = None
     active_stack: str | None = None
 
+    @property
+    def url(self) -> str | None:
+        """The URL as a profile stores it (``env:VAR`` for one read from the environment)."""
+        from stackctl.stores.urls import env_url
+
+        return env_url(self.url_from_env) if self.url_from_env else self.store_url
+
 
 @dataclass
 class DesiredProfile:

@@ -40,15 +40,8 @@ def profile_view(profile: ProfileConfig) -> dict[str, Any]:
 def sensitive_paths(ctype: ComponentType, flavor_names: list[str],
                     custom: Mapping[Any, CustomFlavor] | None = None) -> set[tuple[str, ...]]:
     """Paths in a component view whose values must never be shown."""
-    from stackctl.errors import NotFoundError
-
-    hidden: set[tuple[str, ...]] = set()
-    for name in flavor_names:
-        try:
-            hidden |= {("config", f) for f in flavors.get(ctype, name, custom).sensitive}
-        except NotFoundError:
-            continue  # an unknown flavor has no schema: nothing known to hide
-    return hidden
+    return {("config", f) for name in flavor_names
+            for f in flavors.sensitive_fields(ctype, name, custom)}
 
 
 def redact_view(view: Mapping[str, Any] | None,
@@ -58,8 +51,8 @@ def redact_view(view: Mapping[str, Any] | None,
     out: dict[str, Any] = {}
     for key, value in view.items():
         if isinstance(value, Mapping) and key == "config":
-            out[key] = {k: (flavors.SENSITIVE if (key, k) in hidden and v not in (None, "")
-                            else v) for k, v in value.items()}
+            out[key] = {k: (flavors.hidden(v) if (key, k) in hidden else v)
+                        for k, v in value.items()}
         elif key == "store_url" and isinstance(value, str):
             out[key] = redact_url(value)
         else:
@@ -86,8 +79,8 @@ def field_changes(old: Mapping[str, Any] | None, new: Mapping[str, Any] | None,
 def _shown(value: Any, path: tuple[str, ...], hidden: AbstractSet[tuple[str, ...]]) -> Any:
     if type(value).__name__ == "NotPresent":
         return ABSENT
-    if any(path[: len(h)] == h for h in hidden) and value not in (None, ""):
-        return flavors.SENSITIVE
+    if any(path[: len(h)] == h for h in hidden):
+        return flavors.hidden(value)
     if path and path[-1] == "store_url" and isinstance(value, str):
         return redact_url(value)
     return value

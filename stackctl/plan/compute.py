@@ -18,12 +18,12 @@ from typing import Any
 
 from stackctl import rules
 from stackctl.compiler.desired import DesiredProfile, DesiredState
+from stackctl.defaults import DEFAULT, default_state
 from stackctl.errors import IntegrityError
 from stackctl.model import Address, ComponentType, ProfileState, Stack
 from stackctl.plan import compare
 from stackctl.plan.live import Live, LiveProfile
 from stackctl.plan.model import Change, Drift, Plan
-from stackctl.workspace import DEFAULT, default_state
 
 # creates/updates run in this order; deletes in reverse
 PHASES = {"profile": 0, "flavor": 1, "component": 2, "stack": 3, "profile-settings": 4,
@@ -151,8 +151,7 @@ class Planner:
         if dp is not None:
             s = dp.settings
             store_type = s.store_type if s else (live_cfg.store_type if live_cfg else "local")
-            url = (f"env:{s.url_from_env}" if s and s.url_from_env
-                   else (s.store_url if s else None))
+            url = s.url if s else None
             store_url = url or (live_cfg.store_url if live_cfg else "(default)")
             active = (s.active_stack if s and s.active_stack else
                       (live_cfg.active_stack if live_cfg else DEFAULT))

@@ -14,7 +14,7 @@ from typing import Any
 
 from stackctl.model import Address
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2  # 2: plan files carry a digest (stackctl.plan.saved)
 ACTIONS = ("create", "update", "delete", "no-op")
 
 
