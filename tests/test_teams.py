@@ -420,3 +420,38 @@ def test_export_of_an_sql_profile_writes_no_password(
                if c["action"] != "no-op"}
     assert changes == {"profile/team": "update"}
     assert password not in plan.out + plan.err
+
+
+def test_active_stack_may_name_an_external_live_stack(cli: Cli, tmp_path: Path) -> None:
+    """A managed Profile whose activeStack is a stack made by hand, declared external."""
+    assert cli("profile", "create", "team").rc == 0
+    assert cli("profile", "set", "team").rc == 0
+    assert cli("stack", "register", "by-hand", "-o", "default", "-a", "default",
+               "-m", "default").rc == 0
+    assert cli("profile", "set", "default").rc == 0
+    root = write(tmp_path / "repo", {"m.yaml": """\
+apiVersion: stackctl/v1
+kind: Profile
+metadata: {name: team}
+spec: {store: {type: local}, activeStack: by-hand}
+---
+apiVersion: stackctl/v1
+kind: Stack
+metadata: {name: by-hand, profile: team}
+spec: {external: true}
+"""})
+    assert cli("validate", str(root)).rc == 0
+    result = cli("apply", str(root), "--auto-approve")
+    assert result.rc == 0, result.err
+    assert Workspace().config().profiles["team"].active_stack == "by-hand"
+    # gone live: a located error at plan time, nothing changed
+    assert cli("profile", "set", "team").rc == 0
+    assert cli("stack", "set", "default").rc == 0
+    assert cli("stack", "delete", "by-hand", "-y").rc == 0
+    assert cli("profile", "set", "default").rc == 0
+    before = snapshot(config_dir())
+    missing = cli("plan", str(root))
+    assert missing.rc == 1
+    assert (f"{root / 'm.yaml'}:8:18: team/stack/by-hand: the external stack 'by-hand' does "
+            "not exist live") in missing.err
+    assert snapshot(config_dir()) == before
