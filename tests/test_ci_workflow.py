@@ -190,7 +190,8 @@ def test_the_workflow_runs_as_shipped(roles: Roles, tmp_path: Path) -> None:
     assert "**Plan: 2 to create, 0 to update, 0 to delete.**" in pr.comment
     assert "+ create team/artifact_store/ml-artifacts" in pr.comment
     assert roles.dump() == before
-    assert not (tmp_path / "pr-artifacts").exists()  # no artifact from a pull request
+    # the full plan, for `stackctl show plan.json` when the comment is truncated
+    assert (tmp_path / "pr-artifacts" / "plan" / "plan.json").is_file()
 
     # a push to main: plan (reader) → artifact → apply of exactly that plan (writer)
     main = run_workflow(origin, workspace, tmp_path / "artifacts", "push",
