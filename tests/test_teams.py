@@ -317,7 +317,7 @@ def saved_plan(cli: Cli, tmp_path: Path) -> tuple[Path, dict[str, str]]:
     assert made.rc == 0, made.err
     printed = {"text": made.out}
     data = json.loads(plan_file.read_text())
-    assert data["summary"]["text"] == "Plan: 3 to create, 0 to update, 0 to delete."
+    assert data["summary"]["text"] == "Plan: 7 to create, 0 to update, 0 to delete."
     return plan_file, printed
 
 
@@ -386,7 +386,7 @@ def test_apply_format_json_prints_what_was_done(cli: Cli, tmp_path: Path) -> Non
         {"address": "default/artifact_store/data", "action": "create", "result": "created"},
         {"address": "default/stack/main", "action": "create", "result": "created"},
     ]
-    assert done["summary"]["text"] == "Apply complete: 3 created, 0 updated, 0 deleted."
+    assert done["summary"]["text"] == "Apply complete: 7 created, 0 updated, 0 deleted."
     assert done["plan_id"] == json.loads(plan_file.read_text())["id"]
     again = cli("apply", "-y", "--format", "json", cwd=tmp_path / "repo")
     assert again.rc == 0, again.err

@@ -77,6 +77,8 @@ SCHEMA: dict[str, Any] = {
             "additionalProperties": False,
             "properties": {"address": _STR, "detail": _STR, "fields": _FIELDS}}},
         "unmanaged": _STRS,
+        # objects a new profile is created with (its default stack and components)
+        "defaults": _STRS,
         "prunable": _STRS,
         "prune": {"type": "boolean"},
     },
@@ -184,7 +186,8 @@ def _plan(data: Mapping[str, Any], where: Location) -> Plan:
                 stores=data["stores"], reads=data["reads"],
                 desired_prints=data["desired_prints"], changes=tuple(changes), drift=drift,
                 unmanaged=tuple(data["unmanaged"]), prunable=tuple(data["prunable"]),
-                prune=data["prune"], format_version=data["format_version"])
+                prune=data["prune"], format_version=data["format_version"],
+                defaults=tuple(data.get("defaults", ())))  # `show` renders them as `plan` did
 
 
 def is_plan_file(path: Path) -> bool:

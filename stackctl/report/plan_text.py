@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from stackctl.plan.model import Change, Plan
+from stackctl.plan.model import Change, Plan, defaults_line
 
 SYMBOLS = {"create": "+", "update": "~", "delete": "-", "no-op": "="}
 COLORS = {"create": "green", "update": "yellow", "delete": "red", "no-op": "white"}
@@ -15,12 +15,15 @@ def _value(value: Any) -> str:
     return value if isinstance(value, str) else json.dumps(value, default=str)
 
 
-def change_lines(change: Change) -> list[str]:
+def change_lines(change: Change, plan: Plan | None = None) -> list[str]:
     lines = [f"{SYMBOLS[change.action]} {change.action:<6} {change.address}"
              + ("  (now managed by stackctl)" if change.adopt else "")]
     if change.action == "create" and change.after:
         for key, value in _flatten(change.after):
             lines.append(f"      {key}: {_value(value)}")
+    if (plan is not None and change.kind == "profile" and change.action == "create"
+            and change.profile and plan.defaults_of(change.profile)):
+        lines.append(f"      + {defaults_line(plan, change.profile)}")
     for field in change.fields:
         lines.append(f"      {field.path}: {_value(field.old)} → {_value(field.new)}")
     if change.impact:
@@ -41,13 +44,13 @@ def _flatten(view: Any, prefix: str = "") -> list[tuple[str, Any]]:
 
 
 def render(plan: Plan, *, color: bool = False, diff_only: bool = False) -> str:
-    import click
+    import typer
 
     lines: list[str] = []
     shown = [c for c in plan.changes if c.action != "no-op" or c.adopt]
     for change in shown:
-        for i, line in enumerate(change_lines(change)):
-            lines.append(click.style(line, fg=COLORS[change.action]) if color and i == 0
+        for i, line in enumerate(change_lines(change, plan)):
+            lines.append(typer.style(line, fg=COLORS[change.action]) if color and i == 0
                          else line)
     unchanged = sum(1 for c in plan.changes if c.action == "no-op" and not c.adopt)
     if unchanged and not diff_only:
