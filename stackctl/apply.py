@@ -33,22 +33,46 @@ log = logging.getLogger("stackctl")
 
 
 @dataclass(frozen=True)
+class Outcome:
+    """What the apply did at one address of the plan."""
+
+    address: str
+    action: str  # the plan's: create | update | delete | no-op
+    result: str  # created | updated | deleted | now managed | unchanged
+
+
+@dataclass(frozen=True)
 class ApplyResult:
     created: int
     updated: int
     deleted: int
+    plan_id: str = ""
+    outcomes: tuple[Outcome, ...] = ()
 
     @property
     def summary(self) -> str:
         return (f"Apply complete: {self.created} created, {self.updated} updated, "
                 f"{self.deleted} deleted.")
 
+    def to_dict(self) -> dict[str, Any]:
+        """The JSON form (``apply --format json``): per address, action and result."""
+        return {"format_version": 1, "plan_id": self.plan_id,
+                "changes": [{"address": o.address, "action": o.action, "result": o.result}
+                            for o in self.outcomes],
+                "summary": {"created": self.created, "updated": self.updated,
+                            "deleted": self.deleted, "text": self.summary}}
+
 
 def check_fresh(saved: Plan, fresh: Plan) -> None:
     """Refuse a saved plan whose reads, stores or desired objects changed since."""
     stale: list[str] = []
+    # A plan that neither reads nor changes anything of the global config (only shared
+    # stores) applies on another machine: a CI apply job has a global config of its own.
+    local_only = not any(c.kind in ("profile", "repository", "global") for c in saved.changes)
     for key, info in saved.stores.items():
         now = fresh.stores.get(key)
+        if key == "global" and local_only:
+            continue
         if info.get("lineage") and now and now.get("lineage") != info.get("lineage"):
             stale.append(f"{key}: the store was replaced (lineage differs)")
     for address, printed in saved.reads.items():
@@ -175,7 +199,21 @@ def apply_plan(ws: Workspace, plan: Plan, desired: DesiredState) -> ApplyResult:
             _apply_repository(change)
     _apply_global(ws, plan, changes, desired, created)
     counts = {a: sum(1 for c in changes if c.action == a) for a in ("create", "update", "delete")}
-    return ApplyResult(counts["create"] + defaults, counts["update"], counts["delete"])
+    outcomes = tuple(Outcome(c.address, c.action, _result(c)) for c in plan.changes)
+    return ApplyResult(counts["create"] + defaults, counts["update"], counts["delete"], plan.id,
+                       outcomes)
+
+
+def nothing_applied(plan: Plan) -> ApplyResult:
+    """The result of a plan without changes: nothing written, every address unchanged."""
+    return ApplyResult(0, 0, 0, plan.id,
+                       tuple(Outcome(c.address, c.action, "unchanged") for c in plan.changes))
+
+
+def _result(change: Change) -> str:
+    if change.action == "no-op":
+        return "now managed" if change.adopt else "unchanged"
+    return {"create": "created", "update": "updated", "delete": "deleted"}[change.action]
 
 
 def _new_profile(ws: Workspace, change: Change, desired: DesiredState) -> ProfileConfig:
@@ -203,7 +241,7 @@ def _create_store(ws: Workspace, plan: Plan, profile: ProfileConfig, items: list
     _apply_changes(tx, profile.name, items, desired)
     for directory in local_artifact_dirs(tx.after):
         directory.mkdir(parents=True, exist_ok=True)
-    store.create(tx.after, tx.managed)
+    store.create(tx.after, tx.managed, tx.owners)
     log.info("Created profile/%s", profile.name)
     if plan.defaults_of(profile.name):
         log.info("Created %s", defaults_line(plan, profile.name))
@@ -281,7 +319,7 @@ def _apply_changes(tx: Transaction, profile: str, items: list[Change],
             assert dp is not None
             tx.put_stack(dp.stacks[target.name])
             written = compare.stack_view(dp.stacks[target.name])
-        tx.mark_managed(change.address, compare.print_of(written))
+        tx.mark_managed(change.address, compare.print_of(written), desired.owner)
 
 
 def _verb(change: Change) -> str:
@@ -324,16 +362,22 @@ def _apply_global(ws: Workspace, plan: Plan, changes: list[Change], desired: Des
                     live = created[name]
                     tx.put_profile(live)
                 elif live is not None and change.after:
-                    live = replace(live, active_stack=change.after.get("active_stack"))
+                    settings = desired.profiles[name].settings
+                    # the plan allowed a URL change only to the same store (urlFromEnv adoption)
+                    url = (f"env:{settings.url_from_env}" if settings and settings.url_from_env
+                           else live.store_url)
+                    live = replace(live, active_stack=change.after.get("active_stack"),
+                                   store_url=url)
                     tx.put_profile(live)
                 declared = name in desired.profiles and desired.profiles[name].settings
                 if live is not None and declared:
-                    tx.mark_managed(change.address, compare.print_of(compare.profile_view(live)))
+                    tx.mark_managed(change.address, compare.print_of(compare.profile_view(live)),
+                                    desired.owner)
             elif change.kind == "global" and change.after:
                 tx.activate_profile(change.after.get("active_profile"))
-                tx.mark_managed(change.address, compare.print_of(change.after))
+                tx.mark_managed(change.address, compare.print_of(change.after), desired.owner)
             elif change.kind == "repository":
-                tx.mark_managed(change.address, compare.print_of(change.after))
+                tx.mark_managed(change.address, compare.print_of(change.after), desired.owner)
         tx.applied_plans.append(plan.id)
     for profile in doomed:  # a SQL store may be shared by a team: it is left alone
         log.info("Deleted profile/%s", profile.name)

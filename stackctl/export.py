@@ -5,9 +5,10 @@ kind, metadata, spec; type, flavor, config), no value equal to its flavor's
 default, and nothing that only holds on this machine (a profile's default
 components, whose files live in the global config directory, nor a default
 store URL): the compiler supplies all of those again. Secret values are not
-written: each becomes ``{{ env.VAR }}`` in a ``.yaml.j2`` file, and the
-variables to set are returned, so exported files can go to git. Existing
-files are never overwritten unless asked.
+written: each becomes ``{{ env.VAR }}`` in a ``.yaml.j2`` file, and an SQL
+profile's URL (it may hold a password) becomes ``urlFromEnv`` with a named
+variable; the variables to set are returned, so exported files can go to git.
+Existing files are never overwritten unless asked.
 """
 
 from __future__ import annotations
@@ -55,6 +56,11 @@ def _doc(kind: str, metadata: dict[str, Any], spec: dict[str, Any]) -> dict[str,
     return {"apiVersion": API_VERSION, "kind": kind, "metadata": metadata, "spec": spec}
 
 
+def store_url_var(profile: str) -> str:
+    """The variable an exported SQL profile reads its URL from."""
+    return "STACKCTL_STORE_URL_" + re.sub(r"[^A-Za-z0-9]", "_", profile).upper()
+
+
 def profile_documents(ws: Workspace, profile: ProfileConfig, state: ProfileState,
                       secret_vars: list[str]) -> list[dict[str, Any]]:
     store: dict[str, Any] = {"type": profile.store_type}
@@ -63,7 +69,9 @@ def profile_documents(ws: Workspace, profile: ProfileConfig, state: ProfileState
         if var:
             store["urlFromEnv"] = var
         elif profile.store_url != ws.default_store_url(profile.name, "sql"):
-            store["url"] = profile.store_url
+            # never the URL itself: it may hold a password
+            store["urlFromEnv"] = store_url_var(profile.name)
+            secret_vars.append(store_url_var(profile.name))
     spec: dict[str, Any] = {"store": store}
     if profile.active_stack:
         spec["activeStack"] = profile.active_stack
@@ -118,7 +126,8 @@ def render(ws: Workspace, profiles: list[str] | None = None
         before = len(secret_vars)
         docs = profile_documents(ws, profile, open_store(profile).load(), secret_vars)
         text = _dump_all(docs)
-        if len(secret_vars) > before:
+        # a secret in a component config makes a template; the store URL's variable does not
+        if any(v != store_url_var(name) for v in secret_vars[before:]):
             files.append(ExportedFile(f"{name}.yaml.j2", _as_template(text)))
         else:
             files.append(ExportedFile(f"{name}.yaml", text))

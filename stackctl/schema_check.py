@@ -22,7 +22,8 @@ def _compile(key: str, schema: Mapping[str, Any]) -> Callable[[Any], Any]:
 
         # our schemas use only keywords whose meaning draft-07 and 2020-12 share
         draft07 = {**schema, "$schema": "http://json-schema.org/draft-07/schema#"}
-        found = fastjsonschema.compile(draft07)
+        # use_default=False: a check never writes a schema's defaults into the document
+        found = fastjsonschema.compile(draft07, use_default=False)
         _compiled[key] = found
     return found
 

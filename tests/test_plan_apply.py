@@ -214,9 +214,9 @@ def test_apply_then_update_create_delete_and_noop(cli: Cli, manifests: Path) -> 
         "      config.path: s3://ml/old → s3://ml/new",
         "      used by: stack 'cloud' (globally active), stack 'edge'",
         "+ create team/container_registry/registry",
-        "      flavor: default",
         "      config.authentication_secret: null",
         "      config.uri: localhost:5000",
+        "      flavor: default",
         "- delete team/artifact_store/scratch",
         "= 5 unchanged resources",
         "",
@@ -643,18 +643,18 @@ def test_markdown_fits_a_github_comment(tmp_path: Path) -> None:
     assert len(text) <= 65_536  # the literal: a raised constant must fail here
     assert text.startswith("### stackctl plan\n\n**Plan: 3015 to create, 0 to update, "
                            "0 to delete.**")
-    assert "Some details were omitted to fit GitHub's 65,536-character comment limit; the " \
-           "full plan is in the `plan` artifact of this run." in text
+    assert "Some details were omitted to fit GitHub's 65,536-character comment limit; for " \
+           "the full plan run `stackctl show plan.json`." in text
     for profile in profiles:  # every profile keeps its summary line
         assert f"<summary><b>{profile}</b>: 1001 changes</summary>" in text
     # a smaller limit drops every profile's details, and then cuts hard, keeping the pointer
-    small = render_markdown(plan, limit=2_000, full_plan_hint="plan.json")
+    small = render_markdown(plan, limit=2_000, full_plan_hint="`stackctl show p.json`")
     assert len(small) <= 2_000
-    assert "_Details omitted to fit GitHub's comment limit: see plan.json._" in small
-    tiny = render_markdown(plan, limit=400, full_plan_hint="plan.json")
+    assert "_Details omitted to fit GitHub's comment limit: run `stackctl show p.json`._" in small
+    tiny = render_markdown(plan, limit=400, full_plan_hint="`stackctl show p.json`")
     assert len(tiny) <= 400
     assert tiny.startswith("### stackctl plan\n\n**Plan: 3015 to create")
-    assert tiny.endswith("… truncated: see plan.json for the full plan.\n")
+    assert tiny.endswith("… truncated: run `stackctl show p.json` for the full plan.\n")
 
 
 # -- templating, repositories, global config -------------------------------------------------

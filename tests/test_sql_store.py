@@ -69,7 +69,7 @@ def test_head_constant_is_the_head_of_the_shipped_migrations() -> None:
 
     script = ScriptDirectory(str(sql_schema.MIGRATIONS))
     assert script.get_heads() == [sql_schema.HEAD]
-    assert sql_schema.known_revisions() == {"0001", "0002"}
+    assert sql_schema.known_revisions() == {"0001", "0002", "0004_owner"}
     assert script.get_revision("0002").down_revision == "0001"
 
 
@@ -255,11 +255,11 @@ def test_profile_migrate_upgrades_an_older_store(
     assert store_at(postgresql_url).revision() == "0001"
 
     migrated = ok(run("profile", "migrate", "team"))
-    assert ("Upgraded the store of profile 'team' from schema revision 0001 to 0002."
-            in migrated.stderr)
-    assert store_at(postgresql_url).revision() == "0002"
+    assert ("Upgraded the store of profile 'team' from schema revision 0001 to "
+            f"{sql_schema.HEAD}." in migrated.stderr)
+    assert store_at(postgresql_url).revision() == sql_schema.HEAD
     again = ok(run("profile", "migrate", "team"))
-    assert "already at schema revision 0002" in again.stderr
+    assert f"already at schema revision {sql_schema.HEAD}" in again.stderr
     assert "has a local store" in ok(run("profile", "migrate", "default")).stderr
     assert "Profile 'nope' not found" in failed(run("profile", "migrate", "nope"))
 

@@ -330,12 +330,14 @@ def test_a_store_from_a_newer_stackctl_is_refused_and_untouched(
         tx.put_component(comp(ORCH, "never"))
     assert isinstance(fresh, SqlStore)
     assert fresh.revision() == "0099_future"
-    _set_revision(store, "0002")
+    from stackctl.stores import sql_schema
+
+    _set_revision(store, sql_schema.HEAD)
     assert store_factory().bookkeeping() == books
     assert store_factory().load().component(ORCH, "never") is None
 
 
-def test_an_older_schema_is_upgraded_on_first_use(
+def test_an_older_schema_is_reported_to_readers_and_upgraded_by_a_writer(
         store: ProfileStore, store_factory: Callable[[], ProfileStore], sql_only: None) -> None:
     from alembic import command
 
@@ -350,12 +352,22 @@ def test_an_older_schema_is_upgraded_on_first_use(
 
     old = store_factory()
     assert isinstance(old, SqlStore)
-    assert old.load() == expected  # upgraded first, then read
-    assert old.revision() == sql_schema.HEAD
-    assert old.bookkeeping() == books
-    with old.transaction() as tx:  # and writable at the new revision
+    for read in (old.load, old.bookkeeping):  # a read never migrates: it says who can
+        with pytest.raises(StoreError) as err:
+            read()
+        assert (f"has schema revision 0001; this stackctl reads {sql_schema.HEAD}. Reading it "
+                "needs a migration, which a read never does.") in str(err.value)
+        assert (f"hint: Run `stackctl profile migrate {old.profile}` with a writer"
+                in str(err.value))
+        assert old.revision() == "0001"
+    with old.transaction() as tx:  # a writer upgrades first, then writes
         tx.put_component(comp(ORCH, "after-upgrade"))
-    assert store_factory().load().component(ORCH, "after-upgrade") is not None
+    assert old.revision() == sql_schema.HEAD
+    fresh = store_factory()
+    assert fresh.load().component(ORCH, "after-upgrade") is not None
+    assert {k: v for k, v in fresh.load().components.items() if v.name != "after-upgrade"} \
+        == dict(expected.components)
+    assert fresh.bookkeeping().managed == books.managed
 
 
 @pytest.mark.db

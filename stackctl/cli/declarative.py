@@ -19,6 +19,7 @@ log = logging.getLogger("stackctl")
 validate_app = new_app()
 plan_app = new_app()
 diff_app = new_app()
+show_app = new_app()
 apply_app = new_app()
 drift_app = new_app()
 export_app = new_app()
@@ -121,6 +122,13 @@ def plan(
     """Show what applying the manifests would change."""
     from stackctl.cli.progress import progress
     from stackctl.plan import pipeline
+    from stackctl.plan.saved import is_plan_file
+
+    for path in paths or []:
+        if is_plan_file(Path(path)):
+            raise UsageError(f"{path} is a saved plan, not a manifest.",
+                             hint=f"Show it with `stackctl show {path}`; apply it with "
+                                  f"`stackctl apply {path}`.")
 
     with progress() as step:
         planned = pipeline.make_plan(_inputs(paths, env, variables, var_files), prune=prune,
@@ -132,7 +140,7 @@ def plan(
     if out:
         pipeline.save_plan(result, Path(out))
         log.info("Saved the plan to %s; apply it with `stackctl apply %s`.", out, out)
-    _show(result, fmt)
+    _show(result, fmt, plan_file=out)
     return 2 if detailed_exitcode and result.has_changes else 0
 
 
@@ -145,12 +153,30 @@ def _notices(diagnostics: Any) -> None:
         typer.echo(shown, err=True)
 
 
-def _show(result: Any, fmt: str, *, diff_only: bool = False) -> None:
+@show_app.command(epilog=examples("stackctl show plan.json",
+                                  "stackctl show plan.json --format markdown > comment.md"))
+def show(
+    planfile: Annotated[str, typer.Argument(
+        metavar="PLANFILE", show_default=False, help="A plan saved by `stackctl plan -o`.")],
+    fmt: Annotated[Literal["text", "json", "markdown"], typer.Option(
+        "--format", parser=one_of("text", "json", "markdown"), show_default=True,
+        help="text: for people; json: the plan for scripts; markdown: a pull-request "
+             "comment.")] = "text",
+) -> None:
+    """Render a saved plan as `plan` did, without reading manifests or live state."""
+    from stackctl.plan import saved
+
+    _show(saved.load(Path(planfile)), fmt, plan_file=planfile)
+
+
+def _show(result: Any, fmt: str, *, diff_only: bool = False,
+          plan_file: str | None = None) -> None:
     from stackctl.logs import color_enabled
     from stackctl.report.plans import render
 
     color = color_enabled(sys.stdout)
-    typer.echo(render(result, fmt, color=color, diff_only=diff_only), nl=False, color=color)
+    typer.echo(render(result, fmt, color=color, diff_only=diff_only, plan_file=plan_file),
+               nl=False, color=color)
 
 
 @diff_app.command(epilog=examples("stackctl diff", "stackctl diff -e prod manifests/"))
@@ -188,6 +214,10 @@ def apply(
     auto_approve: Annotated[bool, typer.Option(
         "-y", "--auto-approve", help="Apply without asking (CI).")] = False,
     max_deletes: MaxDeletes = None, target: Targets = None, exclude: Excludes = None,
+    fmt: Annotated[Literal["text", "json"], typer.Option(
+        "--format", parser=one_of("text", "json"), show_default=True,
+        help="text: the plan, then a line per change on stderr; json: what was done, per "
+             "address (action, result), on stdout.")] = "text",
 ) -> int:
     """Make the live configuration match the manifests, or apply a saved PLANFILE."""
     from stackctl.cli.progress import progress
@@ -200,8 +230,13 @@ def apply(
                                           excludes=tuple(exclude or ()))
     _notices(prepared.planned.notices)
     if not prepared.saved:  # a plan file was reviewed already
-        _show(prepared.plan, "text")
+        if fmt == "text":
+            _show(prepared.plan, "text")
         if not prepared.needs_work:
+            if fmt == "json":
+                from stackctl.apply import nothing_applied
+
+                typer.echo(json.dumps(nothing_applied(prepared.plan).to_dict(), indent=2))
             return 0
         if not auto_approve:
             if not sys.stdin.isatty():
@@ -211,6 +246,8 @@ def apply(
     with progress() as step:
         result = pipeline.execute(prepared, step)
     log.info(result.summary)
+    if fmt == "json":
+        typer.echo(json.dumps(result.to_dict(), indent=2))
     return 0
 
 

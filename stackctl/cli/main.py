@@ -34,6 +34,7 @@ LAZY: dict[str, tuple[str, str]] = {
     "validate": ("stackctl.cli.declarative:validate_app", "Check manifests; report every problem."),
     "plan": ("stackctl.cli.declarative:plan_app",
              "Show what applying the manifests would change."),
+    "show": ("stackctl.cli.declarative:show_app", "Render a saved plan file."),
     "diff": ("stackctl.cli.declarative:diff_app", "Show differences between manifests and live."),
     "apply": ("stackctl.cli.declarative:apply_app", "Make the live configuration match."),
     "drift": ("stackctl.cli.declarative:drift_app", "Report live changes made outside stackctl."),

@@ -8,20 +8,20 @@ cheaper than one ``oneOf`` over all kinds.
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 from stackctl import flavors, rules, schema_check
-from stackctl.compiler.desired import DesiredState, add_document, address_of
+from stackctl.compiler.desired import DesiredProfile, DesiredState, add_document, address_of
 from stackctl.compiler.diagnostics import Diagnostic
 from stackctl.compiler.load import Document
 from stackctl.compiler.project import Inputs, Project, ProjectFileError, load_project
 from stackctl.compiler.schemas import API_VERSION, KINDS, kind_validator, manifest_schema
 from stackctl.defaults import DEFAULT, implicit_state
 from stackctl.errors import Location, ManifestError, StackctlError
-from stackctl.model import Address, ComponentType, CustomFlavor
+from stackctl.model import Address, ComponentType, CustomFlavor, ProfileState
 from stackctl.schema_errors import SchemaProblem, document_problem
 from stackctl.schema_errors import quoted as _value
 from stackctl.schema_errors import where as _where
@@ -122,7 +122,7 @@ def _failed(exc: StackctlError, base: Path) -> Compiled:
 
 def _compile_files(project: Project, files: list[Path], reader: _Reader,
                    policies: bool = True) -> Compiled:
-    result = Compiled(project=project, desired=DesiredState())
+    result = Compiled(project=project, desired=DesiredState(owner=project.name))
     docs: list[Document] = []
     for path in files:
         loaded = reader.load(path, project.variables)
@@ -391,7 +391,7 @@ def _build(docs: list[Document], project: Project, result: Compiled) -> None:
         if data["kind"] == "Flavor" and not _flavor_ok(doc, result.diagnostics):
             # Still declared, so components of it do not cascade into "unknown flavor".
             doc = replace(doc, data={**data, "spec": {**data["spec"], "configSchema": {}}})
-        if data["kind"] == "Component":
+        if data["kind"] == "Component" and data["spec"].get("external") is not True:
             profile = data["metadata"].get("profile") or project.default_profile
             customs = desired.profile(profile).flavors
             # A component with a bad config is still declared: stacks naming it are fine.
@@ -456,7 +456,7 @@ def _at(data: Any, path: Sequence[str | int]) -> Any:
 
 def _semantic(result: Compiled) -> None:
     desired, diags = result.desired, result.diagnostics
-    declared = {name for name, p in desired.profiles.items() if p.settings is not None}
+    declared = {name for name, p in desired.profiles.items() if p.declared}
     known_profiles = declared | {DEFAULT}
 
     def profile_ref(name: str | None, doc: Document, path: tuple[str, ...]) -> bool:
@@ -478,7 +478,7 @@ def _semantic(result: Compiled) -> None:
             if address.startswith(f"{pname}/") and doc.data["metadata"].get("profile"):
                 profile_ref(pname, doc, ("metadata", "profile"))
                 break
-        check_state = implicit_state(profile.state())
+        check_state = implicit_state(_with_external(profile))
         for stack in profile.stacks.values():
             doc = desired.sources[stack.address(pname)]
             for problem in rules.stack_problems(stack, check_state):
@@ -486,7 +486,7 @@ def _semantic(result: Compiled) -> None:
                                         problem.message, problem.hint))
         settings = profile.settings
         if settings and settings.active_stack:
-            _stack_ref(settings.active_stack, profile.stacks,
+            _stack_ref(settings.active_stack, _stack_names(profile),
                        desired.sources[str(Address.of_profile(pname))],
                        ("spec", "activeStack"), diags)
     for key, repo in desired.repositories.items():
@@ -498,13 +498,28 @@ def _semantic(result: Compiled) -> None:
                                     f"{root}"))
         if profile_ref(repo.active_profile, doc, ("spec", "activeProfile")) and repo.active_stack:
             stacks = desired.profiles.get(repo.active_profile or DEFAULT)
-            _stack_ref(repo.active_stack, stacks.stacks if stacks else {}, doc,
+            _stack_ref(repo.active_stack, _stack_names(stacks) if stacks else set(), doc,
                        ("spec", "activeStack"), diags)
     if desired.active_profile:
         profile_ref(desired.active_profile, desired.sources["global"], ("spec", "activeProfile"))
 
 
-def _stack_ref(name: str, stacks: Mapping[str, Any], doc: Document, path: tuple[str, ...],
+def _stack_names(profile: DesiredProfile) -> set[str]:
+    return {*profile.stacks, *profile.external_stacks}
+
+
+def _with_external(profile: DesiredProfile) -> ProfileState:
+    """The profile's state with its external components, as far as manifests know them
+    (type and name: enough for stack checks; ``plan`` checks they exist live)."""
+    from stackctl.model import Component
+
+    comps = dict(profile.components)
+    for ctype, name in profile.external_components:
+        comps.setdefault((ctype, name), Component(ctype, name, "(external)", "", {}))
+    return ProfileState(components=comps, stacks=profile.stacks, flavors=profile.flavors)
+
+
+def _stack_ref(name: str, stacks: Collection[str], doc: Document, path: tuple[str, ...],
                diags: list[Diagnostic]) -> None:
     if name not in stacks and name != DEFAULT:
         diags.append(Diagnostic(doc.locate(path), "dangling-reference",

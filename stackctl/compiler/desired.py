@@ -47,6 +47,15 @@ class DesiredProfile:
     components: dict[tuple[ComponentType, str], Component] = field(default_factory=dict)
     stacks: dict[str, Stack] = field(default_factory=dict)
     flavors: dict[tuple[ComponentType, str], CustomFlavor] = field(default_factory=dict)
+    # declared ``external: true``: they exist live, managed elsewhere; never changed
+    external: bool = False  # the profile itself
+    external_components: set[tuple[ComponentType, str]] = field(default_factory=set)
+    external_stacks: set[str] = field(default_factory=set)
+
+    @property
+    def declared(self) -> bool:
+        """Declared by a Profile manifest, managed here or external."""
+        return self.settings is not None or self.external
 
     def state(self) -> ProfileState:
         return ProfileState(components=self.components, stacks=self.stacks, flavors=self.flavors)
@@ -66,6 +75,8 @@ class DesiredState:
     active_profile: str | None = None  # from a GlobalConfig manifest
     # address -> the document that declared it
     sources: dict[str, Document] = field(default_factory=dict)
+    # the project file's ``name``: recorded as the owner of what is applied
+    owner: str | None = None
 
     def profile(self, name: str) -> DesiredProfile:
         if name not in self.profiles:
@@ -107,7 +118,10 @@ def add_document(state: DesiredState, doc: Document, default_profile: str,
     spec: dict[str, Any] = data.get("spec") or {}
     profile_name = data["metadata"].get("profile") or default_profile
     state.sources[address_of(doc, default_profile)] = doc
-    if kind == "Component":
+    if spec.get("external") is True:
+        _add_external(state.profile(profile_name if kind != "Profile" else name), kind, spec,
+                      name)
+    elif kind == "Component":
         ctype = ComponentType(spec["type"])
         state.profile(profile_name).components[(ctype, name)] = Component(
             type=ctype, name=name, flavor=spec["flavor"], uuid="",
@@ -131,3 +145,12 @@ def add_document(state: DesiredState, doc: Document, default_profile: str,
             active_stack=spec.get("activeStack"))
     elif kind == "GlobalConfig":
         state.active_profile = spec.get("activeProfile")
+
+
+def _add_external(profile: DesiredProfile, kind: str, spec: dict[str, Any], name: str) -> None:
+    if kind == "Component":
+        profile.external_components.add((ComponentType(spec["type"]), name))
+    elif kind == "Stack":
+        profile.external_stacks.add(name)
+    else:
+        profile.external = True

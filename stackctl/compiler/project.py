@@ -60,6 +60,7 @@ class Project:
     declared_manifests: bool = False
     exclude: tuple[str, ...] = ()
     max_deletes: int | None = None  # the cap on deletions per plan (plan.delete_cap)
+    name: str | None = None  # ``name:``: the owner recorded for what this project applies
 
 
 def _find_project_file(paths: Sequence[Path]) -> Path | None:
@@ -112,7 +113,8 @@ def load_project(inputs: Inputs, cwd: Path | None = None) -> Project:
                    variables=variables, file=file, default_profile_at=default_at,
                    environments=tuple(sorted(data.get("environments") or {})),
                    declared_manifests=declared, exclude=tuple(data.get("exclude") or ()),
-                   max_deletes=data.get("maxDeletes"))
+                   max_deletes=data.get("maxDeletes"),
+                   name=str(data["name"]) if data.get("name") else None)
 
 
 _GLOB_CHARS = frozenset("*?[")

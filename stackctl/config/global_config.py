@@ -147,7 +147,7 @@ class GlobalConfigStore:
             for p in sorted(cfg.profiles.values(), key=lambda p: p.name)
         }
         books = {"lineage": tx.books.lineage or str(uuidlib.uuid4()),
-                 "serial": tx.books.serial + 1, "managed": tx.managed,
+                 "serial": tx.books.serial + 1, "managed": tx.managed, "owners": tx.owners,
                  "applied_plans": tx.applied_plans[-200:]}
         writes = {self.meta / "global.json": json.dumps(books, indent=1, sort_keys=True).encode()}
         if tx.fresh or tx.config != tx.before:  # bookkeeping-only commits leave ZenML's file be
@@ -165,6 +165,7 @@ class GlobalTransaction:
         self.config = config
         self.books = books
         self.managed: dict[str, str] = dict(books.managed)
+        self.owners: dict[str, str] = dict(books.owners)
         self.applied_plans: list[str] = list(books.applied_plans)
         self.fresh = fresh
         self.trash: list[Path] = []
@@ -173,6 +174,7 @@ class GlobalTransaction:
     def changed(self) -> bool:
         return (self.fresh or self.config != self.before or bool(self.trash)
                 or self.managed != dict(self.books.managed)
+                or self.owners != dict(self.books.owners)
                 or tuple(self.applied_plans) != self.books.applied_plans)
 
     def put_profile(self, profile: ProfileConfig) -> None:
@@ -189,8 +191,7 @@ class GlobalTransaction:
     def activate_profile(self, name: str | None) -> None:
         self.config = replace(self.config, activated_profile=name)
 
-    def mark_managed(self, address: str, print_: str | None) -> None:
-        if print_ is None:
-            self.managed.pop(address, None)
-        else:
-            self.managed[address] = print_
+    def mark_managed(self, address: str, print_: str | None, owner: str | None = None) -> None:
+        from stackctl.stores.base import mark_managed
+
+        mark_managed(self.managed, self.owners, address, print_, owner)

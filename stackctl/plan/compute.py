@@ -8,6 +8,7 @@ stack fails at plan time, not halfway through an apply.
 
 from __future__ import annotations
 
+import os
 import uuid as uuidlib
 from collections.abc import Mapping
 from collections.abc import Set as AbstractSet
@@ -57,6 +58,9 @@ class Planner:
         self.desired_prints: dict[str, str] = {}
         self.stores: dict[str, dict[str, Any]] = {}
         self.problems: list[str] = []
+        self.owner = desired.owner  # the planning project's name
+        # (address, owner): declared here, managed by another project
+        self.foreign: list[tuple[str, str]] = []
 
     def plan(self, inputs: Mapping[str, Any]) -> Plan:
         desired, live = self.desired, self.live
@@ -68,7 +72,10 @@ class Planner:
             before = {"active_profile": live.config.activated_profile}
             after = {"active_profile": desired.active_profile}
             self._emit(Address.global_(), before, after, managed=live.books.managed,
-                       full_after=after)
+                       full_after=after, owners=live.books.owners)
+        self.problems.extend(
+            f"{_at(desired, a)}{a}: managed by project '{o}'; this project cannot change it "
+            "(declare it external, or remove it here)" for a, o in self.foreign)
         if self.problems:
             raise PlanError("The plan would break the live configuration:\n  "
                             + "\n  ".join(self.problems),
@@ -85,7 +92,7 @@ class Planner:
               after: Mapping[str, Any] | None, *, managed: Mapping[str, str],
               full_after: Mapping[str, Any] | None, deletable: bool = False,
               hidden: AbstractSet[tuple[str, ...]] = frozenset(),
-              impact: tuple[str, ...] = ()) -> None:
+              impact: tuple[str, ...] = (), owners: Mapping[str, str] | None = None) -> None:
         """Classify one resource and record change, drift, reads and prints.
 
         Only ``deletable`` kinds (profiles and what they hold) are deleted with
@@ -93,6 +100,12 @@ class Planner:
         """
         address = str(key)
         recorded = managed.get(address)
+        owner = (owners or {}).get(address)
+        if recorded is not None and owner is not None and owner != self.owner:
+            # another project's: never changed, pruned or counted here; claiming it is an error
+            if after is not None:
+                self.foreign.append((address, owner))
+            return
         before_print = compare.print_of(before)
         if recorded is not None and before is not None and before_print != recorded:
             self.drift.append(Drift(address, "changed"))
@@ -126,7 +139,8 @@ class Planner:
             before=compare.redact_view(before, hidden), after=compare.redact_view(after, hidden),
             # a no-op stackctl does not manage yet, or whose record is stale (live was changed
             # to what the manifests say, e.g. by an interrupted apply): apply records it
-            fields=fields, adopt=action == "no-op" and recorded != before_print,
+            fields=fields, adopt=action == "no-op" and (recorded != before_print or (
+                self.owner is not None and owner != self.owner)),
             impact=impact if action in ("update", "delete") else ()))
 
     def _profile(self, name: str, dp: DesiredProfile | None, lp: LiveProfile | None) -> None:
@@ -147,20 +161,31 @@ class Planner:
             active = (s.active_stack if s and s.active_stack else
                       (live_cfg.active_stack if live_cfg else DEFAULT))
             after = {"store_type": store_type, "store_url": store_url, "active_stack": active}
-            if live_cfg and (store_type, url or live_cfg.store_url) != (live_cfg.store_type,
-                                                                          live_cfg.store_url):
-                self.problems.append(f"{address}: the store of an existing profile cannot "
-                                     "change (export it and apply to a new profile instead)")
-        if dp is not None and dp.settings is None and name != DEFAULT and live_cfg is None:
+            reason = (_store_change(live_cfg.store_type, live_cfg.store_url, store_type,
+                                    url or live_cfg.store_url) if live_cfg else None)
+            if reason:
+                self.problems.append(
+                    f"{_at(self.desired, address)}{address}: the store of an existing profile "
+                    f"cannot change ({reason}); export it and apply to a new profile instead")
+        if dp is not None and dp.external:
+            if live_cfg is None:
+                self.problems.append(f"{_at(self.desired, address)}{address}: the external "
+                                     f"profile '{name}' does not exist live")
+                return
+        elif dp is not None and dp.settings is None and name != DEFAULT and live_cfg is None:
             self.problems.append(f"{address}: profile '{name}' does not exist; declare it")
-        if dp is not None and dp.settings is None:
+        gowners = self.live.books.owners
+        if dp is not None and dp.external:
+            pass  # managed elsewhere: never changed here
+        elif dp is not None and dp.settings is None:
             # an undeclared profile (the default one) is used, not managed
             if creating:
                 self._emit(key, None, after, managed={}, full_after=after)
         else:
-            self._emit(key, before, after, managed=gmanaged, full_after=after, deletable=True)
+            self._emit(key, before, after, managed=gmanaged, full_after=after, deletable=True,
+                       owners=gowners)
         if dp is None:
-            if (address in gmanaged and self.prune
+            if (self._mine(address, gmanaged, gowners) and self.prune
                     and self.live.config.activated_profile == name):
                 self.problems.append(f"{address}: cannot delete the globally active profile")
             return  # kept as is, or deleted whole with its resources
@@ -172,10 +197,31 @@ class Planner:
         else:
             live_state = ProfileState({}, {})
         managed = lp.books.managed if lp and lp.books else {}
-        self._resources(name, dp, live_state, managed)
+        owners = lp.books.owners if lp and lp.books else {}
+        self._external(name, dp, live_state)
+        self._resources(name, dp, live_state, managed, owners)
+
+    def _mine(self, address: str, managed: Mapping[str, str],
+              owners: Mapping[str, str]) -> bool:
+        """Managed by stackctl for this project (or for no named project)."""
+        return address in managed and owners.get(address, self.owner) == self.owner
+
+    def _external(self, profile: str, dp: DesiredProfile, live_state: ProfileState) -> None:
+        """Every external component and stack must exist live."""
+        for ctype, cname in sorted(dp.external_components):
+            if (ctype, cname) not in live_state.components:
+                address = str(Address.component(profile, ctype, cname))
+                self.problems.append(
+                    f"{_at(self.desired, address)}{address}: the external component "
+                    f"'{cname}' ({ctype.value}) does not exist live")
+        for sname in sorted(dp.external_stacks):
+            if sname not in live_state.stacks:
+                address = str(Address.stack(profile, sname))
+                self.problems.append(f"{_at(self.desired, address)}{address}: the external "
+                                     f"stack '{sname}' does not exist live")
 
     def _resources(self, profile: str, dp: DesiredProfile, live_state: ProfileState,
-                   managed: Mapping[str, str]) -> None:
+                   managed: Mapping[str, str], owners: Mapping[str, str]) -> None:
         prune = self.prune
         customs = {**live_state.flavors, **dp.flavors}
         after_stacks: dict[str, Stack] = dict(live_state.stacks)
@@ -185,25 +231,25 @@ class Planner:
             full = compare.flavor_view(mine) if mine else None
             self._emit(Address.flavor(profile, *fkey),
                        compare.flavor_view(theirs) if theirs else None, full,
-                       managed=managed, full_after=full, deletable=True)
+                       managed=managed, full_after=full, deletable=True, owners=owners)
         # stacks first (to know what stays), then components with their impact
-        for name in sorted({*dp.stacks, *live_state.stacks}):
+        for name in sorted({*dp.stacks, *live_state.stacks} - dp.external_stacks):
             mine_s, theirs_s = dp.stacks.get(name), live_state.stacks.get(name)
             key = Address.stack(profile, name)
             if mine_s is not None:
                 after_stacks[name] = mine_s
-            elif str(key) in managed and prune:
+            elif self._mine(str(key), managed, owners) and prune:
                 after_stacks.pop(name, None)
             full = compare.stack_view(mine_s) if mine_s else None
             self._emit(key, compare.stack_view(theirs_s) if theirs_s else None, full,
-                       managed=managed, full_after=full, deletable=True)
+                       managed=managed, full_after=full, deletable=True, owners=owners)
         users = _users([*after_stacks.values(), *live_state.stacks.values()])
-        for ckey in sorted({*dp.components, *live_state.components}):
+        for ckey in sorted({*dp.components, *live_state.components} - dp.external_components):
             mine_c, theirs_c = dp.components.get(ckey), live_state.components.get(ckey)
             key = Address.component(profile, *ckey)
             if mine_c is not None:
                 after_components[ckey] = mine_c
-            elif str(key) in managed and prune:
+            elif self._mine(str(key), managed, owners) and prune:
                 after_components.pop(ckey, None)
                 staying = {n: after_stacks[n] for n in users.get(ckey, ()) if n in after_stacks}
                 for problem in rules.component_delete_problems(ckey[0], ckey[1], ProfileState(
@@ -214,7 +260,7 @@ class Planner:
             full = compare.component_view(mine_c) if mine_c else None
             self._emit(key, compare.component_view(theirs_c) if theirs_c else None, full,
                        hidden=hidden, managed=managed, full_after=full, deletable=True,
-                       impact=self._impact(profile, users.get(ckey, set())))
+                       impact=self._impact(profile, users.get(ckey, set())), owners=owners)
         after = ProfileState(after_components, after_stacks, customs)
         for stack in after_stacks.values():
             for problem in rules.stack_problems(stack, after):
@@ -257,7 +303,7 @@ class Planner:
                                               else None) or DEFAULT
                 after = {"active_profile": profile, "active_stack": stack}
             self._emit(Address.repository(path), before, after, managed=live.books.managed,
-                       full_after=after)
+                       full_after=after, owners=live.books.owners)
 
 
 def _order(change: Change) -> tuple[int, int, str]:
@@ -266,6 +312,32 @@ def _order(change: Change) -> tuple[int, int, str]:
     if change.action == "delete":
         return (1, -phase, change.address)
     return (0, phase, change.address)
+
+
+def _store_change(live_type: str, live_url: str, want_type: str, want_url: str) -> str | None:
+    """Why the desired store is another store than the live one (None: the same store).
+
+    ``env:VAR`` is resolved: a profile created with ``--url`` and declared with
+    ``urlFromEnv`` naming the same database is the same store, recorded differently.
+    """
+    from stackctl.stores.urls import redact_url
+
+    if live_type != want_type:
+        return f"store type {live_type} → {want_type}"
+    resolved = [os.environ.get(u[4:]) if u.startswith("env:") else u
+                for u in (live_url, want_url)]
+    if live_url == want_url or (resolved[0] == resolved[1] and resolved[0] is not None):
+        return None
+    unset = [u[4:] for u, r in zip((live_url, want_url), resolved, strict=True) if r is None]
+    if unset:
+        return f"cannot tell whether it is the same database: ${unset[0]} is not set"
+    return f"{redact_url(str(resolved[0]))} → {redact_url(str(resolved[1]))}"
+
+
+def _at(desired: DesiredState, address: str) -> str:
+    """``file:line:col: `` of the manifest declaring ``address`` (plan errors are located)."""
+    doc = desired.sources.get(address)
+    return f"{doc.locate(('metadata', 'name'))}: " if doc else ""
 
 
 def _users(stacks: list[Stack]) -> dict[tuple[ComponentType, str], set[str]]:

@@ -197,3 +197,14 @@ def _plan(data: Mapping[str, Any], where: Location) -> Plan:
                 unmanaged=tuple(data["unmanaged"]), prunable=tuple(data["prunable"]),
                 prune=data["prune"], defaults=tuple(data["defaults"]),
                 format_version=data["format_version"], policy=tuple(data.get("policy", ())))
+
+
+def is_plan_file(path: Path) -> bool:
+    """Whether ``path`` looks like a saved plan (`plan PLANFILE` says to use `show`)."""
+    if path.name.endswith(_MANIFEST_SUFFIXES) or not path.is_file():
+        return False
+    try:
+        data = json.loads(path.read_bytes())
+    except (OSError, ValueError, RecursionError):
+        return False
+    return isinstance(data, dict) and "format_version" in data

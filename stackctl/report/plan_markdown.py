@@ -1,7 +1,8 @@
 """The plan as a GitHub pull-request comment, rendered from templates/plan.md.j2.
 
 GitHub refuses comments over 65,536 characters: details are dropped profile by
-profile (summary first) until the comment fits, with a pointer to the full plan.
+profile (summary first) until the comment fits, with a pointer to the full plan
+(``stackctl show PLANFILE``).
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ GITHUB_COMMENT_LIMIT = 65_536
 
 
 def render(plan: Plan, *, limit: int = GITHUB_COMMENT_LIMIT,
-           full_plan_hint: str = "the `plan` artifact of this run") -> str:
+           full_plan_hint: str = "`stackctl show plan.json`") -> str:
     from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
     env = Environment(loader=FileSystemLoader(str(data_dir("templates"))),
@@ -54,5 +55,5 @@ def render(plan: Plan, *, limit: int = GITHUB_COMMENT_LIMIT,
         if biggest is None:
             break
         biggest["truncated"] = True
-    note = f"\n\n… truncated: see {full_plan_hint} for the full plan.\n"
+    note = f"\n\n… truncated: run {full_plan_hint} for the full plan.\n"
     return text[: limit - len(note)] + note

@@ -33,7 +33,8 @@ def change_lines(change: Change, plan: Plan | None = None) -> list[str]:
 
 def _flatten(view: Any, prefix: str = "") -> list[tuple[str, Any]]:
     out: list[tuple[str, Any]] = []
-    for key, value in view.items():
+    # sorted: a saved plan's JSON has sorted keys, and `show` must print what `plan` did
+    for key, value in sorted(view.items()):
         path = f"{prefix}{key}"
         if isinstance(value, dict) and value and key != "configSchema":
             out.extend(_flatten(value, f"{path}."))

@@ -14,27 +14,29 @@ from stackctl.plan.model import Plan
 FORMATS = ("text", "json", "markdown")
 
 
-def _text(plan: Plan, color: bool, diff_only: bool) -> str:
+def _text(plan: Plan, color: bool, diff_only: bool, plan_file: str | None) -> str:
     from stackctl.report.plan_text import render
 
     return render(plan, color=color, diff_only=diff_only) + "\n"
 
 
-def _json(plan: Plan, color: bool, diff_only: bool) -> str:
+def _json(plan: Plan, color: bool, diff_only: bool, plan_file: str | None) -> str:
     return plan.to_json() + "\n"
 
 
-def _markdown(plan: Plan, color: bool, diff_only: bool) -> str:
+def _markdown(plan: Plan, color: bool, diff_only: bool, plan_file: str | None) -> str:
     from stackctl.report.plan_markdown import render
 
-    return render(plan)
+    # a comment cut at GitHub's limit points at the saved plan for the rest
+    return render(plan, full_plan_hint=f"`stackctl show {plan_file or 'plan.json'}`")
 
 
-VIEWS: dict[str, Callable[[Plan, bool, bool], str]] = {
+VIEWS: dict[str, Callable[[Plan, bool, bool, str | None], str]] = {
     "text": _text, "json": _json, "markdown": _markdown}
 
 
 def render(plan: Plan, fmt: str = "text", *, color: bool = False,
-           diff_only: bool = False) -> str:
-    """The plan in format ``fmt`` (one of FORMATS); ``diff_only``: changes and drift only."""
-    return VIEWS[fmt](plan, color, diff_only)
+           diff_only: bool = False, plan_file: str | None = None) -> str:
+    """The plan in format ``fmt`` (one of FORMATS); ``diff_only``: changes and drift only;
+    ``plan_file``: where the plan is saved (named by a truncated markdown comment)."""
+    return VIEWS[fmt](plan, color, diff_only, plan_file)

@@ -27,6 +27,8 @@ class Bookkeeping:
     managed: Mapping[str, str] = field(default_factory=dict)
     # ids of saved plans already applied (global config only): a plan applies once
     applied_plans: tuple[str, ...] = ()
+    # address -> name of the project that applied it (absent: an unnamed project)
+    owners: Mapping[str, str] = field(default_factory=dict)
 
 
 def parse_bookkeeping(data: Any, path: str) -> Bookkeeping:
@@ -52,11 +54,14 @@ def parse_bookkeeping(data: Any, path: str) -> Bookkeeping:
         raise bad("'managed' is not an object of fingerprints")
     if not (isinstance(plans, list) and all(isinstance(p, str) for p in plans)):
         raise bad("'applied_plans' is not a list of plan ids")
+    owners = data.get("owners", {})
+    if not (isinstance(owners, dict) and all(isinstance(v, str) for v in owners.values())):
+        raise bad("'owners' is not an object of project names")
     schemas = data.get("flavor_schemas", {})
     if not (isinstance(schemas, dict) and all(isinstance(v, dict) for v in schemas.values())):
         raise bad("'flavor_schemas' is not an object of JSON Schemas")
     return Bookkeeping(lineage=lineage, serial=serial, managed=dict(managed),
-                       applied_plans=tuple(plans))
+                       applied_plans=tuple(plans), owners=dict(owners))
 
 
 class Transaction:
@@ -69,6 +74,7 @@ class Transaction:
         self.stacks: dict[str, Stack] = dict(state.stacks)
         self.flavors: dict[tuple[ComponentType, str], CustomFlavor] = dict(state.flavors)
         self.managed: dict[str, str] = dict(books.managed)
+        self.owners: dict[str, str] = dict(books.owners)
 
     def put_component(self, component: Component) -> None:
         self.components[component.key] = component
@@ -88,12 +94,9 @@ class Transaction:
     def delete_flavor(self, ctype: ComponentType, name: str) -> None:
         self.flavors.pop((ctype, name), None)
 
-    def mark_managed(self, address: str, print_: str | None) -> None:
-        """Record (or, with None, forget) that stackctl manages ``address``."""
-        if print_ is None:
-            self.managed.pop(address, None)
-        else:
-            self.managed[address] = print_
+    def mark_managed(self, address: str, print_: str | None, owner: str | None = None) -> None:
+        """Record (or, with None, forget) that stackctl manages ``address`` (for ``owner``)."""
+        mark_managed(self.managed, self.owners, address, print_, owner)
 
     @property
     def after(self) -> ProfileState:
@@ -108,11 +111,25 @@ class Transaction:
             or self.stacks != dict(self.before.stacks)
             or self.flavors != dict(self.before.flavors)
             or self.managed != dict(self.books_before.managed)
+            or self.owners != dict(self.books_before.owners)
         )
 
 
+def mark_managed(managed: dict[str, str], owners: dict[str, str], address: str,
+                 print_: str | None, owner: str | None) -> None:
+    """The one rule for a managed record and its owner (profile and global bookkeeping)."""
+    if print_ is None:
+        managed.pop(address, None)
+    else:
+        managed[address] = print_
+    if print_ is None or owner is None:
+        owners.pop(address, None)
+    else:
+        owners[address] = owner
+
+
 def seed_transaction(seed: ProfileState, managed: Mapping[str, str],
-                     lineage: str) -> Transaction:
+                     lineage: str, owners: Mapping[str, str] | None = None) -> Transaction:
     """A transaction from an empty store to ``seed``: how every backend is created."""
     tx = Transaction(ProfileState(components={}, stacks={}), Bookkeeping(lineage=lineage))
     for comp in seed.components.values():
@@ -122,7 +139,7 @@ def seed_transaction(seed: ProfileState, managed: Mapping[str, str],
     for flavor in seed.flavors.values():
         tx.put_flavor(flavor)
     for address, print_ in managed.items():
-        tx.mark_managed(address, print_)
+        tx.mark_managed(address, print_, (owners or {}).get(address))
     return tx
 
 
@@ -143,8 +160,9 @@ class ProfileStore(abc.ABC):
     def initialize(self, seed: ProfileState) -> None:
         """Create the store holding ``seed`` (refuses if it exists)."""
 
-    def create(self, seed: ProfileState, managed: Mapping[str, str]) -> None:
-        """Initialize holding ``seed``, with stackctl managing ``managed``.
+    def create(self, seed: ProfileState, managed: Mapping[str, str],
+               owners: Mapping[str, str] | None = None) -> None:
+        """Initialize holding ``seed``, with stackctl managing ``managed`` (for ``owners``).
 
         This default takes two commits; a backend that can do both in one
         (the local store does) overrides it, so a crash leaves no store or the
@@ -154,7 +172,7 @@ class ProfileStore(abc.ABC):
         if managed:
             with self.transaction() as tx:
                 for address, print_ in managed.items():
-                    tx.mark_managed(address, print_)
+                    tx.mark_managed(address, print_, (owners or {}).get(address))
 
     @abc.abstractmethod
     def load(self) -> ProfileState:

@@ -107,8 +107,10 @@ class SqlStore(ProfileStore):
             revs = schema.revisions(conn)
         return ",".join(sorted(revs)) if revs else None
 
-    def _ensure_schema(self) -> None:
-        """Refuse a newer schema; upgrade an older one (first use after an upgrade)."""
+    def _ensure_schema(self, *, write: bool = False) -> None:
+        """Refuse a newer schema; an older one is upgraded by a writer (an apply), and
+        reported to a reader: reads (plan, diff, list, …) need only SELECT, so they
+        never change the schema."""
         if self._schema_ok:
             return
         with self._reading() as conn:
@@ -118,6 +120,13 @@ class SqlStore(ProfileStore):
             if revs != {schema.HEAD}:
                 self._refuse_unknown(conn, revs)  # before taking any lock: never modify it
         if revs != {schema.HEAD}:
+            if not write:
+                raise StoreError(
+                    f"The store of profile '{self.profile}' at {self._shown_url()} has schema "
+                    f"revision {','.join(sorted(revs)) or '(none)'}; this stackctl reads "
+                    f"{schema.HEAD}. Reading it needs a migration, which a read never does.",
+                    hint=f"Run `stackctl profile migrate {self.profile}` with a writer "
+                         "(credentials that may change the schema), or apply.")
             self.migrate()
         self._schema_ok = True
 
@@ -198,8 +207,11 @@ class SqlStore(ProfileStore):
         row = conn.execute(sa.select(meta.c.lineage, meta.c.serial).where(meta.c.id == 1)).first()
         if row is None:
             raise self._not_initialized()
-        pairs = conn.execute(sa.select(managed.c.address, managed.c.fingerprint))
-        return Bookkeeping(lineage=row.lineage, serial=row.serial, managed=dict(pairs.all()))
+        rows = conn.execute(sa.select(managed.c.address, managed.c.fingerprint,
+                                      managed.c.owner)).all()
+        return Bookkeeping(lineage=row.lineage, serial=row.serial,
+                           managed={r.address: r.fingerprint for r in rows},
+                           owners={r.address: r.owner for r in rows if r.owner is not None})
 
     def _read_state(self, conn: Connection) -> ProfileState:
         t = schema.components
@@ -244,7 +256,8 @@ class SqlStore(ProfileStore):
     def initialize(self, seed: ProfileState) -> None:
         self.create(seed, {})
 
-    def create(self, seed: ProfileState, managed: Mapping[str, str]) -> None:
+    def create(self, seed: ProfileState, managed: Mapping[str, str],
+               owners: Mapping[str, str] | None = None) -> None:
         """Schema, seed and bookkeeping in one transaction (MySQL: its DDL commits first)."""
         path = self._sqlite_path()
         if path is not None and not path.exists():
@@ -262,12 +275,12 @@ class SqlStore(ProfileStore):
             lineage = str(uuidlib.uuid4())
             conn.execute(schema.meta.insert().values(
                 id=1, lineage=lineage, serial=1, stackctl_version=__version__))
-            self._write_rows(conn, seed_transaction(seed, managed, lineage))
+            self._write_rows(conn, seed_transaction(seed, managed, lineage, owners))
         self._schema_ok = True
 
     @contextmanager
     def _locked_snapshot(self) -> Iterator[tuple[ProfileState, Bookkeeping]]:
-        self._ensure_schema()
+        self._ensure_schema(write=True)
         wait = db.lock_timeout()
         conn = self._open(write=True)
         committing = False
@@ -312,8 +325,11 @@ class SqlStore(ProfileStore):
         sync(conn, schema.flavors, before.flavors, after.flavors, lambda _, f: {
             "type": f.type.value, "name": f.name, "source": f.source,
             "config_schema": _dumps(f.config_schema)})
-        sync(conn, schema.managed, tx.books_before.managed, tx.managed,
-             lambda address, print_: {"address": address, "fingerprint": print_})
+        books = tx.books_before
+        sync(conn, schema.managed,
+             {a: (p, books.owners.get(a)) for a, p in books.managed.items()},
+             {a: (p, tx.owners.get(a)) for a, p in tx.managed.items()},
+             lambda address, row: {"address": address, "fingerprint": row[0], "owner": row[1]})
 
     def _component_row(self, _: tuple[ComponentType, str], comp: Component) -> dict[str, Any]:
         try:

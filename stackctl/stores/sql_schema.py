@@ -33,7 +33,7 @@ if TYPE_CHECKING:
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 # The newest migration this stackctl ships; a test checks it is Alembic's head.
-HEAD = "0002"
+HEAD = "0004_owner"
 # Not Alembic's default ``alembic_version``: a team database may also hold
 # another Alembic-managed application (a ZenML server does), whose revisions
 # must never be mistaken for ours.
@@ -93,6 +93,7 @@ managed = Table(
     "stackctl_managed", metadata,
     Column("address", Address, primary_key=True),
     Column("fingerprint", String(64), nullable=False),
+    Column("owner", Name, nullable=True),  # 0004_owner: the project that applied it
     **MYSQL_OPTIONS,
 )
 
