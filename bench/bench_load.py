@@ -289,7 +289,7 @@ def markdown(results: list[Outcome | str], writers: int, applies: int, readers: 
                      f"{res.applies_per_second:.2f} | {res.slowest_apply:.2f} s | "
                      f"{res.reads_ok} | {len(res.problems)} |")
         notes += [f"{res.backend}: {p}" for p in res.problems[:10]]
-    return "\n".join(lines + [""] + notes) + "\n"
+    return "\n".join([*lines, "", *notes]) + "\n"
 
 
 def main() -> None:

@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "bench"))
-import bench_load  # noqa: E402
+import bench_load
 
 pytestmark = pytest.mark.slow
 
