@@ -10,6 +10,7 @@ plan read are checked again, so a concurrent change makes the apply refuse.
 
 from __future__ import annotations
 
+import json
 import logging
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
@@ -19,13 +20,14 @@ from typing import Any
 from stackctl import rules
 from stackctl.compiler.desired import DesiredState
 from stackctl.config import repository as repo_config
+from stackctl.defaults import DEFAULT, default_state, local_artifact_dirs
 from stackctl.errors import IntegrityError, StaleStateError
-from stackctl.model import ComponentType, ProfileConfig
-from stackctl.plan import views
+from stackctl.model import Address, ProfileConfig
+from stackctl.plan import compare
 from stackctl.plan.model import Change, Plan
 from stackctl.stores.base import Bookkeeping, ProfileStore, Transaction
 from stackctl.stores.urls import path_from_file_url
-from stackctl.workspace import DEFAULT, Workspace, default_state, open_store
+from stackctl.workspace import Workspace, open_store
 
 log = logging.getLogger("stackctl")
 
@@ -60,6 +62,80 @@ def check_fresh(saved: Plan, fresh: Plan) -> None:
         raise StaleStateError(
             "The saved plan is stale:\n  " + "\n  ".join(sorted(set(stale))),
             hint="Run `stackctl plan` again and review the new plan.")
+
+
+def check_same_changes(saved: Plan, fresh: Plan) -> None:
+    """Refuse a saved plan unless the plan computed now has exactly its changes.
+
+    Action by action and field by field, in order: a deleted, added, reordered
+    or edited change (a create turned into a delete, an edited ``after``) is
+    refused, naming the first difference, so apply never skips a check that
+    ``plan`` made or writes anything the reviewed plan did not show.
+    """
+    problem = _first_difference(saved.changes, fresh.changes)
+    if problem:
+        raise StaleStateError(
+            f"The saved plan's changes differ from the plan computed now: {problem}.",
+            hint="Do not edit plan files. Run `stackctl plan -o FILE` again and review it.")
+
+
+def _first_difference(saved: tuple[Change, ...], fresh: tuple[Change, ...]) -> str | None:
+    saved_addresses = [c.address for c in saved]
+    fresh_addresses = {c.address for c in fresh}
+    for index in range(max(len(saved), len(fresh))):
+        if index >= len(fresh) or (index < len(saved)
+                                   and saved[index].address not in fresh_addresses):
+            return (f"{_shown(saved[index].address)}: the plan file has a "
+                    f"{_shown(saved[index].action)} change that is not computed now")
+        if index >= len(saved) or fresh[index].address not in saved_addresses:
+            return (f"{fresh[index].address}: the {fresh[index].action} change computed now is "
+                    "missing from the plan file")
+        ours, theirs = saved[index].to_dict(), fresh[index].to_dict()
+        if ours["address"] != theirs["address"]:
+            return (f"change {index + 1} is {_shown(ours['address'])} in the plan file but "
+                    f"{_shown(theirs['address'])} now (changes out of order)")
+        path = _differing_path(ours, theirs, ())
+        if path is not None:
+            a, b = _at(ours, path), _at(theirs, path)
+            return (f"{theirs['address']}: {'.'.join(path)} is {_shown(a)} in the plan file "
+                    f"but {_shown(b)} now")
+    return None
+
+
+def _differing_path(a: Any, b: Any, path: tuple[str, ...]) -> tuple[str, ...] | None:
+    if isinstance(a, Mapping) and isinstance(b, Mapping):
+        for key in sorted({*a, *b}, key=str):
+            if key not in a or key not in b:
+                return (*path, str(key))
+            found = _differing_path(a[key], b[key], (*path, str(key)))
+            if found is not None:
+                return found
+        return None
+    if (isinstance(a, (list, tuple)) and isinstance(b, (list, tuple)) and len(a) == len(b)):
+        for i, (x, y) in enumerate(zip(a, b, strict=True)):
+            found = _differing_path(x, y, (*path, str(i)))
+            if found is not None:
+                return found
+        return None
+    # bool is an int in Python: True == 1, but not in a plan
+    same = type(a) is type(b) or (isinstance(a, (list, tuple)) and isinstance(b, (list, tuple)))
+    return None if same and a == b else path
+
+
+def _at(value: Any, path: tuple[str, ...]) -> Any:
+    for key in path:
+        if isinstance(value, Mapping):
+            if key not in value:
+                return "(absent)"
+            value = value[key]
+        else:
+            value = value[int(key)]
+    return value
+
+
+def _shown(value: Any) -> str:
+    text = value if value == "(absent)" else json.dumps(value, sort_keys=True, default=str)
+    return text if len(text) <= 80 else text[:79] + "…"
 
 
 def check_not_applied(ws: Workspace, plan: Plan) -> None:
@@ -101,9 +177,7 @@ def _new_profile(ws: Workspace, change: Change, desired: DesiredState) -> Profil
     name = str(change.profile)
     settings = desired.profiles[name].settings
     store_type = settings.store_type if settings else "local"
-    url = None
-    if settings is not None:
-        url = f"env:{settings.url_from_env}" if settings.url_from_env else settings.store_url
+    url = settings.url if settings else None
     active = (change.after or {}).get("active_stack") or DEFAULT
     return ProfileConfig(name, store_type, url or ws.default_store_url(name, store_type), active)
 
@@ -122,9 +196,8 @@ def _create_store(ws: Workspace, plan: Plan, profile: ProfileConfig, items: list
         return
     tx = Transaction(default_state(ws.root), Bookkeeping(lineage=""))
     _apply_changes(tx, profile.name, items, desired)
-    for comp in tx.after.components.values():
-        if comp.type is ComponentType.ARTIFACT_STORE and comp.name == DEFAULT:
-            Path(str(comp.config["path"])).mkdir(parents=True, exist_ok=True)
+    for directory in local_artifact_dirs(tx.after):
+        directory.mkdir(parents=True, exist_ok=True)
     store.create(tx.after, tx.managed)
     log.info("Created profile/%s", profile.name)
     for change in items:
@@ -133,7 +206,7 @@ def _create_store(ws: Workspace, plan: Plan, profile: ProfileConfig, items: list
 
 def _verify(tx_reads: Mapping[str, Any], plan: Plan, addresses: list[str]) -> None:
     changed = [a for a in addresses if a in plan.reads
-               and views.print_of(tx_reads.get(a)) != plan.reads[a]]
+               and compare.print_of(tx_reads.get(a)) != plan.reads[a]]
     if changed:
         raise StaleStateError(
             "Live state changed while applying; nothing was written to this store:\n  "
@@ -143,17 +216,17 @@ def _verify(tx_reads: Mapping[str, Any], plan: Plan, addresses: list[str]) -> No
 def _live_views(tx: Transaction, profile: str) -> dict[str, Any]:
     found: dict[str, Any] = {}
     for (ctype, name), comp in tx.before.components.items():
-        found[f"{profile}/{ctype.value}/{name}"] = views.component_view(comp)
+        found[str(Address.component(profile, ctype, name))] = compare.component_view(comp)
     for name, stack in tx.before.stacks.items():
-        found[f"{profile}/stack/{name}"] = views.stack_view(stack)
+        found[str(Address.stack(profile, name))] = compare.stack_view(stack)
     for (ctype, name), flavor in tx.before.flavors.items():
-        found[f"{profile}/flavor/{ctype.value}/{name}"] = views.flavor_view(flavor)
+        found[str(Address.flavor(profile, ctype, name))] = compare.flavor_view(flavor)
     return found
 
 
 def _apply_profile(plan: Plan, store: ProfileStore, profile: str, items: list[Change],
                    desired: DesiredState) -> None:
-    expected = plan.stores.get(f"profile/{profile}", {}).get("lineage")
+    expected = plan.stores.get(str(Address.of_profile(profile)), {}).get("lineage")
     with store.transaction() as tx:
         if expected and tx.books_before.lineage != expected:
             raise StaleStateError(f"The store of profile '{profile}' was replaced since the "
@@ -164,7 +237,7 @@ def _apply_profile(plan: Plan, store: ProfileStore, profile: str, items: list[Ch
         for stack in after.stacks.values():
             problems = rules.stack_problems(stack, after)
             if problems:  # the plan checked this; live moved under us
-                raise IntegrityError(f"{profile}/stack/{stack.name}: {problems[0].message}")
+                raise IntegrityError(f"{Address.stack(profile, stack.name)}: {problems[0].message}")
     for change in items:
         log.info("%s %s", _verb(change), change.address)
 
@@ -175,34 +248,32 @@ def _apply_changes(tx: Transaction, profile: str, items: list[Change],
 
     dp = desired.profiles.get(profile)
     for change in items:
-        parts = change.address.split("/")
+        target = change.key
         written: Any = None
         if change.kind == "flavor":
-            key = (ComponentType(parts[2]), parts[3])
             if change.action == "delete":
-                tx.delete_flavor(*key)
+                tx.delete_flavor(*target.key)
             else:
                 assert dp is not None
-                tx.put_flavor(dp.flavors[key])
-                written = views.flavor_view(dp.flavors[key])
+                tx.put_flavor(dp.flavors[target.key])
+                written = compare.flavor_view(dp.flavors[target.key])
         elif change.kind == "component":
-            key = (ComponentType(parts[1]), parts[2])
             if change.action == "delete":
-                tx.delete_component(*key)
+                tx.delete_component(*target.key)
             else:
                 assert dp is not None
-                current = tx.before.components.get(key)
-                comp = replace(dp.components[key],
+                current = tx.before.components.get(target.key)
+                comp = replace(dp.components[target.key],
                                uuid=current.uuid if current else str(uuidlib.uuid4()))
                 tx.put_component(comp)
-                written = views.component_view(comp)
+                written = compare.component_view(comp)
         elif change.action == "delete":
-            tx.delete_stack(parts[2])
+            tx.delete_stack(target.name)
         else:
             assert dp is not None
-            tx.put_stack(dp.stacks[parts[2]])
-            written = views.stack_view(dp.stacks[parts[2]])
-        tx.mark_managed(change.address, views.print_of(written))
+            tx.put_stack(dp.stacks[target.name])
+            written = compare.stack_view(dp.stacks[target.name])
+        tx.mark_managed(change.address, compare.print_of(written))
 
 
 def _verb(change: Change) -> str:
@@ -212,7 +283,7 @@ def _verb(change: Change) -> str:
 
 
 def _apply_repository(change: Change) -> None:
-    path = Path(change.address.split("/", 1)[1])
+    path = Path(change.key.name)
     after = change.after or {}
     settings = repo_config.RepositorySettings(path, after.get("active_profile"),
                                               after.get("active_stack"))
@@ -225,8 +296,9 @@ def _apply_global(ws: Workspace, plan: Plan, changes: list[Change], desired: Des
                   created: Mapping[str, ProfileConfig]) -> None:
     doomed: list[ProfileConfig] = []
     with ws.globals.transaction() as tx:
-        current = {f"profile/{n}": views.profile_view(p) for n, p in tx.config.profiles.items()}
-        current["global"] = {"active_profile": tx.config.activated_profile}
+        current = {str(Address.of_profile(n)): compare.profile_view(p)
+                   for n, p in tx.config.profiles.items()}
+        current[str(Address.global_())] = {"active_profile": tx.config.activated_profile}
         _verify(current, plan, [c.address for c in changes if c.kind in ("profile", "global")
                                 and c.action != "create"])
         for change in changes:
@@ -248,12 +320,12 @@ def _apply_global(ws: Workspace, plan: Plan, changes: list[Change], desired: Des
                     tx.put_profile(live)
                 declared = name in desired.profiles and desired.profiles[name].settings
                 if live is not None and declared:
-                    tx.mark_managed(change.address, views.print_of(views.profile_view(live)))
+                    tx.mark_managed(change.address, compare.print_of(compare.profile_view(live)))
             elif change.kind == "global" and change.after:
                 tx.activate_profile(change.after.get("active_profile"))
-                tx.mark_managed("global", views.print_of(change.after))
+                tx.mark_managed(change.address, compare.print_of(change.after))
             elif change.kind == "repository":
-                tx.mark_managed(change.address, views.print_of(change.after))
+                tx.mark_managed(change.address, compare.print_of(change.after))
         tx.applied_plans.append(plan.id)
     for profile in doomed:  # a SQL store may be shared by a team: it is left alone
         log.info("Deleted profile/%s", profile.name)

@@ -40,6 +40,10 @@ class Flavor:
         return list(self.schema.get("required", []))
 
     @property
+    def defaults(self) -> dict[str, Any]:
+        return {k: v["default"] for k, v in self.properties.items() if "default" in v}
+
+    @property
     def sensitive(self) -> frozenset[str]:
         return frozenset(k for k, v in self.properties.items() if v.get("writeOnly"))
 
@@ -90,27 +94,53 @@ def get(
         ) from None
 
 
-def sensitive_fields(ctype: ComponentType, flavor: str) -> frozenset[str]:
-    found = builtin_flavors().get((ctype, flavor))
-    return found.sensitive if found else frozenset()
+def sensitive_fields(
+    ctype: ComponentType, flavor: str,
+    custom: Mapping[tuple[ComponentType, str], CustomFlavor] | None = None,
+) -> frozenset[str]:
+    """The secret (``writeOnly``) fields of a built-in or custom flavor.
+
+    An unknown flavor has no schema, so nothing is known to hide.
+    """
+    try:
+        return get(ctype, flavor, custom).sensitive
+    except NotFoundError:
+        return frozenset()
 
 
-def has_secret_values(ctype: ComponentType, flavor: str, config: Mapping[str, Any]) -> bool:
-    return any(config.get(k) not in (None, "") for k in sensitive_fields(ctype, flavor))
+def hidden(value: Any) -> Any:
+    """A secret field's value as it may be shown: ``(sensitive)`` unless it is empty."""
+    return value if value in (None, "") else SENSITIVE
+
+
+def has_secret_values(
+    ctype: ComponentType, flavor: str, config: Mapping[str, Any],
+    custom: Mapping[tuple[ComponentType, str], CustomFlavor] | None = None,
+) -> bool:
+    return any(hidden(config.get(k)) == SENSITIVE
+               for k in sensitive_fields(ctype, flavor, custom))
 
 
 def redact(flavor: Flavor | None, config: Mapping[str, Any]) -> dict[str, Any]:
     """The config as it may be shown: secret values replaced by ``(sensitive)``."""
-    hidden = flavor.sensitive if flavor else frozenset()
-    return {k: (SENSITIVE if k in hidden and v not in (None, "") else v)
-            for k, v in config.items()}
+    secret = flavor.sensitive if flavor else frozenset()
+    return {k: (hidden(v) if k in secret else v) for k, v in config.items()}
 
 
 def with_defaults(flavor: Flavor, config: Mapping[str, Any]) -> dict[str, Any]:
     """Fill in every optional field's default, as ZenML writes them to disk."""
-    filled = {k: v["default"] for k, v in flavor.properties.items() if "default" in v}
-    filled.update(config)
-    return filled
+    return {**flavor.defaults, **config}
+
+
+def defaults_of(
+    ctype: ComponentType, flavor: str,
+    custom: Mapping[tuple[ComponentType, str], CustomFlavor] | None = None,
+) -> Mapping[str, Any]:
+    """The fields' defaults of a built-in or custom flavor; none for an unknown one."""
+    try:
+        return get(ctype, flavor, custom).defaults
+    except NotFoundError:
+        return {}
 
 
 def _validator(flavor: Flavor) -> Any:

@@ -171,21 +171,98 @@ class ProfileState:
             (c for c in self.components.values() if c.type is ctype), key=lambda c: c.name
         )
 
-    def stacks_using(self, ctype: ComponentType, name: str) -> list[str]:
-        return sorted(s.name for s in self.stacks.values() if s.components.get(ctype) == name)
+
+@dataclass(frozen=True)
+class Address:
+    """Where a resource lives, typed: what a plan change, drift or record points at.
+
+    ``str()`` gives the form shown in plans and kept in bookkeeping
+    (``prod/orchestrator/k8s``, ``prod/stack/main``, ``profile/prod``, ...);
+    code reads the fields, never splits that text back.
+    """
+
+    kind: str  # component | stack | flavor | profile | repository | global
+    profile: str | None = None  # the profile it lives in (a profile's own name)
+    type: ComponentType | None = None  # components and flavors
+    name: str = ""  # a repository's path
+
+    @classmethod
+    def component(cls, profile: str, ctype: ComponentType, name: str) -> Address:
+        return cls("component", profile, ctype, name)
+
+    @classmethod
+    def stack(cls, profile: str, name: str) -> Address:
+        return cls("stack", profile, None, name)
+
+    @classmethod
+    def flavor(cls, profile: str, ctype: ComponentType, name: str) -> Address:
+        return cls("flavor", profile, ctype, name)
+
+    @classmethod
+    def of_profile(cls, name: str) -> Address:
+        return cls("profile", name, None, name)
+
+    @classmethod
+    def repository(cls, path: str) -> Address:
+        return cls("repository", None, None, path)
+
+    @classmethod
+    def global_(cls) -> Address:
+        return cls("global")
+
+    @classmethod
+    def parse(cls, text: str) -> Address:
+        """The inverse of ``str()`` (saved plan files, bookkeeping records).
+
+        Names never hold '/', and a repository path is absolute, so the
+        number of parts decides the kind.
+        """
+        parts = text.split("/")
+        if text == "global":
+            return cls.global_()
+        if parts[0] == "repository" and len(parts) > 2 and parts[1] == "":
+            return cls.repository(text.split("/", 1)[1])
+        if len(parts) == 2 and parts[0] == "profile":
+            return cls.of_profile(parts[1])
+        if len(parts) == 3 and parts[1] == "stack":
+            return cls.stack(parts[0], parts[2])
+        if len(parts) == 3:
+            return cls.component(parts[0], ComponentType(parts[1]), parts[2])
+        if len(parts) == 4 and parts[1] == "flavor":
+            return cls.flavor(parts[0], ComponentType(parts[2]), parts[3])
+        raise ValueError(f"not a resource address: {text!r}")
+
+    @property
+    def key(self) -> tuple[ComponentType, str]:
+        """The (type, name) key of a component or flavor in a ``ProfileState``."""
+        assert self.type is not None, self
+        return (self.type, self.name)
+
+    def __str__(self) -> str:
+        if self.kind == "component":
+            assert self.type is not None
+            return f"{self.profile}/{self.type.value}/{self.name}"
+        if self.kind == "flavor":
+            assert self.type is not None
+            return f"{self.profile}/flavor/{self.type.value}/{self.name}"
+        if self.kind == "stack":
+            return f"{self.profile}/stack/{self.name}"
+        if self.kind == "global":
+            return "global"
+        return f"{self.kind}/{self.name}"  # profile, repository
 
 
 def component_address(profile: str, ctype: ComponentType, name: str) -> str:
-    return f"{profile}/{ctype.value}/{name}"
+    return str(Address.component(profile, ctype, name))
 
 
 def stack_address(profile: str, name: str) -> str:
-    return f"{profile}/stack/{name}"
+    return str(Address.stack(profile, name))
 
 
 def profile_address(name: str) -> str:
-    return f"profile/{name}"
+    return str(Address.of_profile(name))
 
 
 def flavor_address(profile: str, ctype: ComponentType, name: str) -> str:
-    return f"{profile}/flavor/{ctype.value}/{name}"
+    return str(Address.flavor(profile, ctype, name))

@@ -45,7 +45,9 @@ class Repository:
     def _workspace(self) -> Workspace:
         # read afresh each time: the CLI or another Repository may have changed the settings
         settings = repo_config.read(self._root) if self._root is not None else None
-        return Workspace(discovery=repo_config.Discovery(settings, None))
+        ws = Workspace(discovery=repo_config.Discovery(settings, None))
+        ws.start()  # ZenML's first use, as the CLI does before any command
+        return ws
 
     # -- where we are -------------------------------------------------------------
 

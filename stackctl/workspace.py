@@ -1,39 +1,28 @@
-"""The workspace: global config + repository context + profile stores.
+"""The workspace: the context plus the profiles and stores it opens and creates.
 
-It answers "which profile and stack are active here, and from where" the same
-way for the CLI, the Python API and the compiler, creates the default profile
-on first use, and opens the right store for a profile. Human messages go
-through the ``stackctl`` logger; this module never prints.
+``Context`` answers "which profile and stack are active here"; a
+``Workspace`` adds what writes: first use (creating the ``default`` profile,
+switching a repository whose profile is gone to the global one), creating
+profiles and opening their stores. Human messages go through the
+``stackctl`` logger; this module never prints.
 """
 
 from __future__ import annotations
 
 import logging
-import uuid as uuidlib
-from dataclasses import dataclass
-from functools import cached_property
 from pathlib import Path
 
 from stackctl.config import repository as repo_config
-from stackctl.config.global_config import GlobalConfig, GlobalConfigStore, config_dir
+from stackctl.context import Active, Context
+from stackctl.defaults import DEFAULT, DEFAULT_COMPONENTS, default_state, local_artifact_dirs
 from stackctl.errors import NotFoundError, StoreError
-from stackctl.model import Component, ComponentType, ProfileConfig, ProfileState, Stack
+from stackctl.model import ProfileConfig, ProfileState
 from stackctl.stores.base import ProfileStore
 from stackctl.stores.urls import file_url
 
 log = logging.getLogger("stackctl")
 
-DEFAULT = "default"
-
-
-@dataclass(frozen=True)
-class Active:
-    """The active profile and stack here, and whether they come from a repository."""
-
-    profile: str
-    stack: str | None
-    scope: str  # "global" or "local"
-    repository: repo_config.RepositorySettings | None
+__all__ = ["Active", "Workspace", "open_store", "open_workspace"]
 
 
 def open_store(profile: ProfileConfig) -> ProfileStore:
@@ -49,40 +38,22 @@ def open_store(profile: ProfileConfig) -> ProfileStore:
                      hint="Known store types: local, sql.")
 
 
-def default_state(root: Path) -> ProfileState:
-    """The default stack every new profile starts with (ZenML's)."""
-    art_uuid = str(uuidlib.uuid4())
-    local_store = root / "local_stores" / art_uuid
-    comps = [
-        Component(ComponentType.ORCHESTRATOR, DEFAULT, "local", str(uuidlib.uuid4()), {}),
-        Component(ComponentType.METADATA_STORE, DEFAULT, "sqlite", str(uuidlib.uuid4()),
-                  {"upgrade_migration_enabled": True, "uri": str(local_store / "metadata.db")}),
-        Component(ComponentType.ARTIFACT_STORE, DEFAULT, "local", art_uuid,
-                  {"path": str(local_store)}),
-    ]
-    stack = Stack(DEFAULT, {c.type: c.name for c in comps})
-    return ProfileState(components={c.key: c for c in comps}, stacks={DEFAULT: stack})
+def open_workspace(cwd: Path | None = None) -> Workspace:
+    """The workspace a command works in, after first use (see ``Workspace.start``)."""
+    ws = Workspace(cwd=cwd)
+    ws.start()
+    return ws
 
 
-class Workspace:
-    """``discovery`` pins the repository context (the Python API decides it once)."""
+class Workspace(Context):
+    # -- first use ---------------------------------------------------------------
 
-    def __init__(self, root: Path | None = None, cwd: Path | None = None,
-                 discovery: repo_config.Discovery | None = None) -> None:
-        self.root = root or config_dir()
-        self.cwd = cwd
-        self.globals = GlobalConfigStore(self.root)
-        if discovery is not None:
-            self.__dict__["discovery"] = discovery
-
-    # -- context ---------------------------------------------------------------
-
-    @cached_property
-    def discovery(self) -> repo_config.Discovery:
-        return repo_config.discover(self.cwd)
-
-    def config(self) -> GlobalConfig:
-        return self.globals.load()
+    def start(self) -> Active:
+        """What ZenML does before any command: create the default profile on first use,
+        and switch a repository whose profile was deleted to the global one."""
+        self.ensure_initialized()
+        self.repair_repository()
+        return self.active()
 
     def ensure_initialized(self) -> None:
         """First use: create and activate the ``default`` profile (ZenML's messages)."""
@@ -94,41 +65,26 @@ class Workspace:
             tx.activate_profile(DEFAULT)
         log.info("Created and activated default profile.")
 
-    def active(self) -> Active:
-        self.ensure_initialized()
-        cfg = self.config()
+    def repair_repository(self) -> None:
+        """A repository naming a deleted profile is switched to the global active one."""
+        missing = self.dangling_repository_profile()
         repo = self.discovery.repository
-        if repo is not None and repo.active_profile_name:
-            if repo.active_profile_name in cfg.profiles:
-                return Active(repo.active_profile_name, repo.active_stack_name, "local", repo)
-            fallback = self._global_profile(cfg)
-            log.warning("Profile %s not found. Switching repository to the global active "
-                        "profile %s", repo.active_profile_name, fallback.name)
-            repo = repo_config.RepositorySettings(repo.root, fallback.name, fallback.active_stack)
-            repo_config.write(repo)
-            self.__dict__["discovery"] = repo_config.Discovery(repo, None)
-            return Active(fallback.name, fallback.active_stack, "local", repo)
-        profile = self._global_profile(cfg)
-        return Active(profile.name, profile.active_stack, "global", repo)
+        if missing is None or repo is None:
+            return
+        fallback = self.global_profile()
+        log.warning("Profile %s not found. Switching repository to the global active "
+                    "profile %s", missing, fallback.name)
+        repo = repo_config.RepositorySettings(repo.root, fallback.name, fallback.active_stack)
+        repo_config.write(repo)
+        self.__dict__["discovery"] = repo_config.Discovery(repo, None)
 
-    def global_profile(self) -> ProfileConfig:
-        """The globally active profile, whatever the repository says."""
-        self.ensure_initialized()
-        return self._global_profile(self.config())
-
-    def _global_profile(self, cfg: GlobalConfig) -> ProfileConfig:
-        name = cfg.activated_profile
-        if name and name in cfg.profiles:
-            return cfg.profiles[name]
-        fallback = DEFAULT if DEFAULT in cfg.profiles else sorted(cfg.profiles)[0]
-        log.warning("The active profile '%s' does not exist; using '%s'.", name, fallback)
-        return cfg.profiles[fallback]
+    # -- profiles and their stores -------------------------------------------------
 
     def profile(self, name: str | None = None) -> ProfileConfig:
         """A profile by name, or the active one."""
+        self.ensure_initialized()
         if name is None:
             name = self.active().profile
-        self.ensure_initialized()
         found = self.config().profile(name)
         if found is None:
             raise NotFoundError(f"Profile '{name}' not found.",
@@ -140,8 +96,6 @@ class Workspace:
 
     def state(self, profile: str | None = None) -> ProfileState:
         return self.store(profile).load()
-
-    # -- profiles (creation is needed by first use, so it lives here) ------------
 
     def default_store_url(self, name: str, store_type: str) -> str:
         directory = self.root / "profiles" / name
@@ -173,12 +127,10 @@ class Workspace:
         else:
             log.info("Initializing store...")
             state = seed if seed is not None else default_state(self.root)
-            for comp in state.components.values():
-                if comp.type is ComponentType.ARTIFACT_STORE and comp.name == DEFAULT:
-                    Path(str(comp.config["path"])).mkdir(parents=True, exist_ok=True)
+            for directory in local_artifact_dirs(state):
+                directory.mkdir(parents=True, exist_ok=True)
             store.initialize(state)
-            for ctype in (ComponentType.ORCHESTRATOR, ComponentType.METADATA_STORE,
-                          ComponentType.ARTIFACT_STORE):
+            for ctype, _ in DEFAULT_COMPONENTS:
                 for comp in state.components_of(ctype):
                     log.info("Registered stack component with type '%s' and name '%s'.",
                              ctype.value, comp.name)

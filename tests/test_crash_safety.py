@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import itertools
 import json
-import os
 import re
 import shutil
 import subprocess
@@ -323,10 +322,19 @@ def semantic_snapshots(config: Path, project: Path) -> dict[str, dict[str, str]]
     return out
 
 
-def _run_apply(manifests: Path, cwd: Path, **env: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([STACKCTL, "apply", "--auto-approve", "--prune", str(manifests)],
-                          cwd=cwd, capture_output=True, text=True, check=False, timeout=120,
-                          env={**os.environ, **env}, stdin=subprocess.DEVNULL)
+LAUNCHER = str(Path(__file__).with_name("crash_launcher.py"))
+
+
+def _run_apply(manifests: Path, cwd: Path, kill_at: int | None = None,
+               steps: Path | None = None) -> subprocess.CompletedProcess[str]:
+    """The CLI in a process of its own; with ``kill_at``, through the fault seam."""
+    argv = ["apply", "--auto-approve", "--prune", str(manifests)]
+    if kill_at is not None:
+        argv = [sys.executable, LAUNCHER, str(kill_at), str(steps or ""), *argv]
+    else:
+        argv = [STACKCTL, *argv]
+    return subprocess.run(argv, cwd=cwd, capture_output=True, text=True, check=False,
+                          timeout=120, stdin=subprocess.DEVNULL)
 
 
 @pytest.mark.slow
@@ -347,8 +355,7 @@ def test_sigkill_at_write_steps_leaves_each_store_before_or_after(
             shutil.copytree(pristine / source, target)
 
     log = scene / "steps.log"
-    clean = _run_apply(scene / "after.yaml.j2", scene, STACKCTL_TEST_KILL_AT="0",
-                       STACKCTL_TEST_STEPS=str(log))
+    clean = _run_apply(scene / "after.yaml.j2", scene, kill_at=0, steps=log)
     assert clean.returncode == 0, clean.stderr
     after = semantic_snapshots(config_dir, project)
     steps = log.read_text().splitlines()
@@ -361,7 +368,7 @@ def test_sigkill_at_write_steps_leaves_each_store_before_or_after(
                                "rename config.yaml") or s.startswith("apply "))})
     for kill_at in picks:
         restore()
-        killed = _run_apply(scene / "after.yaml.j2", scene, STACKCTL_TEST_KILL_AT=str(kill_at))
+        killed = _run_apply(scene / "after.yaml.j2", scene, kill_at=kill_at)
         where = f"SIGKILL at step {kill_at} ({steps[kill_at - 1]!r})"
         assert killed.returncode == -9, f"{where}: {killed.stderr}"
         # the next command recovers; `plan` only reads
@@ -386,3 +393,11 @@ def _assert_same(got: dict[str, dict[str, str]], want: dict[str, dict[str, str]]
                                     json.dumps(got, indent=1, sort_keys=True).splitlines(),
                                     "expected", "got", lineterm="")
         pytest.fail(f"{where}:\n" + "\n".join(diff))
+
+
+def test_the_fault_seam_is_inert_and_no_production_code_reads_a_test_setting() -> None:
+    assert files.fault_hook is None
+    source = Path(files.__file__).resolve().parents[1]
+    readers = [str(p.relative_to(source)) for p in source.rglob("*.py")
+               if "STACKCTL_TEST" in p.read_text()]
+    assert readers == []

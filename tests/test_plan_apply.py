@@ -409,7 +409,7 @@ def test_saved_plan_holds_no_secret_and_applies_once(cli: Cli, manifests: Path,
         assert secret.encode() not in raw
     assert oct(planfile.stat().st_mode & 0o777) == "0o600"
     data = json.loads(raw)
-    assert data["format_version"] == 1
+    assert data["format_version"] == 2
     assert re.fullmatch(r"[0-9a-f-]{36}", data["id"])
     assert data["desired_prints"]["team/artifact_store/s3"]
     assert "team/artifact_store/s3" in data["reads"]
@@ -796,8 +796,78 @@ def test_export_one_profile(cli: Cli, manifests: Path, tmp_path: Path) -> None:
                                    .replace("{{", "'").replace("| tojson }}", "'")))
     kinds = [d["kind"] for d in docs]
     assert kinds[0] == "Profile"
-    assert kinds.count("Component") == 7
+    # the profile's three default components hold this machine's paths: not exported
+    assert kinds.count("Component") == 4
     assert kinds.count("Stack") == 3
+
+
+def test_export_reads_as_written_by_hand(cli: Cli, manifests: Path, tmp_path: Path,
+                                         config_dir: Path) -> None:
+    assert cli("apply", "-y", str(manifests)).rc == 0
+    out = tmp_path / "exported"
+    assert cli("export", "--all", "-o", str(out)).rc == 0
+    text = (out / "team.yaml.j2").read_text()
+    assert str(config_dir) not in text  # no machine-specific default path
+    assert text.startswith("apiVersion: stackctl/v1\nkind: Profile\nmetadata:\n  name: team\n"
+                           "spec:\n")
+    mysql = next(d for d in text.split("---\n") if "name: mysql" in d)
+    assert mysql.splitlines()[:8] == [
+        "apiVersion: stackctl/v1", "kind: Component", "metadata:", "  name: mysql",
+        "  profile: team", "spec:", "  type: metadata_store", "  flavor: mysql"]
+    # port 3306 and upgrade_migration_enabled: true are the flavor's defaults
+    assert "port:" not in mysql
+    assert "upgrade_migration_enabled" not in mysql
+    assert "  config:\n    database: zenml\n    host: db.internal\n" in mysql
+    env = {"STACKCTL_SECRET_TEAM_ARTIFACT_STORE_S3_SECRET": S3_SECRET,
+           "STACKCTL_SECRET_TEAM_METADATA_STORE_MYSQL_PASSWORD": DB_PASSWORD}
+    plan = cli("plan", "--detailed-exitcode", str(out), env=env)
+    assert plan.rc == 0, plan.out + plan.err
+
+
+def test_export_refuses_to_overwrite_without_force(cli: Cli, manifests: Path,
+                                                   tmp_path: Path) -> None:
+    assert cli("apply", "-y", str(manifests)).rc == 0
+    out = tmp_path / "exported"
+    out.mkdir()
+    (out / "global.yaml").write_text("mine\n")
+    refused = cli("export", "--all", "-o", str(out))
+    assert refused.rc == 1
+    assert refused.err.splitlines()[-2:] == [
+        f"Error: {out / 'global.yaml'} already exists; nothing was exported.",
+        "  hint: Pass --force to overwrite it, or choose another directory with -o."]
+    assert sorted(p.name for p in out.iterdir()) == ["global.yaml"]
+    assert (out / "global.yaml").read_text() == "mine\n"
+    assert cli("export", "--all", "-o", str(out), "--force").rc == 0
+    assert sorted(p.name for p in out.iterdir()) == ["global.yaml", "team.yaml.j2"]
+    assert "kind: GlobalConfig" in (out / "global.yaml").read_text()
+
+
+def test_export_a_file_of_the_other_suffix_is_not_overwritten(cli: Cli, manifests: Path,
+                                                             tmp_path: Path) -> None:
+    assert cli("apply", "-y", str(manifests)).rc == 0
+    out = tmp_path / "exported"
+    out.mkdir()
+    (out / "team.yaml").write_text("mine\n")  # would be read beside team.yaml.j2
+    refused = cli("export", "--profile", "team", "-o", str(out))
+    assert refused.rc == 1
+    assert f"Error: {out / 'team.yaml'} already exists; nothing was exported." in refused.err
+    assert [p.name for p in out.iterdir()] == ["team.yaml"]
+
+
+def test_export_to_stdout(cli: Cli, manifests: Path, tmp_path: Path) -> None:
+    assert cli("apply", "-y", str(manifests)).rc == 0
+    result = cli("export", "--profile", "team", "-o", "-", cwd=tmp_path)
+    assert result.rc == 0
+    assert result.out.startswith("apiVersion: stackctl/v1\nkind: Profile\n")
+    assert "{{ env.STACKCTL_SECRET_TEAM_ARTIFACT_STORE_S3_SECRET | tojson }}" in result.out
+    assert not (tmp_path / "-").exists()
+    assert not (tmp_path / "team.yaml.j2").exists()
+    out = tmp_path / "as-file"
+    out.mkdir()
+    (out / "team.yaml.j2").write_text(result.out)
+    env = {"STACKCTL_SECRET_TEAM_ARTIFACT_STORE_S3_SECRET": S3_SECRET,
+           "STACKCTL_SECRET_TEAM_METADATA_STORE_MYSQL_PASSWORD": DB_PASSWORD}
+    assert cli("plan", "--detailed-exitcode", str(out), env=env).rc == 0
 
 
 # -- the store lock --------------------------------------------------------------------------
@@ -821,3 +891,45 @@ def test_a_second_apply_waits_then_fails_naming_the_holder(cli: Cli, manifests: 
     done = _run_installed("apply", "-y", str(manifests), cwd=tmp_path)
     assert done.returncode == 0, done.stderr
     assert _component_config("artifact_store", "s3")["path"] == "s3://ml/new"
+
+
+CUSTOM_SECRET = """\
+apiVersion: stackctl/v1
+kind: Profile
+metadata: {name: team}
+spec: {store: {type: local}}
+---
+apiVersion: stackctl/v1
+kind: Flavor
+metadata: {name: vault-orchestrator, profile: team}
+spec:
+  type: orchestrator
+  source: my_pkg.VaultOrchestrator
+  configSchema:
+    type: object
+    properties:
+      host: {type: string}
+      token: {type: string, writeOnly: true}
+---
+apiVersion: stackctl/v1
+kind: Component
+metadata: {name: vaulted, profile: team}
+spec:
+  type: orchestrator
+  flavor: vault-orchestrator
+  config: {host: vault.internal, token: "{{ env.S3_SECRET }}"}
+"""
+
+
+def test_custom_flavor_secret_is_hidden_in_plans_and_stored_privately(
+        cli: Cli, tmp_path: Path, config_dir: Path) -> None:
+    root = tmp_path / "custom"
+    root.mkdir()
+    (root / "all.yaml.j2").write_text(CUSTOM_SECRET)
+    plan = cli("plan", str(root))
+    assert plan.rc == 0
+    assert "      config.token: (sensitive)" in plan.out.splitlines()
+    assert cli("apply", "--auto-approve", str(root)).rc == 0
+    stored = config_dir / "profiles" / "team" / "orchestrators" / "vaulted.yaml"
+    assert S3_SECRET in stored.read_text()
+    assert oct(stored.stat().st_mode & 0o777) == "0o600"

@@ -52,8 +52,10 @@ def _expected(case: Path) -> list[str]:
 
 
 def _compile(path: Path, **inputs: object) -> list[Diagnostic]:
+    """What `stackctl validate` checks: offline, every environment."""
     return compile_manifests(Inputs(paths=(str(path),), **inputs),  # type: ignore[arg-type]
-                             cwd=path.parent, environ=ENVIRON).diagnostics
+                             cwd=path.parent, environ=ENVIRON, offline=True,
+                             every_environment=True).diagnostics
 
 
 def _cli(*args: str, cwd: Path, env: dict[str, str] | None = None
@@ -110,6 +112,7 @@ RULES_TESTED_ELSEWHERE = {
     "manifest-path": "test_missing_path",
     "var-file": "test_var_file_with_two_documents",
     "unknown-environment": "test_unknown_environment",
+    "symlink-outside": "test_symlink_outside",
 }
 
 
@@ -138,6 +141,14 @@ def test_missing_path(tmp_path: Path) -> None:
     result = _cli("validate", "nowhere", cwd=tmp_path)
     assert result.returncode == 1
     assert "nowhere: error: manifest path" in result.stdout
+
+
+def test_symlink_outside(tmp_path: Path) -> None:
+    (tmp_path / "project").mkdir()
+    (tmp_path / "outside.yaml").write_text((VALID / "single-component.yaml").read_text())
+    (tmp_path / "project" / "link.yaml").symlink_to(tmp_path / "outside.yaml")
+    assert [_line(d, tmp_path) for d in _compile(tmp_path / "project")] == [
+        "project/link.yaml:0:0 symlink-outside"]
 
 
 def test_var_file_with_two_documents(tmp_path: Path) -> None:

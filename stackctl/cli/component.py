@@ -14,7 +14,7 @@ import click
 from stackctl.cli.output import ACTIVE_MARK, FORMAT_OPTION, header, print_json, print_table
 from stackctl.errors import UsageError
 from stackctl.model import ComponentType
-from stackctl.workspace import Workspace
+from stackctl.workspace import Workspace, open_workspace
 
 log = logging.getLogger("stackctl")
 
@@ -58,7 +58,7 @@ def _group(ctype: ComponentType) -> click.Group:
     @group.command("list", help=f"List all registered {ctype.human}s.")
     @FORMAT_OPTION
     def list_(fmt: str) -> None:
-        ws = Workspace()
+        ws = open_workspace()
         active = header(ws, show_stack=True)
         state = ws.state(active.profile)
         in_use = _active_component(ws, ctype)
@@ -77,7 +77,7 @@ def _group(ctype: ComponentType) -> click.Group:
 
     @group.command(help=f"Show the active stack's {ctype.human}.")
     def get() -> None:
-        ws = Workspace()
+        ws = open_workspace()
         header(ws, show_stack=True)
         name = _active_component(ws, ctype)
         if name is None:
@@ -91,7 +91,7 @@ def _group(ctype: ComponentType) -> click.Group:
     def describe(name: str | None, fmt: str) -> None:
         from stackctl.operations import components
 
-        ws = Workspace()
+        ws = open_workspace()
         active = header(ws, show_stack=True)
         in_use = _active_component(ws, ctype)
         name = name or in_use
@@ -118,7 +118,7 @@ def _group(ctype: ComponentType) -> click.Group:
     def register(ctx: click.Context, name: str, flavor_name: str) -> None:
         from stackctl.operations import components
 
-        ws = Workspace()
+        ws = open_workspace()
         active = header(ws)
         pairs = parse_extra_options(list(ctx.args))
         state = ws.state(active.profile)
@@ -135,7 +135,7 @@ def _group(ctype: ComponentType) -> click.Group:
     def update(ctx: click.Context, name: str) -> None:
         from stackctl.operations import components
 
-        ws = Workspace()
+        ws = open_workspace()
         active = header(ws)
         pairs = parse_extra_options(list(ctx.args))
         if not pairs:
@@ -147,7 +147,7 @@ def _group(ctype: ComponentType) -> click.Group:
     def delete(name: str) -> None:
         from stackctl.operations import components
 
-        ws = Workspace()
+        ws = open_workspace()
         active = header(ws)
         components.delete(ws, ctype, name, active.profile)
 
@@ -158,7 +158,7 @@ def _group(ctype: ComponentType) -> click.Group:
     @flavor.command("list", help=f"List the flavors of {ctype.human}s.")
     @FORMAT_OPTION
     def flavor_list(fmt: str) -> None:
-        ws = Workspace()
+        ws = open_workspace()
         active = header(ws)
         custom = ws.state(active.profile).flavors
         rows = [{"flavor": f.name, "type": f.type.value, "integration": f.integration,

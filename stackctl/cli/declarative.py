@@ -7,7 +7,7 @@ import json
 import logging
 import os
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -69,12 +69,12 @@ def _inputs_dict(inputs: Any, cwd: Path) -> dict[str, Any]:
 
 
 def _var_print(salt: str, value: str) -> str:
-    from stackctl.stores.base import fingerprint
+    from stackctl.fingerprint import fingerprint
 
     return fingerprint({"salt": salt, "value": value})
 
 
-def _saved_variables(inp: dict[str, Any], given: tuple[str, ...]) -> tuple[tuple[str, str], ...]:
+def _saved_variables(inp: Mapping[str, Any], given: tuple[str, ...]) -> tuple[tuple[str, str], ...]:
     """The plan's ``--var`` values, given again at apply time and checked."""
     from stackctl.compiler.render import parse_var
     from stackctl.errors import StaleStateError
@@ -124,29 +124,36 @@ def make_plan(inputs: Any, prune: bool, cwd: Path | None = None,
 
 @click.command()
 @_inputs_options
-@click.option("--format", "fmt", type=click.Choice(["text", "json", "github"]), default="text")
+@click.option("--format", "fmt", type=click.Choice(["text", "json", "github", "sarif"]),
+              default="text")
+@click.option("--allow-empty", is_flag=True, help="Finding no manifest is not an error.")
+@click.option("--follow-symlinks-outside", "follow_outside", is_flag=True,
+              help="Read symlinks that resolve outside the project (refused by default).")
 def validate(paths: tuple[str, ...], env: str | None, variables: tuple[str, ...],
-             var_files: tuple[str, ...], fmt: str) -> int:
-    """Check manifests and report every problem (exit 0 valid, 1 invalid)."""
+             var_files: tuple[str, ...], fmt: str, allow_empty: bool,
+             follow_outside: bool) -> int:
+    """Check manifests offline and report every problem (exit 0 valid, 1 invalid)."""
     from stackctl.compiler.compile import compile_manifests
     from stackctl.report import diagnostics as views
 
-    compiled = compile_manifests(_inputs(paths, env, variables, var_files))
+    compiled = compile_manifests(_inputs(paths, env, variables, var_files), offline=True,
+                                 every_environment=True, allow_empty=allow_empty,
+                                 follow_outside=follow_outside)
     problems = compiled.diagnostics
     cwd = Path.cwd()
     if fmt == "json":
         click.echo(views.as_json(problems, len(compiled.files), compiled.documents, cwd))
+    elif fmt == "sarif":
+        from stackctl.report.sarif import sarif
+
+        click.echo(sarif(problems, cwd))
     elif fmt == "github":
         if problems:
             click.echo(views.github(problems, cwd))
     elif problems:
         click.echo(views.text(problems, cwd))
     if fmt == "text":
-        n = len(problems)
-        log.info("%d file%s, %d document%s: %s", len(compiled.files),
-                 "s" * (len(compiled.files) != 1), compiled.documents,
-                 "s" * (compiled.documents != 1),
-                 "valid." if not n else f"{n} problem{'s' * (n != 1)}.")
+        log.info("%s", views.summary(compiled))
     return 1 if problems else 0
 
 
@@ -164,9 +171,10 @@ def plan(paths: tuple[str, ...], env: str | None, variables: tuple[str, ...],
     """Show what applying the manifests would change."""
     result, _ = make_plan(_inputs(paths, env, variables, var_files), prune)
     if out:
+        from stackctl.plan import saved
         from stackctl.stores.files import atomic_write
 
-        atomic_write(Path(out), result.to_json().encode(), private=True)
+        atomic_write(Path(out), saved.dumps(result), private=True)
         log.info("Saved the plan to %s; apply it with `stackctl apply %s`.", out, out)
     _show(result, fmt)
     return 2 if detailed_exitcode and result.has_changes else 0
@@ -212,12 +220,14 @@ def diff(paths: tuple[str, ...], env: str | None, variables: tuple[str, ...],
 def apply(targets: tuple[str, ...], env: str | None, variables: tuple[str, ...],
           var_files: tuple[str, ...], prune: bool, auto_approve: bool) -> int:
     """Make the live configuration match the manifests, or apply a saved PLANFILE."""
-    from stackctl.apply import apply_plan, check_fresh, check_not_applied
+    from stackctl.apply import apply_plan, check_fresh, check_not_applied, check_same_changes
     from stackctl.compiler.project import Inputs
+    from stackctl.plan import saved as saved_plans
     from stackctl.plan.model import Plan
     from stackctl.workspace import Workspace
 
-    saved = _saved_plan(targets)
+    planfile = saved_plans.plan_file_among(targets)
+    saved = saved_plans.load(planfile) if planfile is not None else None
     if saved is not None:
         if env or var_files or prune:
             raise UsageError("A saved plan carries its own inputs; give only the plan file "
@@ -231,7 +241,8 @@ def apply(targets: tuple[str, ...], env: str | None, variables: tuple[str, ...],
                                     Path(inp["cwd"]) if inp.get("cwd") else None,
                                     plan_id=saved.id)
         check_fresh(saved, fresh)
-        to_apply: Plan = saved
+        check_same_changes(saved, fresh)
+        to_apply: Plan = fresh  # the very changes of the file, as computed now
     else:
         to_apply, compiled = make_plan(_inputs(targets, env, variables, var_files), prune)
         _show(to_apply, "text")
@@ -245,23 +256,6 @@ def apply(targets: tuple[str, ...], env: str | None, variables: tuple[str, ...],
     result = apply_plan(Workspace(), to_apply, compiled.desired)
     log.info(result.summary)
     return 0
-
-
-def _saved_plan(targets: tuple[str, ...]) -> Any:
-    from stackctl.plan.model import Plan
-
-    if len(targets) != 1 or not Path(targets[0]).is_file():
-        return None
-    path = Path(targets[0])
-    if path.suffix in (".yaml", ".yml", ".j2"):
-        return None
-    try:
-        data = json.loads(path.read_text())
-    except (OSError, ValueError):
-        return None
-    if not isinstance(data, dict) or "format_version" not in data:
-        return None
-    return Plan.from_dict(data)
 
 
 @click.command()
@@ -284,9 +278,11 @@ def drift(paths: tuple[str, ...], env: str | None, variables: tuple[str, ...],
 @click.command()
 @click.option("--profile", "profiles", multiple=True, help="Profile to export (repeatable).")
 @click.option("--all", "all_", is_flag=True, help="Export every profile and the global config.")
-@click.option("-o", "--out", "out", type=click.Path(file_okay=False), default=".",
-              show_default=True, help="Directory to write manifests to.")
-def export(profiles: tuple[str, ...], all_: bool, out: str) -> None:
+@click.option("-o", "--out", "out", type=click.Path(file_okay=False, allow_dash=True),
+              default=".", show_default=True,
+              help="Directory to write manifests to; - writes them to stdout.")
+@click.option("--force", is_flag=True, help="Overwrite files that already exist.")
+def export(profiles: tuple[str, ...], all_: bool, out: str, force: bool) -> None:
     """Write the live configuration as manifests (one file per profile)."""
     from stackctl.export import export as do_export
     from stackctl.workspace import Workspace
@@ -295,7 +291,9 @@ def export(profiles: tuple[str, ...], all_: bool, out: str) -> None:
         raise UsageError("Give --profile or --all, not both.")
     ws = Workspace()
     chosen = None if all_ else (list(profiles) or [ws.active().profile])
-    result = do_export(ws, Path(out), chosen)
+    result = do_export(ws, None if out == "-" else Path(out), chosen, force=force)
+    if result.text is not None:
+        click.echo(result.text, nl=False)
     for path in result.files:
         log.info("Wrote %s", path)
     if result.secret_vars:

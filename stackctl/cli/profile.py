@@ -8,7 +8,7 @@ from typing import Any
 import click
 
 from stackctl.cli.output import ACTIVE_MARK, FORMAT_OPTION, header, print_json, print_table
-from stackctl.workspace import Workspace
+from stackctl.workspace import Workspace, open_workspace
 
 log = logging.getLogger("stackctl")
 
@@ -37,7 +37,7 @@ def _rows(ws: Workspace) -> list[dict[str, Any]]:
 @FORMAT_OPTION
 def list_(fmt: str) -> None:
     """List all profiles."""
-    ws = Workspace()
+    ws = open_workspace()
     header(ws)
     rows = _rows(ws)
     if fmt == "json":
@@ -55,14 +55,10 @@ def list_(fmt: str) -> None:
 def create(name: str, store_type: str, url: str | None, url_from_env: str | None) -> None:
     """Create a profile NAME (with its default stack)."""
     from stackctl.operations import profiles
-    from stackctl.stores.urls import url_from_environment
 
-    ws = Workspace()
+    ws = open_workspace()
     header(ws)
-    if url_from_env:
-        url_from_environment(url_from_env)  # fail now if unset
-        url = f"env:{url_from_env}"  # the password stays out of config.yaml
-    profiles.create(ws, name, store_type, url)
+    profiles.create(ws, name, store_type, url, url_from_env=url_from_env)
 
 
 @profile.command("set")
@@ -73,7 +69,7 @@ def set_(name: str, global_: bool) -> None:
     """Activate profile NAME (inside a repository: locally)."""
     from stackctl.operations import profiles
 
-    ws = Workspace()
+    ws = open_workspace()
     header(ws)
     profiles.activate(ws, name, global_=global_)
 
@@ -81,7 +77,7 @@ def set_(name: str, global_: bool) -> None:
 @profile.command()
 def get() -> None:
     """Show the active profile."""
-    ws = Workspace()
+    ws = open_workspace()
     click.echo(f"Active profile is: {ws.active().profile}")
 
 
@@ -92,7 +88,7 @@ def describe(name: str | None, fmt: str) -> None:
     """Show a profile's configuration (default: the active one)."""
     from stackctl.stores.urls import redact_url
 
-    ws = Workspace()
+    ws = open_workspace()
     active = header(ws)
     p = ws.profile(name)
     data = {"name": p.name, "store_type": p.store_type, "url": redact_url(p.store_url),
@@ -112,7 +108,7 @@ def delete(name: str) -> None:
     """Delete profile NAME (never the globally active one)."""
     from stackctl.operations import profiles
 
-    ws = Workspace()
+    ws = open_workspace()
     header(ws)
     profiles.delete(ws, name)
 
@@ -128,7 +124,7 @@ def migrate(name: str) -> None:
     """
     from stackctl.stores.sql import SqlStore
 
-    ws = Workspace()
+    ws = open_workspace()
     header(ws)
     store = ws.store(name)
     if not isinstance(store, SqlStore):

@@ -11,7 +11,7 @@ import click
 from stackctl.cli.output import ACTIVE_MARK, FORMAT_OPTION, header, print_json, print_table
 from stackctl.errors import UsageError
 from stackctl.model import STACK_OPTION_FLAGS, ComponentType
-from stackctl.workspace import Workspace
+from stackctl.workspace import Workspace, open_workspace
 
 log = logging.getLogger("stackctl")
 
@@ -37,7 +37,7 @@ def register(name: str, **components: str | None) -> None:
     """Register a stack NAME from registered components."""
     from stackctl.operations import stacks
 
-    ws = Workspace()
+    ws = open_workspace()
     header(ws)
     chosen = {ComponentType(k): v for k, v in components.items() if v}
     stacks.register(ws, name, chosen)
@@ -60,7 +60,7 @@ def stack_rows(ws: Workspace) -> list[dict[str, Any]]:
 @FORMAT_OPTION
 def list_(fmt: str) -> None:
     """List the stacks of the active profile."""
-    ws = Workspace()
+    ws = open_workspace()
     header(ws)
     rows = stack_rows(ws)
     if fmt == "json":
@@ -76,7 +76,7 @@ def describe(name: str | None, fmt: str) -> None:
     """Show a stack's components (default: the active stack)."""
     from stackctl.operations import stacks
 
-    ws = Workspace()
+    ws = open_workspace()
     active = header(ws)
     name = name or active.stack
     if not name:
@@ -97,7 +97,7 @@ def describe(name: str | None, fmt: str) -> None:
 @stack.command()
 def get() -> None:
     """Show the active stack."""
-    ws = Workspace()
+    ws = open_workspace()
     header(ws)
     click.echo(f"The active stack is: '{ws.active().stack}'")
 
@@ -110,7 +110,7 @@ def set_(name: str, global_: bool) -> None:
     """Activate stack NAME (inside a repository: locally)."""
     from stackctl.operations import stacks
 
-    ws = Workspace()
+    ws = open_workspace()
     header(ws)
     stacks.activate(ws, name, global_=global_)
 
@@ -122,7 +122,7 @@ def delete(name: str, yes: bool) -> None:
     """Delete stack NAME (its components stay)."""
     from stackctl.operations import stacks
 
-    ws = Workspace()
+    ws = open_workspace()
     header(ws)
     stacks.get(ws, name)  # a clear "not found" before any question
     if not yes:
@@ -144,7 +144,7 @@ def copy(name: str, new_name: str, from_profile: str | None, to_profile: str | N
     """Copy stack NAME to NEW_NAME, with its components across profiles."""
     from stackctl.operations import stacks
 
-    ws = Workspace()
+    ws = open_workspace()
     header(ws)
     stacks.copy(ws, name, new_name, from_profile=from_profile, to_profile=to_profile)
 
@@ -154,7 +154,7 @@ def up() -> None:
     """Provision the active stack's local resources (directories)."""
     from stackctl.operations import stacks
 
-    ws = Workspace()
+    ws = open_workspace()
     header(ws)
     stacks.up(ws)
 
@@ -166,6 +166,6 @@ def down(force: bool) -> None:
     """Suspend the active stack; with --force, delete its local data."""
     from stackctl.operations import stacks
 
-    ws = Workspace()
+    ws = open_workspace()
     header(ws)
     stacks.down(ws, force=force)

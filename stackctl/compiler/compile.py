@@ -8,7 +8,7 @@ cheaper than one ``oneOf`` over all kinds.
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -19,10 +19,10 @@ from stackctl.compiler.diagnostics import Diagnostic
 from stackctl.compiler.load import Document
 from stackctl.compiler.project import Inputs, Project, ProjectFileError, load_project
 from stackctl.compiler.schemas import API_VERSION, KINDS, kind_validator, manifest_schema
+from stackctl.defaults import DEFAULT, implicit_state
 from stackctl.errors import Location, ManifestError, StackctlError
-from stackctl.model import ComponentType, CustomFlavor, ProfileState
+from stackctl.model import Address, ComponentType, CustomFlavor
 
-IMPLICIT = "default"  # every profile starts with a 'default' stack and components
 _NOT_FOUND = frozenset({"unknown-profile", "dangling-reference", "stack-unknown-component"})
 
 
@@ -33,6 +33,10 @@ class Compiled:
     diagnostics: list[Diagnostic] = field(default_factory=list)
     files: list[Path] = field(default_factory=list)
     documents: int = 0
+    # YAML files without a stackctl document (docker-compose, Kubernetes...): not read on
+    skipped: list[Path] = field(default_factory=list)
+    # the environments checked, when validate checked several
+    environments: tuple[str, ...] = ()
 
     @property
     def ok(self) -> bool:
@@ -40,28 +44,88 @@ class Compiled:
 
 
 def compile_manifests(inputs: Inputs, cwd: Path | None = None,
-                      environ: Mapping[str, str] | None = None) -> Compiled:
-    from stackctl.compiler.discover import find_manifest_files
+                      environ: Mapping[str, str] | None = None, *, offline: bool = False,
+                      every_environment: bool = False, allow_empty: bool = False,
+                      follow_outside: bool = False) -> Compiled:
+    """Compile the manifests inputs name; every problem becomes a Diagnostic.
 
+    ``offline`` (validate): an unset ``env.X`` is a placeholder, not an error.
+    ``every_environment``: without ``inputs.env``, check each environment the project
+    declares (untemplated files are read once). ``allow_empty``: finding no manifest
+    is no error. ``follow_outside``: read symlinks that resolve outside the project.
+    """
+    from stackctl.compiler.discover import discover
+
+    base = (cwd or Path.cwd()).resolve()
     try:
         project = load_project(inputs, cwd)
     except StackctlError as exc:
-        # Without its project file nothing else can be read the way the user meant.
-        base = (cwd or Path.cwd()).resolve()
-        failed = Compiled(project=Project(root=base, manifest_paths=()), desired=DesiredState())
-        problems = exc.problems if isinstance(exc, ProjectFileError) else [
-            Diagnostic.from_error(exc, str(base))]
-        failed.diagnostics.extend(sorted(problems, key=Diagnostic.sort_key))
-        return failed
+        return _failed(exc, base)
     result = Compiled(project=project, desired=DesiredState())
     try:
-        result.files = find_manifest_files(list(project.manifest_paths))
+        found = discover(list(project.manifest_paths), root=project.root,
+                         follow_outside=follow_outside, exclude=project.exclude)
     except ManifestError as exc:
         result.diagnostics.append(Diagnostic.from_error(exc, str(project.root)))
         return result
+    refused = [Diagnostic(Location(str(path)), SYMLINK_OUTSIDE,
+                          f"symlink resolves outside the project ({project.root}): not read",
+                          hint="pass --follow-symlinks-outside to read it (only if you trust "
+                          "where it points)") for path in found.outside]
+    reader = _Reader(project.declared_manifests, os.environ if environ is None else environ,
+                     offline)
+    names = project.environments if every_environment and inputs.env is None else ()
+    if len(names) < 2:
+        result = _compile_files(project, found.files, reader)
+    else:
+        runs = []
+        for name in names:
+            try:
+                runs.append((name, _compile_files(load_project(replace(inputs, env=name), cwd),
+                                                  found.files, reader)))
+            except StackctlError as exc:
+                return _failed(exc, base)
+        result = _merge(runs)
+    result.diagnostics.extend(refused)
+    if not result.files and not result.diagnostics and not allow_empty:
+        shown = ", ".join(_shown(p, base) for p in project.manifest_paths) or _shown(base, base)
+        result.diagnostics.append(Diagnostic(
+            Location(str(project.manifest_paths[0] if project.manifest_paths else base)),
+            "no-manifests", f"no stackctl manifests found under {shown}",
+            hint="manifests are YAML documents with `apiVersion: stackctl/v1`; "
+            "`validate --allow-empty` accepts finding none"))
+    result.diagnostics.sort(key=Diagnostic.sort_key)
+    return result
+
+
+SYMLINK_OUTSIDE = "symlink-outside"
+
+
+def _shown(path: Path, base: Path) -> str:
+    relative = os.path.relpath(path, base)
+    return str(path) if relative.startswith("..") else relative
+
+
+def _failed(exc: StackctlError, base: Path) -> Compiled:
+    # Without its project file nothing else can be read the way the user meant.
+    failed = Compiled(project=Project(root=base, manifest_paths=()), desired=DesiredState())
+    problems = exc.problems if isinstance(exc, ProjectFileError) else [
+        Diagnostic.from_error(exc, str(base))]
+    failed.diagnostics.extend(sorted(problems, key=Diagnostic.sort_key))
+    return failed
+
+
+def _compile_files(project: Project, files: list[Path], reader: _Reader) -> Compiled:
+    result = Compiled(project=project, desired=DesiredState())
     docs: list[Document] = []
-    for path in result.files:
-        docs.extend(_load(path, project, environ, result.diagnostics))
+    for path in files:
+        loaded = reader.load(path, project.variables)
+        if not loaded.manifest:
+            result.skipped.append(path)
+            continue
+        result.files.append(path)
+        result.diagnostics.extend(loaded.diagnostics)
+        docs.extend(loaded.documents)
     result.documents = len(docs)
     unreadable = bool(result.diagnostics)
     valid = [d for d in docs if _schema_ok(d, result.diagnostics)]
@@ -72,26 +136,190 @@ def compile_manifests(inputs: Inputs, cwd: Path | None = None,
     # found" is left out (it would only echo that failure), every other rule stays.
     result.diagnostics.extend(d for d in semantic.diagnostics
                               if not (unreadable and d.rule in _NOT_FOUND))
-    result.diagnostics.sort(key=Diagnostic.sort_key)
     return result
 
 
-def _load(path: Path, project: Project, environ: Mapping[str, str] | None,
-          diagnostics: list[Diagnostic]) -> list[Document]:
-    from stackctl.compiler.load import decode_utf8, load_file, load_text
+def _merge(runs: list[tuple[str, Compiled]]) -> Compiled:
+    """One result for several environments: a problem found in every environment
+    once, one found in some only with the environment named."""
+    merged = runs[0][1]
+    merged.environments = tuple(name for name, _ in runs)
+    everywhere = set(merged.diagnostics).intersection(*(set(r.diagnostics) for _, r in runs))
+    diagnostics: dict[Diagnostic, None] = {}
+    for name, run in runs:
+        for d in run.diagnostics:
+            diagnostics[d if d in everywhere else
+                        replace(d, message=f"{d.message} (environment {name})")] = None
+    merged.diagnostics = list(diagnostics)
+    return merged
 
-    try:
-        if path.name.endswith(".j2"):
-            from stackctl.compiler.render import render_template
 
-            text = decode_utf8(path.read_bytes(), path)
-            rendered = render_template(path, text, project.variables,
-                                       os.environ if environ is None else environ)
-            return load_text(rendered, path, rendered=True)
-        return load_file(path)
-    except StackctlError as exc:
-        diagnostics.append(Diagnostic.from_error(exc, str(path)))
-        return []
+@dataclass(frozen=True)
+class _Loaded:
+    documents: list[Document]
+    diagnostics: list[Diagnostic]
+    manifest: bool  # holds stackctl documents (or is declared a manifest), else skipped
+
+
+class _Reader:
+    """Reads each manifest file; untemplated files once, however many environments."""
+
+    def __init__(self, declared: bool, environ: Mapping[str, str], offline: bool) -> None:
+        self.declared = declared
+        self.environ = environ
+        self.offline = offline
+        self._plain: dict[Path, _Loaded] = {}
+        self._raw: dict[Path, bytes] = {}
+
+    def load(self, path: Path, variables: Mapping[str, Any]) -> _Loaded:
+        template = path.name.endswith(".j2")
+        if not template and path in self._plain:
+            return self._plain[path]
+        loaded = self._load(path, variables, template)
+        if not template:
+            self._plain[path] = loaded
+        return loaded
+
+    def _load(self, path: Path, variables: Mapping[str, Any], template: bool) -> _Loaded:
+        from stackctl.compiler.load import decode_utf8, load_text
+        from stackctl.compiler.read import read_regular
+
+        raw = self._raw.get(path)
+        try:
+            if raw is None:
+                raw = read_regular(path)
+                if template:
+                    self._raw[path] = raw
+            text = decode_utf8(raw, path)
+            if template:
+                from stackctl.compiler.render import render_template
+
+                text = render_template(path, text, variables, self.environ,
+                                       offline=self.offline)
+            docs = load_text(text, path, rendered=template)
+        except StackctlError as exc:
+            problems = getattr(exc, "problems", None) or [Diagnostic.from_error(exc, str(path))]
+            # A file that cannot be read or parsed is a manifest unless it clearly is not.
+            manifest = self.declared or raw is None or b"stackctl/" in raw
+            return _Loaded([], problems if manifest else [], manifest)
+        diagnostics: list[Diagnostic] = []
+        if self.offline:
+            for d in docs:
+                if d.rendered:
+                    diagnostics.extend(_placeholders_in_names(d))
+        if self.declared:
+            return _Loaded(docs, diagnostics, True)
+        if not any(_is_stackctl(d) for d in docs):
+            return _Loaded([], [], False)
+        # Beside stackctl documents, one without an apiVersion is a manifest missing
+        # it (reported as such later); one with another apiVersion is foreign YAML.
+        foreign = [d for d in docs if isinstance(d.data.get("apiVersion"), str)
+                   and not _is_stackctl(d)]
+        diagnostics.extend(Diagnostic(
+            d.locate(("apiVersion",)), "mixed-file",
+            "this file mixes stackctl manifests with other YAML: this document has "
+            + _api_version_text(d.data), hint="keep stackctl manifests in files of their own")
+            for d in foreign)
+        return _Loaded([d for d in docs if d not in foreign], diagnostics, True)
+
+
+def _is_stackctl(doc: Document) -> bool:
+    version = doc.data.get("apiVersion")
+    return isinstance(version, str) and version.startswith("stackctl/")
+
+
+def _api_version_text(data: Mapping[str, Any]) -> str:
+    """The apiVersion a document has, said in words (never a Python repr)."""
+    if "apiVersion" not in data:
+        return "no apiVersion"
+    version = data["apiVersion"]
+    if isinstance(version, str):
+        return f"apiVersion '{version}'"
+    return "an empty apiVersion" if version is None else f"a {_json_type(version)} apiVersion"
+
+
+def _json_type(value: Any) -> str:
+    if isinstance(value, bool):
+        return "boolean"
+    if isinstance(value, (int, float)):
+        return "number"
+    if isinstance(value, dict):
+        return "mapping"
+    return "list" if isinstance(value, list) else "null"
+
+
+# Where a value is a name: a placeholder there cannot be validated (nor applied as is).
+_NAME_PATHS = (("kind",), ("apiVersion",), ("metadata", "name"), ("metadata", "profile"),
+               ("spec", "type"), ("spec", "flavor"), ("spec", "activeStack"),
+               ("spec", "activeProfile"))
+
+
+def _is_name_path(path: Sequence[str | int]) -> bool:
+    return tuple(path) in _NAME_PATHS or (len(path) == 3 and tuple(path[:2]) == (
+        "spec", "components"))
+
+
+def _placeholders_in_names(doc: Document) -> list[Diagnostic]:
+    """Unset ``env.X`` placeholders in names or keys: validation cannot know them."""
+    from stackctl.compiler.render import PLACEHOLDER
+
+    found: list[Diagnostic] = []
+
+    def visit(value: Any, path: list[str | int]) -> None:
+        if isinstance(value, dict):
+            for key, item in value.items():
+                match = PLACEHOLDER.search(key)
+                if match:
+                    found.append(_placeholder_diagnostic(doc.locate_key([*path, key]), match[1],
+                                                         f"a key in {_where(path)}", "a key"))
+                visit(item, [*path, key])
+        elif isinstance(value, list):
+            for index, item in enumerate(value):
+                visit(item, [*path, index])
+        elif isinstance(value, str) and _is_name_path(path):
+            match = PLACEHOLDER.search(value)
+            if match:
+                found.append(_placeholder_diagnostic(doc.locate(path), match[1], _where(path),
+                                                     "a name"))
+
+    visit(doc.data, [])
+    return found
+
+
+def _placeholder_diagnostic(where: Location, variable: str, field_name: str,
+                            needs: str) -> Diagnostic:
+    hint = f"export {variable}=… to validate this value"
+    if needs in ("a name", "a key"):
+        hint += ", or take it from vars (stackctl.yaml)"
+    elif needs in ("a number", "an integer"):
+        hint += f", or convert it: {{{{ env.{variable} | int }}}}"
+    return Diagnostic(where, "template-placeholder",
+                      f"{field_name} takes env.{variable}, which is not set: validation puts "
+                      f"a placeholder text there, and {field_name} needs {needs}", hint=hint)
+
+
+_NEEDS = {"integer": "an integer", "number": "a number", "boolean": "true or false",
+          "object": "a mapping", "array": "a list"}
+
+
+def _placeholder_problem(instance: Any, path: Sequence[str | int], validator: str,
+                         expected: Any, where: Location) -> Diagnostic | bool | None:
+    """How a schema error on a value holding a placeholder is reported.
+
+    False: not about a placeholder (report it as usual); None: drop it (a name
+    already reported, or a pattern or length the real value may well meet); else
+    the diagnostic to report instead.
+    """
+    from stackctl.compiler.render import PLACEHOLDER
+
+    match = PLACEHOLDER.search(instance) if isinstance(instance, str) else None
+    if match is None:
+        return False
+    if _is_name_path(path) or validator in ("pattern", "format", "minLength", "maxLength"):
+        return None
+    needs = (_NEEDS.get(str(expected), f"a value of type {expected}") if validator == "type"
+             else "one of its allowed values")
+    return _placeholder_diagnostic(where, match[1], _where(list(path)), needs)
 
 
 def _schema_ok(doc: Document, diagnostics: list[Diagnostic]) -> bool:
@@ -100,21 +328,37 @@ def _schema_ok(doc: Document, diagnostics: list[Diagnostic]) -> bool:
     if data.get("apiVersion") != API_VERSION:
         where = doc.locate(("apiVersion",)) if "apiVersion" in data else doc.locate(())
         diagnostics.append(Diagnostic(where, "api-version",
-                                      f"apiVersion must be '{API_VERSION}', "
-                                      f"found {data.get('apiVersion')!r}"))
+                                      f"apiVersion must be '{API_VERSION}'; this document has "
+                                      + _api_version_text(data)))
         return False
     if kind not in KINDS:
         where = doc.locate(("kind",)) if "kind" in data else doc.locate(())
-        diagnostics.append(Diagnostic(where, "unknown-kind", f"unknown kind {kind!r}",
+        what = ("kind is missing" if "kind" not in data else
+                f"unknown kind {_value(kind)}" if isinstance(kind, str) else
+                f"kind must be text, found {_value(kind)}")
+        diagnostics.append(Diagnostic(where, "unknown-kind", what,
                                       hint=f"Kinds: {', '.join(KINDS)}."))
         return False
     if schema_check.is_valid(f"kind/{kind}", manifest_schema(str(kind)), data):
         return True  # the common case, without building jsonschema's error objects
     ok = True
     for error in kind_validator(str(kind)).iter_errors(data):
+        path = list(error.absolute_path)
+        instead = _placeholder_problem(error.instance, path, error.validator,
+                                       error.validator_value, doc.locate(path))
+        if instead is None:
+            continue
         ok = False
-        diagnostics.append(_schema_diagnostic(doc, error))
+        diagnostics.append(instead if isinstance(instead, Diagnostic)
+                           else _schema_diagnostic(doc, error))
     return ok
+
+
+def _value(value: Any) -> str:
+    """A manifest value quoted for a message: text in quotes, anything else as JSON."""
+    import json
+
+    return f"'{value}'" if isinstance(value, str) else json.dumps(value)
 
 
 def _schema_diagnostic(doc: Document, error: Any) -> Diagnostic:
@@ -132,16 +376,16 @@ def _schema_diagnostic(doc: Document, error: Any) -> Diagnostic:
         return Diagnostic(doc.locate(path), "missing-field", f"{_where(path)}: {message}")
     if validator == "enum" and path[-2:] == ["spec", "type"]:
         return Diagnostic(doc.locate(path), "unknown-type",
-                          f"unknown component type {error.instance!r}",
+                          f"unknown component type {_value(error.instance)}",
                           hint=f"Types: {', '.join(t.value for t in ComponentType)}.")
     if "propertyNames" in error.schema_path:  # the enum of stack slot names
         return Diagnostic(doc.locate_key([*path, error.instance]) if isinstance(
             error.instance, str) else doc.locate(path), "unknown-type",
-            f"unknown component type {error.instance!r} in {_where(path)}",
+            f"unknown component type {_value(error.instance)} in {_where(path)}",
             hint=f"Types: {', '.join(t.value for t in ComponentType)}.")
     if validator == "pattern" and path and path[-1] in ("name", "profile"):
         return Diagnostic(doc.locate(path), "invalid-name",
-                          f"invalid name {error.instance!r} at {_where(path)}",
+                          f"invalid name {_value(error.instance)} at {_where(path)}",
                           hint="Use letters, digits, '_', '-' and '.'.")
     if validator == "type":
         return Diagnostic(doc.locate(path), "wrong-type",
@@ -236,18 +480,38 @@ def _component_config(doc: Document, customs: dict[tuple[ComponentType, str], Cu
                                       exc.message, exc.hint))
         return None
     config = dict(spec.get("config") or {})
-    problems = flavors.config_errors(flavor, config)
-    for path, message in problems:
+    problems = 0
+    for path, message in flavors.config_errors(flavor, config):
         full = ("spec", "config", *path)
+        validator = ("type" if " is not of type " in message else "pattern"
+                     if " does not match " in message else "other")
+        expected = message.rsplit("'", 2)[-2] if validator == "type" else None
+        instead = _placeholder_problem(_at(config, path), full, validator, expected,
+                                       doc.locate(full))
+        if instead is None:
+            continue
+        problems += 1
+        if isinstance(instead, Diagnostic):
+            diagnostics.append(instead)
+            continue
         where = doc.locate_key(full) if "unknown field" in message else doc.locate(full)
         diagnostics.append(Diagnostic(where, "flavor-config", f"{_where(list(full))}: {message}"))
     return None if problems else flavors.with_defaults(flavor, config)
 
 
+def _at(data: Any, path: Sequence[str | int]) -> Any:
+    for step in path:
+        try:
+            data = data[step]
+        except (KeyError, IndexError, TypeError):
+            return None
+    return data
+
+
 def _semantic(result: Compiled) -> None:
     desired, diags = result.desired, result.diagnostics
     declared = {name for name, p in desired.profiles.items() if p.settings is not None}
-    known_profiles = declared | {IMPLICIT}
+    known_profiles = declared | {DEFAULT}
 
     def profile_ref(name: str | None, doc: Document, path: tuple[str, ...]) -> bool:
         if name is None or name in known_profiles:
@@ -268,7 +532,7 @@ def _semantic(result: Compiled) -> None:
             if address.startswith(f"{pname}/") and doc.data["metadata"].get("profile"):
                 profile_ref(pname, doc, ("metadata", "profile"))
                 break
-        check_state = _with_implicit(profile.state())
+        check_state = implicit_state(profile.state())
         for stack in profile.stacks.values():
             doc = desired.sources[stack.address(pname)]
             for problem in rules.stack_problems(stack, check_state):
@@ -276,17 +540,18 @@ def _semantic(result: Compiled) -> None:
                                         problem.message, problem.hint))
         settings = profile.settings
         if settings and settings.active_stack:
-            _stack_ref(settings.active_stack, profile.stacks, desired.sources[f"profile/{pname}"],
+            _stack_ref(settings.active_stack, profile.stacks,
+                       desired.sources[str(Address.of_profile(pname))],
                        ("spec", "activeStack"), diags)
     for key, repo in desired.repositories.items():
-        doc = desired.sources[f"repository/{key}"]
+        doc = desired.sources[str(Address.repository(key))]
         root = result.project.root
         if repo.path != root and root not in repo.path.parents:
             diags.append(Diagnostic(doc.locate(("spec", "path")), "repository-outside-root",
                                     f"repository path {repo.path} is outside the manifest root "
                                     f"{root}"))
         if profile_ref(repo.active_profile, doc, ("spec", "activeProfile")) and repo.active_stack:
-            stacks = desired.profiles.get(repo.active_profile or IMPLICIT)
+            stacks = desired.profiles.get(repo.active_profile or DEFAULT)
             _stack_ref(repo.active_stack, stacks.stacks if stacks else {}, doc,
                        ("spec", "activeStack"), diags)
     if desired.active_profile:
@@ -295,24 +560,7 @@ def _semantic(result: Compiled) -> None:
 
 def _stack_ref(name: str, stacks: Mapping[str, Any], doc: Document, path: tuple[str, ...],
                diags: list[Diagnostic]) -> None:
-    if name not in stacks and name != IMPLICIT:
+    if name not in stacks and name != DEFAULT:
         diags.append(Diagnostic(doc.locate(path), "dangling-reference",
                                 f"stack '{name}' is not declared in that profile",
                                 hint=f"Declared stacks: {', '.join(sorted(stacks)) or '(none)'}."))
-
-
-def _with_implicit(state: ProfileState) -> ProfileState:
-    """Add the implicit 'default' components every profile is created with."""
-    from stackctl.model import Component
-
-    comps = dict(state.components)
-    for ctype, flavor in ((ComponentType.ORCHESTRATOR, "local"),
-                          (ComponentType.ARTIFACT_STORE, "local"),
-                          (ComponentType.METADATA_STORE, "sqlite")):
-        comps.setdefault((ctype, IMPLICIT), Component(ctype, IMPLICIT, flavor, "", {}))
-    return ProfileState(components=comps, stacks=state.stacks, flavors=state.flavors)
-
-
-def location_of(result: Compiled, address: str) -> Location | None:
-    doc = result.desired.sources.get(address)
-    return doc.locate(("metadata", "name")) if doc else None

@@ -12,6 +12,7 @@ from typing import Any
 
 from stackctl.compiler.load import Document
 from stackctl.model import (
+    Address,
     Component,
     ComponentType,
     CustomFlavor,
@@ -30,6 +31,13 @@ class DesiredProfileSettings:
     store_url: str | None = None  # None: the default location for its type
     url_from_env: str | None = None
     active_stack: str | None = None
+
+    @property
+    def url(self) -> str | None:
+        """The URL as a profile stores it (``env:VAR`` for one read from the environment)."""
+        from stackctl.stores.urls import env_url
+
+        return env_url(self.url_from_env) if self.url_from_env else self.store_url
 
 
 @dataclass
@@ -80,7 +88,7 @@ def address_of(doc: Document, default_profile: str) -> str:
     if kind == "Profile":
         return profile_address(name)
     if kind == "Repository":
-        return f"repository/{repository_path(doc)}"
+        return str(Address.repository(str(repository_path(doc))))
     return "global"
 
 

@@ -38,4 +38,7 @@ class CompileError(StackctlError):
         first = self.diagnostics[0]
         more = len(self.diagnostics) - 1
         summary = f"{first}" + (f" (and {more} more problem{'s' * (more > 1)})" if more else "")
-        super().__init__(summary, hint="Run `stackctl validate` to see every problem.")
+        # one problem: its own hint says what to do; several: validate lists them all
+        hint = first.hint if not more and first.hint else \
+            "Run `stackctl validate` to see every problem."
+        super().__init__(summary, hint=hint)

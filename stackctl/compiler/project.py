@@ -12,11 +12,10 @@ from pathlib import Path
 from typing import Any
 
 from stackctl.compiler.diagnostics import Diagnostic
+from stackctl.compiler.discover import PROJECT_FILE
 from stackctl.compiler.load import Document, load_file
+from stackctl.defaults import DEFAULT
 from stackctl.errors import Location, ManifestError
-
-PROJECT_FILE = "stackctl.yaml"
-DEFAULT_PROFILE = "default"
 
 
 class ProjectFileError(ManifestError):
@@ -49,11 +48,17 @@ class Inputs:
 class Project:
     root: Path
     manifest_paths: tuple[Path, ...]
-    default_profile: str = DEFAULT_PROFILE
+    default_profile: str = DEFAULT
     variables: Mapping[str, Any] = field(default_factory=dict)
     file: Path | None = None
     # where the project file sets defaultProfile (for "profile not declared")
     default_profile_at: Location | None = None
+    # declared environment names: validate checks each
+    environments: tuple[str, ...] = ()
+    # the project file's manifests: were used (every file found is then a manifest,
+    # whatever it holds), and its exclude: globs, relative to root
+    declared_manifests: bool = False
+    exclude: tuple[str, ...] = ()
 
 
 def _find_project_file(paths: Sequence[Path]) -> Path | None:
@@ -84,8 +89,9 @@ def load_project(inputs: Inputs, cwd: Path | None = None) -> Project:
                 default_at = docs[0].locate(("defaultProfile",))
     root = file.parent if file else (given[0] if given[0].is_dir() else given[0].parent)
     paths = given
-    if not inputs.paths and file is not None and data.get("manifests"):
-        paths = [(root / p).resolve() for p in data["manifests"]]
+    declared = file is not None and bool(data.get("manifests"))
+    if not inputs.paths and declared:
+        paths = [path for entry in data["manifests"] for path in _expand(root, entry)]
     variables: dict[str, Any] = dict(data.get("vars") or {})
     if inputs.env is not None:
         envs = data.get("environments") or {}
@@ -101,8 +107,24 @@ def load_project(inputs: Inputs, cwd: Path | None = None) -> Project:
     for key, value in inputs.variables:
         variables[key] = value
     return Project(root=root, manifest_paths=tuple(paths),
-                   default_profile=str(data.get("defaultProfile") or DEFAULT_PROFILE),
-                   variables=variables, file=file, default_profile_at=default_at)
+                   default_profile=str(data.get("defaultProfile") or DEFAULT),
+                   variables=variables, file=file, default_profile_at=default_at,
+                   environments=tuple(sorted(data.get("environments") or {})),
+                   declared_manifests=declared, exclude=tuple(data.get("exclude") or ()))
+
+
+_GLOB_CHARS = frozenset("*?[")
+
+
+def _expand(root: Path, entry: str) -> list[Path]:
+    """One ``manifests:`` entry: a file or directory path, or a glob (``envs/**/*.yaml``).
+
+    A glob that matches nothing stays as written, so discovery reports the path as
+    missing instead of silently validating nothing.
+    """
+    if not _GLOB_CHARS & set(entry):
+        return [(root / entry).resolve()]
+    return sorted(root.glob(entry)) or [(root / entry).resolve()]
 
 
 def _check_project(doc: Document) -> None:

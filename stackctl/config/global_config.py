@@ -19,7 +19,7 @@ from typing import Any
 from stackctl.errors import ConfigFileError, Location, StaleStateError
 from stackctl.model import ProfileConfig
 from stackctl.stores import files, yamlio
-from stackctl.stores.base import Bookkeeping
+from stackctl.stores.base import Bookkeeping, parse_bookkeeping
 from stackctl.stores.lock import store_lock
 
 # The layout version we read and write: ZenML 0.10 accepts it as its own.
@@ -34,6 +34,12 @@ def config_dir() -> Path:
     import click
 
     return Path(click.get_app_dir("zenml")).resolve()
+
+
+def _is_local_store(directory: Path) -> bool:
+    """A deleted local profile's store (or its aside copy): the only thing outside the
+    config directory a global commit may remove."""
+    return (directory / ".stackctl").is_dir() and not directory.is_symlink()
 
 
 @dataclass(frozen=True)
@@ -64,7 +70,8 @@ class GlobalConfigStore:
             d.is_dir() and any(d.glob(".stackctl-tmp-*")) for d in (self.root, self.meta)
         ):
             with store_lock(self.meta, "the global configuration"):
-                files.recover(self.meta, [self.root, self.meta])
+                files.recover(self.meta, [self.root, self.meta], root=self.root,
+                              may_trash=_is_local_store)
 
     def load(self) -> GlobalConfig:
         self._recover()
@@ -99,18 +106,16 @@ class GlobalConfigStore:
             data = json.loads(path.read_text())
         except FileNotFoundError:
             return Bookkeeping(lineage="", serial=0)
-        except (OSError, ValueError) as exc:
+        except (OSError, ValueError, RecursionError) as exc:
             raise ConfigFileError(f"Cannot read stackctl's bookkeeping: {exc}.",
                                   location=Location(str(path))) from None
-        return Bookkeeping(lineage=str(data.get("lineage", "")),
-                           serial=int(data.get("serial", 0)),
-                           managed=dict(data.get("managed", {})),
-                           applied_plans=tuple(data.get("applied_plans", ())))
+        return parse_bookkeeping(data, str(path))
 
     @contextmanager
     def transaction(self, expected_serial: int | None = None) -> Iterator[GlobalTransaction]:
         with store_lock(self.meta, "the global configuration"):
-            files.recover(self.meta, [self.root, self.meta])
+            files.recover(self.meta, [self.root, self.meta], root=self.root,
+                              may_trash=_is_local_store)
             books = self.bookkeeping()
             if expected_serial is not None and books.serial != expected_serial:
                 raise StaleStateError(
@@ -127,7 +132,12 @@ class GlobalConfigStore:
         doc: dict[str, Any] = {"analytics_opt_in": True, "user_metadata": None,
                                "version": ZENML_LAYOUT_VERSION}
         doc.update(cfg.extra)
-        doc["activated_profile"] = cfg.activated_profile
+        active = cfg.activated_profile
+        if active not in cfg.profiles and cfg.profiles:
+            # never `activated_profile: null` (or a missing one) beside profiles: ZenML's
+            # own fallback, made explicit once instead of warned about on every command
+            active = "default" if "default" in cfg.profiles else sorted(cfg.profiles)[0]
+        doc["activated_profile"] = active
         doc["user_id"] = cfg.user_id
         doc["profiles"] = {
             p.name: {"active_stack": p.active_stack, "active_user": p.active_user,

@@ -8,14 +8,18 @@ from pathlib import Path
 from stackctl.config import repository as repo_config
 from stackctl.errors import IntegrityError, NotFoundError
 from stackctl.model import ProfileConfig
-from stackctl.stores.urls import path_from_file_url
+from stackctl.stores.urls import env_url, path_from_file_url, url_from_environment
 from stackctl.workspace import Workspace
 
 log = logging.getLogger("stackctl")
 
 
 def create(ws: Workspace, name: str, store_type: str = "local",
-           url: str | None = None) -> ProfileConfig:
+           url: str | None = None, *, url_from_env: str | None = None) -> ProfileConfig:
+    """``url_from_env``: the URL is read from that env var at each use, never stored."""
+    if url_from_env:
+        url_from_environment(url_from_env)  # fail now if unset
+        url = env_url(url_from_env)
     ws.ensure_initialized()
     return ws.create_profile(name, store_type, url)
 

@@ -11,8 +11,7 @@ from pathlib import Path
 from stackctl import rules
 from stackctl.config import repository as repo_config
 from stackctl.errors import AlreadyExistsError, IntegrityError, NotFoundError
-from stackctl.model import Component, ComponentType, Stack, check_name
-from stackctl.stores.base import Transaction
+from stackctl.model import Component, ComponentType, ProfileState, Stack, check_name
 from stackctl.workspace import Workspace
 
 log = logging.getLogger("stackctl")
@@ -23,19 +22,18 @@ def _missing_stack(name: str, names: list[str]) -> NotFoundError:
                          hint=f"Available names: {', '.join(sorted(names)) or '(none)'}.")
 
 
-def _merge_components(tx: Transaction, wanted: Iterable[Component]) -> tuple[
+def _merge_components(state: ProfileState, wanted: Iterable[Component]) -> tuple[
         list[Component], list[str]]:
-    """Put each wanted component the store lacks; same-named but different ones clash.
+    """The wanted components ``state`` lacks; same-named but different ones clash.
 
     A component already there with the same flavor and config is simply reused.
-    Returns (added, clashes).
+    Returns (missing, clashes).
     """
     added: list[Component] = []
     clashes: list[str] = []
     for comp in wanted:
-        ours = tx.before.component(comp.type, comp.name)
+        ours = state.component(comp.type, comp.name)
         if ours is None:
-            tx.put_component(comp)
             added.append(comp)
         elif (ours.flavor, dict(ours.config)) != (comp.flavor, dict(comp.config)):
             clashes.append(f"{comp.type.value} '{comp.name}'")
@@ -52,12 +50,14 @@ def register(ws: Workspace, name: str, components: Mapping[ComponentType, str],
             raise AlreadyExistsError(
                 f"Unable to register stack with name '{name}': Found existing stack with "
                 "this name.")
-        added, clashes = _merge_components(tx, new_components)
+        added, clashes = _merge_components(tx.before, new_components)
         if clashes:
             raise AlreadyExistsError(
                 f"Unable to register stack '{name}': the profile already has different "
                 f"components named {', '.join(clashes)}. Nothing was registered.",
                 hint="Use the registered components, or give yours other names.")
+        for comp in added:
+            tx.put_component(comp)
         rules.check_stack(stack, tx.after)
         tx.put_stack(stack)
     for comp in added:
@@ -138,13 +138,15 @@ def copy(ws: Workspace, name: str, new_name: str, *, from_profile: str | None = 
                 f"Stack '{new_name}' already exists in profile '{target_profile}'.",
                 hint="Delete it first or choose another name; stackctl never overwrites it.")
         if target_profile != source_profile:
-            _, clashes = _merge_components(
-                tx, [source.components[key] for key in stack.components.items()])
+            added, clashes = _merge_components(
+                tx.before, [source.components[key] for key in stack.components.items()])
             if clashes:
                 raise AlreadyExistsError(
                     f"Cannot copy stack '{name}' to profile '{target_profile}': it already "
                     f"has different components named {', '.join(clashes)}. Nothing was copied.",
                     hint="Rename or delete those components in the target profile first.")
+            for comp in added:
+                tx.put_component(comp)
         tx.put_stack(Stack(new_name, dict(stack.components)))
     log.info("Registered stack with name '%s'.", new_name)
     return Stack(new_name, dict(stack.components))

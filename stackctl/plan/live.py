@@ -12,7 +12,7 @@ from pathlib import Path
 
 from stackctl.config import repository as repo_config
 from stackctl.config.global_config import GlobalConfig
-from stackctl.model import ProfileConfig, ProfileState
+from stackctl.model import Address, ProfileConfig, ProfileState
 from stackctl.stores.base import Bookkeeping, ProfileStore
 from stackctl.workspace import Workspace, open_store
 
@@ -37,7 +37,8 @@ def read_live(ws: Workspace, profiles: Iterable[str], repositories: Iterable[str
     cfg = ws.config()
     books = ws.globals.bookkeeping()
     live = Live(config=cfg, books=books)
-    managed_profiles = {a.split("/", 1)[1] for a in books.managed if a.startswith("profile/")}
+    recorded = [Address.parse(a) for a in books.managed]
+    managed_profiles = {a.name for a in recorded if a.kind == "profile"}
     for name in sorted({*profiles, *managed_profiles}):
         pc = cfg.profile(name)
         if pc is None:
@@ -45,7 +46,7 @@ def read_live(ws: Workspace, profiles: Iterable[str], repositories: Iterable[str
             continue
         store = open_store(pc)
         live.profiles[name] = LiveProfile(pc, store.load(), store.bookkeeping(), store)
-    managed_repos = {a.split("/", 1)[1] for a in books.managed if a.startswith("repository/")}
+    managed_repos = {a.name for a in recorded if a.kind == "repository"}
     for path in sorted({*repositories, *managed_repos}):
         root = Path(path)
         live.repositories[path] = (repo_config.read(root) if repo_config.is_repository(root)

@@ -9,10 +9,12 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 from typing import Any
 
-FORMAT_VERSION = 1
+from stackctl.model import Address
+
+FORMAT_VERSION = 2  # 2: plan files carry a digest (stackctl.plan.saved)
 ACTIONS = ("create", "update", "delete", "no-op")
 
 
@@ -25,15 +27,37 @@ class FieldChange:
 
 @dataclass(frozen=True)
 class Change:
-    address: str
-    kind: str  # component | stack | flavor | profile | repository | global
+    key: Address  # what changes; its kind and profile too
     action: str  # one of ACTIONS
-    profile: str | None = None
     before: Mapping[str, Any] | None = None  # redacted view
     after: Mapping[str, Any] | None = None  # redacted view
     fields: tuple[FieldChange, ...] = ()
     adopt: bool = False  # live equals the manifest; stackctl's record of it is missing or stale
     impact: tuple[str, ...] = ()  # e.g. "stack 'prod' (globally active)"
+
+    @property
+    def address(self) -> str:
+        return str(self.key)
+
+    @property
+    def kind(self) -> str:  # component | stack | flavor | profile | repository | global
+        return self.key.kind
+
+    @property
+    def profile(self) -> str | None:
+        return self.key.profile
+
+    def to_dict(self) -> dict[str, Any]:
+        data = asdict(self)
+        del data["key"]
+        return {"address": self.address, "kind": self.kind, "profile": self.profile, **data}
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> Change:
+        return cls(key=Address.parse(data["address"]), action=data["action"],
+                   before=data.get("before"), after=data.get("after"),
+                   fields=tuple(FieldChange(**f) for f in data.get("fields", ())),
+                   adopt=bool(data.get("adopt", False)), impact=tuple(data.get("impact", ())))
 
 
 @dataclass(frozen=True)
@@ -77,6 +101,7 @@ class Plan:
 
     def to_dict(self) -> dict[str, Any]:
         data = asdict(self)
+        data["changes"] = [c.to_dict() for c in self.changes]
         data["summary"] = {**self.counts, "text": self.summary,
                            "drift": len(self.drift), "unmanaged": len(self.unmanaged)}
         return data
@@ -92,10 +117,7 @@ class Plan:
         if version != FORMAT_VERSION:
             raise UsageError(f"Unsupported plan format version {version!r}.",
                              hint=f"This stackctl reads plan format {FORMAT_VERSION}.")
-        changes = tuple(
-            Change(**{**c, "fields": tuple(FieldChange(**f) for f in c.get("fields", ())),
-                      "impact": tuple(c.get("impact", ()))})
-            for c in data["changes"])
+        changes = tuple(Change.from_dict(c) for c in data["changes"])
         drift = tuple(Drift(d["address"], d["detail"],
                             tuple(FieldChange(**f) for f in d.get("fields", ())))
                       for d in data.get("drift", ()))
@@ -106,16 +128,3 @@ class Plan:
             prunable=tuple(data.get("prunable", ())), prune=bool(data.get("prune", False)),
             format_version=version,
         )
-
-
-@dataclass
-class PlanBuilder:
-    """Mutable accumulator used while computing a plan."""
-
-    changes: list[Change] = field(default_factory=list)
-    drift: list[Drift] = field(default_factory=list)
-    unmanaged: list[str] = field(default_factory=list)
-    prunable: list[str] = field(default_factory=list)
-    reads: dict[str, str | None] = field(default_factory=dict)
-    desired_prints: dict[str, str] = field(default_factory=dict)
-    stores: dict[str, dict[str, Any]] = field(default_factory=dict)

@@ -7,6 +7,7 @@ import os
 from collections.abc import Sequence
 from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 from stackctl.compiler.diagnostics import Diagnostic
 
@@ -56,3 +57,16 @@ def github(diagnostics: Sequence[Diagnostic], cwd: Path | None = None) -> str:
                  f"col={d.location.column},title={_escape(d.rule, prop=True)}")
         lines.append(f"::{d.severity} {props}::{_escape(d.message)}")
     return "\n".join(lines)
+
+
+def summary(compiled: Any) -> str:
+    """The closing line of ``validate``: what was checked, what was skipped, the verdict."""
+    files, documents, n = len(compiled.files), compiled.documents, len(compiled.diagnostics)
+    text = f"{files} file{'s' * (files != 1)}, {documents} document{'s' * (documents != 1)}"
+    if compiled.environments:
+        text += f", environments {', '.join(compiled.environments)}"
+    text += ": " + ("valid." if not n else f"{n} problem{'s' * (n != 1)}.")
+    skipped = len(compiled.skipped)
+    if skipped:
+        text += f" {skipped} file{'s' * (skipped != 1)} skipped: not stackctl manifests."
+    return text

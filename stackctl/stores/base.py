@@ -9,8 +9,6 @@ the store commits atomically under its lock.
 from __future__ import annotations
 
 import abc
-import hashlib
-import json
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -32,10 +30,34 @@ class Bookkeeping:
     applied_plans: tuple[str, ...] = ()
 
 
-def fingerprint(value: Any) -> str:
-    """A stable hash of a JSON-able value (drift detection, saved plans)."""
-    text = json.dumps(value, sort_keys=True, separators=(",", ":"), default=str)
-    return hashlib.sha256(text.encode()).hexdigest()[:32]
+def parse_bookkeeping(data: Any, path: str) -> Bookkeeping:
+    """stackctl's bookkeeping JSON (a store's ``state.json``, the global ``global.json``),
+    checked field by field: a damaged file is one clean error naming it, never a crash."""
+    from stackctl.errors import ConfigFileError, Location
+
+    def bad(what: str) -> ConfigFileError:
+        return ConfigFileError(
+            f"stackctl's bookkeeping is damaged: {what}.", location=Location(path),
+            hint="Restore the file from a backup, or delete it (stackctl then manages nothing "
+                 "here until the next apply).")
+
+    if not isinstance(data, dict):
+        raise bad("it is not a JSON object")
+    lineage, serial = data.get("lineage", ""), data.get("serial", 0)
+    managed, plans = data.get("managed", {}), data.get("applied_plans", [])
+    if not isinstance(lineage, str):
+        raise bad("'lineage' is not a string")
+    if type(serial) is not int or serial < 0:
+        raise bad("'serial' is not a whole number")
+    if not (isinstance(managed, dict) and all(isinstance(v, str) for v in managed.values())):
+        raise bad("'managed' is not an object of fingerprints")
+    if not (isinstance(plans, list) and all(isinstance(p, str) for p in plans)):
+        raise bad("'applied_plans' is not a list of plan ids")
+    schemas = data.get("flavor_schemas", {})
+    if not (isinstance(schemas, dict) and all(isinstance(v, dict) for v in schemas.values())):
+        raise bad("'flavor_schemas' is not an object of JSON Schemas")
+    return Bookkeeping(lineage=lineage, serial=serial, managed=dict(managed),
+                       applied_plans=tuple(plans))
 
 
 class Transaction:

@@ -15,7 +15,6 @@ import contextlib
 import json
 import os
 import shutil
-import signal
 import tempfile
 import uuid
 from collections.abc import Callable, Mapping, Sequence
@@ -25,29 +24,10 @@ JOURNAL_NAME = "journal.json"
 _TMP_PREFIX = ".stackctl-tmp-"
 
 
-def _hook_from_env() -> Callable[[str], None] | None:
-    """Test only: ``STACKCTL_TEST_KILL_AT=N`` SIGKILLs this process at its N-th write
-    step (0: never), after appending each step's name to ``$STACKCTL_TEST_STEPS``."""
-    kill_at = int(os.environ.get("STACKCTL_TEST_KILL_AT") or -1)
-    log = os.environ.get("STACKCTL_TEST_STEPS")
-    if kill_at < 0:
-        return None
-    seen = [0]
-
-    def hook(step: str) -> None:
-        seen[0] += 1
-        if log:
-            with open(log, "a") as handle:
-                handle.write(step + "\n")
-        if seen[0] == kill_at:
-            os.kill(os.getpid(), signal.SIGKILL)
-
-    return hook
-
-
-# Test hook: called with a step name before each write step; a test makes it
-# raise (or kill the process) to prove every crash point is safe.
-fault_hook: Callable[[str], None] | None = _hook_from_env()
+# The one fault-injection seam: called with a step name before each write step.
+# None (inert) in normal use; only tests set it, in-process or through
+# tests/crash_launcher.py, to prove every crash point is safe.
+fault_hook: Callable[[str], None] | None = None
 
 
 def _step(name: str) -> None:
@@ -190,15 +170,20 @@ def _roll_forward(journal_dir: Path, journal: Mapping[str, object]) -> None:
     _fsync_dir(journal_dir)
 
 
-def recover(journal_dir: Path, data_dirs: list[Path]) -> bool:
+def recover(journal_dir: Path, data_dirs: list[Path], *, root: Path,
+            may_trash: Callable[[Path], bool] = lambda _p: False) -> bool:
     """Finish an interrupted commit, or sweep temp files of one that never began.
 
-    Returns True when a journal was rolled forward.
+    The journal is checked whole before anything is touched: only paths inside
+    ``root`` (the store being recovered), after resolving symlinks, are renamed
+    or deleted; a directory outside it is trashed only if ``may_trash`` says it
+    is one stackctl may remove (a deleted profile's own store). Returns True
+    when a journal was rolled forward.
     """
     journal_path = journal_dir / JOURNAL_NAME
     rolled = False
     if journal_path.exists():
-        journal = json.loads(journal_path.read_text())
+        journal = checked_journal(journal_path, root, may_trash)
         _roll_forward(journal_dir, journal)
         rolled = True
     for directory in data_dirs:
@@ -207,6 +192,71 @@ def recover(journal_dir: Path, data_dirs: list[Path]) -> bool:
                 with contextlib.suppress(OSError):
                     leftover.unlink()
     return rolled
+
+
+def checked_journal(path: Path, root: Path,
+                    may_trash: Callable[[Path], bool]) -> dict[str, object]:
+    """A crash journal, refused unless it has stackctl's shape and stays inside ``root``."""
+    from stackctl.errors import ConfigFileError, Location
+
+    def refuse(why: str) -> ConfigFileError:
+        return ConfigFileError(
+            f"The crash journal {why}; nothing was changed.", location=Location(str(path)),
+            hint="stackctl did not write this journal. Inspect it and the store, then remove "
+                 "the journal by hand to continue.")
+
+    try:
+        journal = json.loads(path.read_bytes())
+    except OSError as exc:
+        raise refuse(f"cannot be read ({exc.strerror})") from None
+    except (ValueError, RecursionError):
+        raise refuse("is not valid JSON") from None
+    renames, deletes, trash = (journal.get(k) if isinstance(journal, dict) else None
+                               for k in ("renames", "deletes", "trash"))
+    if not (isinstance(journal, dict) and set(journal) == {"renames", "deletes", "trash"}
+            and _str_map(renames) and isinstance(deletes, list)
+            and all(isinstance(d, str) for d in deletes) and _str_map(trash)):
+        raise refuse('is not of the form {"renames": {…}, "deletes": […], "trash": {…}}')
+    assert isinstance(renames, dict)
+    assert isinstance(trash, dict)
+    base = os.path.realpath(root)
+
+    def inside(text: str) -> bool:
+        resolved = _resolved(text)
+        return resolved is not None and resolved.startswith(base + os.sep)
+
+    for tmp, target in renames.items():
+        if not (inside(tmp) and inside(target) and Path(tmp).name.startswith(_TMP_PREFIX)
+                and _resolved(tmp) and Path(tmp).parent == Path(target).parent):
+            raise refuse(f"names a rename outside the store: {_quoted(tmp)} → {_quoted(target)}")
+    for target in deletes:
+        if not inside(target):
+            raise refuse(f"names a file outside the store: {_quoted(target)}")
+    for directory, aside in trash.items():
+        sibling = (Path(aside).parent == Path(directory).parent
+                   and Path(aside).name.startswith(f"{_TMP_PREFIX}trash-"))
+        if not (sibling and _resolved(directory) and (inside(directory) or may_trash(
+                Path(directory)) or may_trash(Path(aside)))):
+            raise refuse(f"names a directory stackctl may not remove: {_quoted(directory)}")
+    return journal
+
+
+def _str_map(value: object) -> bool:
+    return isinstance(value, dict) and all(
+        isinstance(k, str) and isinstance(v, str) for k, v in value.items())
+
+
+def _resolved(text: str) -> str | None:
+    """An absolute path with its directory resolved (the last part is what is touched)."""
+    path = Path(text)
+    if not path.is_absolute() or path.name in ("", ".", "..") or "\0" in text:
+        return None
+    return os.path.join(os.path.realpath(path.parent), path.name)
+
+
+def _quoted(text: str) -> str:
+    shown = json.dumps(text)
+    return shown if len(shown) <= 120 else shown[:119] + "…"
 
 
 def sweep_dead_writers(directory: Path) -> None:

@@ -21,7 +21,13 @@ from stackctl import flavors
 from stackctl.errors import ConfigFileError, Location, StoreError
 from stackctl.model import Component, ComponentType, CustomFlavor, ProfileState, Stack
 from stackctl.stores import files, yamlio
-from stackctl.stores.base import Bookkeeping, ProfileStore, Transaction, seed_transaction
+from stackctl.stores.base import (
+    Bookkeeping,
+    ProfileStore,
+    Transaction,
+    parse_bookkeeping,
+    seed_transaction,
+)
 from stackctl.stores.lock import store_lock
 from stackctl.stores.read_cache import ReadCache
 from stackctl.stores.urls import path_from_file_url
@@ -51,7 +57,7 @@ class LocalStore(ProfileStore):
             d.is_dir() and any(d.glob(".stackctl-tmp-*")) for d in dirs
         ):
             with store_lock(self.meta, f"profile '{self.profile}'"):
-                files.recover(self.meta, dirs)
+                files.recover(self.meta, dirs, root=self.root)
 
     def _require(self) -> None:
         if not self.exists():
@@ -131,13 +137,11 @@ class LocalStore(ProfileStore):
             data = json.loads(path.read_text())
         except FileNotFoundError:
             return {}
-        except (OSError, ValueError) as exc:
+        except (OSError, ValueError, RecursionError) as exc:
             raise ConfigFileError(f"Cannot read stackctl's bookkeeping: {exc}.",
                                   location=Location(str(path))) from None
-        if not isinstance(data, dict):
-            raise ConfigFileError("stackctl's bookkeeping is not a JSON object.",
-                                  location=Location(str(path)))
-        return data
+        parse_bookkeeping(data, str(path))  # checks every field's type
+        return dict(data)
 
     def bookkeeping(self) -> Bookkeeping:
         self._recover()
@@ -145,10 +149,8 @@ class LocalStore(ProfileStore):
         if not data:
             # A store made by ZenML itself: stackctl has applied nothing yet.
             return Bookkeeping(lineage="", serial=0, managed={})
-        return Bookkeeping(
-            lineage=str(data.get("lineage", "")), serial=int(data.get("serial", 0)),
-            managed=dict(data.get("managed", {})),
-        )
+        books = parse_bookkeeping(data, str(self.meta / "state.json"))
+        return Bookkeeping(lineage=books.lineage, serial=books.serial, managed=books.managed)
 
     # -- writing -------------------------------------------------------------
 
@@ -160,7 +162,8 @@ class LocalStore(ProfileStore):
         self.root.mkdir(parents=True, exist_ok=True)
         with store_lock(self.meta, f"profile '{self.profile}'"):
             files.recover(self.meta, [self.root, self.meta,
-                                      *(self.root / t.plural for t in ComponentType)])
+                                      *(self.root / t.plural for t in ComponentType)],
+                          root=self.root)
             if self.stacks_file.exists():
                 raise StoreError(f"The store of profile '{self.profile}' already exists at "
                                  f"'{self.root}'.")
@@ -171,7 +174,8 @@ class LocalStore(ProfileStore):
         self._require()
         with store_lock(self.meta, f"profile '{self.profile}'"):
             files.recover(self.meta, [self.root, self.meta,
-                                      *(self.root / t.plural for t in ComponentType)])
+                                      *(self.root / t.plural for t in ComponentType)],
+                          root=self.root)
             yield self._read_state(), self.bookkeeping()
 
     def _commit(self, tx: Transaction) -> None:
@@ -207,7 +211,7 @@ class LocalStore(ProfileStore):
         secret_paths = {
             self._component_path(*key)
             for key, comp in after.components.items()
-            if flavors.has_secret_values(comp.type, comp.flavor, comp.config)
+            if flavors.has_secret_values(comp.type, comp.flavor, comp.config, after.flavors)
         }
         return lambda path: path in secret_paths
 

@@ -20,7 +20,25 @@ from pathlib import Path
 
 from stackctl.errors import LockError
 
-DEFAULT_TIMEOUT = float(os.environ.get("STACKCTL_LOCK_TIMEOUT", "30"))
+DEFAULT_TIMEOUT = 30.0
+
+
+def lock_timeout() -> float:
+    """Seconds to wait for a store's lock: ``$STACKCTL_LOCK_TIMEOUT``, read when a lock is
+    taken (never at import, so a bad value fails only the command that needs it)."""
+    from stackctl.errors import UsageError
+
+    value = os.environ.get("STACKCTL_LOCK_TIMEOUT", "").strip()
+    if not value:
+        return DEFAULT_TIMEOUT
+    try:
+        seconds = float(value)
+    except ValueError:
+        seconds = float("nan")
+    if not 0 <= seconds < 10**9:  # NaN fails too
+        raise UsageError(f"STACKCTL_LOCK_TIMEOUT must be a number of seconds, not {value!r}.",
+                         hint="Set it to e.g. 30, or unset it for the default (30).")
+    return max(seconds, 0.001)
 
 
 def _describe_holder(lease: Path) -> str:
@@ -43,7 +61,7 @@ def store_lock(lock_dir: Path, what: str, timeout: float | None = None) -> Itera
     lock_dir.mkdir(parents=True, exist_ok=True)
     lease = lock_dir / "lock.json"
     lock = FileLock(str(lock_dir / "lock"))
-    wait = DEFAULT_TIMEOUT if timeout is None else timeout
+    wait = lock_timeout() if timeout is None else timeout
     try:
         lock.acquire(timeout=wait)
     except Timeout:

@@ -30,7 +30,7 @@ from stackctl.model import Component, ComponentType, CustomFlavor, ProfileState,
 from stackctl.stores import sql_engine as db
 from stackctl.stores import sql_schema as schema
 from stackctl.stores.base import Bookkeeping, ProfileStore, Transaction, seed_transaction
-from stackctl.stores.urls import redact_url
+from stackctl.stores.urls import env_var_of, redact_url
 
 log = logging.getLogger("stackctl")
 
@@ -50,9 +50,9 @@ class SqlStore(ProfileStore):
 
     def _raw_url(self) -> str:
         """The real URL; ``env:VAR`` is read at use, so the URL is never stored."""
-        if not self.url.startswith("env:"):
+        var = env_var_of(self.url)
+        if var is None:
             return self.url
-        var = self.url[len("env:"):]
         value = os.environ.get(var)
         if not value:
             raise StoreError(
@@ -63,7 +63,8 @@ class SqlStore(ProfileStore):
 
     def _shown_url(self) -> str:
         shown = redact_url(self._raw_url())
-        return f"{shown} (from ${self.url[4:]})" if self.url.startswith("env:") else shown
+        var = env_var_of(self.url)
+        return f"{shown} (from ${var})" if var else shown
 
     @property
     def engine(self) -> Engine:

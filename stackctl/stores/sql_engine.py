@@ -31,16 +31,7 @@ _MIGRATE_KEY = int.from_bytes(hashlib.sha256(b"stackctl.migrate").digest()[:8], 
                               signed=True)
 
 
-def lock_timeout() -> float:
-    """Seconds to wait for a store's lock; read at use so tests and CI can set it."""
-    value = os.environ.get("STACKCTL_LOCK_TIMEOUT")
-    if not value:
-        return lock.DEFAULT_TIMEOUT
-    try:
-        return max(float(value), 0.001)
-    except ValueError:
-        raise StoreError(f"STACKCTL_LOCK_TIMEOUT must be a number of seconds, not '{value}'."
-                         ) from None
+lock_timeout = lock.lock_timeout  # the one rule, in stores.lock
 
 
 def make_engine(raw_url: str, profile: str) -> Engine:
@@ -48,9 +39,15 @@ def make_engine(raw_url: str, profile: str) -> Engine:
     shown = redact_url(raw_url)
     try:
         url = sa.make_url(raw_url)
-    except sa.exc.ArgumentError:
+    except (sa.exc.ArgumentError, ValueError):  # ValueError: a port that is no number, bad IPv6
         raise StoreError(f"The store URL of profile '{profile}' is not a valid SQLAlchemy "
                          f"URL: {shown}", hint=URL_HINT) from None
+    if "@" in (url.host or "") or (url.port is not None and not 0 < url.port < 65536):
+        # the host would carry the password's rest into the driver's error messages
+        raise StoreError(f"The store URL of profile '{profile}' is not a valid SQLAlchemy URL "
+                         f"(an unescaped '@' in the password, or a bad port): {shown}",
+                         hint="Percent-encode '@' in a user name or password as %40. "
+                              + URL_HINT)
     backend = url.get_backend_name()
     args: dict[str, Any] = {}
     if backend == "postgresql":

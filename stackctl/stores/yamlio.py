@@ -18,8 +18,9 @@ _Loader: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 _Dumper: type[yaml.SafeDumper] = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
 
 
-def dump(data: Any) -> bytes:
-    text: str = yaml.dump(data, Dumper=_Dumper, default_flow_style=False, sort_keys=True)
+def dump(data: Any, *, sort_keys: bool = True) -> bytes:
+    """Block-style YAML; ``sort_keys=False`` keeps the mapping's own order."""
+    text: str = yaml.dump(data, Dumper=_Dumper, default_flow_style=False, sort_keys=sort_keys)
     return text.encode()
 
 

@@ -1,4 +1,4 @@
-"""Comparable views of resources, their fingerprints, redaction and field diffs.
+"""Comparing resources: their views, fingerprints, redaction and field diffs.
 
 A view is the plain dict a resource is compared by: the same shape for the
 live and the desired side. ``==`` decides whether anything changed; DeepDiff
@@ -8,12 +8,13 @@ runs only on the few views that differ, to name the fields.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from collections.abc import Set as AbstractSet
 from typing import Any
 
 from stackctl import flavors
+from stackctl.fingerprint import fingerprint
 from stackctl.model import Component, ComponentType, CustomFlavor, ProfileConfig, Stack
 from stackctl.plan.model import FieldChange
-from stackctl.stores.base import fingerprint
 from stackctl.stores.urls import redact_url
 
 ABSENT = "(absent)"
@@ -39,26 +40,19 @@ def profile_view(profile: ProfileConfig) -> dict[str, Any]:
 def sensitive_paths(ctype: ComponentType, flavor_names: list[str],
                     custom: Mapping[Any, CustomFlavor] | None = None) -> set[tuple[str, ...]]:
     """Paths in a component view whose values must never be shown."""
-    from stackctl.errors import NotFoundError
-
-    hidden: set[tuple[str, ...]] = set()
-    for name in flavor_names:
-        try:
-            hidden |= {("config", f) for f in flavors.get(ctype, name, custom).sensitive}
-        except NotFoundError:
-            continue  # an unknown flavor has no schema: nothing known to hide
-    return hidden
+    return {("config", f) for name in flavor_names
+            for f in flavors.sensitive_fields(ctype, name, custom)}
 
 
 def redact_view(view: Mapping[str, Any] | None,
-                hidden: set[tuple[str, ...]]) -> dict[str, Any] | None:
+                hidden: AbstractSet[tuple[str, ...]]) -> dict[str, Any] | None:
     if view is None:
         return None
     out: dict[str, Any] = {}
     for key, value in view.items():
         if isinstance(value, Mapping) and key == "config":
-            out[key] = {k: (flavors.SENSITIVE if (key, k) in hidden and v not in (None, "")
-                            else v) for k, v in value.items()}
+            out[key] = {k: (flavors.hidden(v) if (key, k) in hidden else v)
+                        for k, v in value.items()}
         elif key == "store_url" and isinstance(value, str):
             out[key] = redact_url(value)
         else:
@@ -67,7 +61,7 @@ def redact_view(view: Mapping[str, Any] | None,
 
 
 def field_changes(old: Mapping[str, Any] | None, new: Mapping[str, Any] | None,
-                  hidden: set[tuple[str, ...]]) -> tuple[FieldChange, ...]:
+                  hidden: AbstractSet[tuple[str, ...]]) -> tuple[FieldChange, ...]:
     """Field-level differences, ``path: old → new``, secrets as (sensitive)."""
     from deepdiff import DeepDiff
 
@@ -82,11 +76,11 @@ def field_changes(old: Mapping[str, Any] | None, new: Mapping[str, Any] | None,
     return tuple(sorted(changes, key=lambda c: c.path))
 
 
-def _shown(value: Any, path: tuple[str, ...], hidden: set[tuple[str, ...]]) -> Any:
+def _shown(value: Any, path: tuple[str, ...], hidden: AbstractSet[tuple[str, ...]]) -> Any:
     if type(value).__name__ == "NotPresent":
         return ABSENT
-    if any(path[: len(h)] == h for h in hidden) and value not in (None, ""):
-        return flavors.SENSITIVE
+    if any(path[: len(h)] == h for h in hidden):
+        return flavors.hidden(value)
     if path and path[-1] == "store_url" and isinstance(value, str):
         return redact_url(value)
     return value
