@@ -69,8 +69,9 @@ def test_head_constant_is_the_head_of_the_shipped_migrations() -> None:
 
     script = ScriptDirectory(str(sql_schema.MIGRATIONS))
     assert script.get_heads() == [sql_schema.HEAD]
-    assert sql_schema.known_revisions() == {"0001", "0002"}
+    assert sql_schema.known_revisions() == {"0001", "0002", "0003"}
     assert script.get_revision("0002").down_revision == "0001"
+    assert script.get_revision("0003").down_revision == "0002"
 
 
 def test_help_does_not_import_sqlalchemy() -> None:
@@ -255,11 +256,11 @@ def test_profile_migrate_upgrades_an_older_store(
     assert store_at(postgresql_url).revision() == "0001"
 
     migrated = ok(run("profile", "migrate", "team"))
-    assert ("Upgraded the store of profile 'team' from schema revision 0001 to 0002."
+    assert ("Upgraded the store of profile 'team' from schema revision 0001 to 0003."
             in migrated.stderr)
-    assert store_at(postgresql_url).revision() == "0002"
+    assert store_at(postgresql_url).revision() == "0003"
     again = ok(run("profile", "migrate", "team"))
-    assert "already at schema revision 0002" in again.stderr
+    assert "already at schema revision 0003" in again.stderr
     assert "has a local store" in ok(run("profile", "migrate", "default")).stderr
     assert "Profile 'nope' not found" in failed(run("profile", "migrate", "nope"))
 

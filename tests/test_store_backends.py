@@ -343,7 +343,7 @@ def test_a_store_from_a_newer_stackctl_is_refused_and_untouched(
         tx.put_component(comp(ORCH, "never"))
     assert isinstance(fresh, SqlStore)
     assert fresh.revision() == "0099_future"
-    _set_revision(store, "0002")
+    _set_revision(store, "0003")
     assert store_factory().bookkeeping() == books
     assert store_factory().load().component(ORCH, "never") is None
 

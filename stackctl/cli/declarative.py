@@ -265,11 +265,15 @@ def drift(paths: tuple[str, ...], env: str | None, variables: tuple[str, ...],
           var_files: tuple[str, ...], fmt: str) -> int:
     """Report live changes made outside stackctl (exit 0 none, 2 drift, 1 error)."""
     result, _ = make_plan(_inputs(paths, env, variables, var_files), False)
-    items = [{"address": d.address, "detail": d.detail} for d in result.drift]
+    from stackctl.report.plan_text import drift_lines
+
+    items = [{"address": d.address, "detail": d.detail,
+              "fields": [{"path": f.path, "old": f.old, "new": f.new} for f in d.fields]}
+             for d in result.drift]
     if fmt == "json":
-        click.echo(json.dumps({"format_version": 1, "drift": items}, indent=2))
+        click.echo(json.dumps({"format_version": 1, "drift": items}, indent=2, default=str))
     elif items:
-        click.echo("\n".join(f"! {i['address']}: {i['detail']}" for i in items))
+        click.echo("\n".join(line for d in result.drift for line in drift_lines(d)))
     else:
         log.info("No drift: the live configuration is as stackctl last applied it.")
     return 2 if items else 0

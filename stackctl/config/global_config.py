@@ -145,7 +145,7 @@ class GlobalConfigStore:
             for p in sorted(cfg.profiles.values(), key=lambda p: p.name)
         }
         books = {"lineage": tx.books.lineage or str(uuidlib.uuid4()),
-                 "serial": tx.books.serial + 1, "managed": tx.managed,
+                 "serial": tx.books.serial + 1, "managed": tx.managed, "applied": tx.applied,
                  "applied_plans": tx.applied_plans[-200:]}
         writes = {self.meta / "global.json": json.dumps(books, indent=1, sort_keys=True).encode()}
         if tx.fresh or tx.config != tx.before:  # bookkeeping-only commits leave ZenML's file be
@@ -163,6 +163,7 @@ class GlobalTransaction:
         self.config = config
         self.books = books
         self.managed: dict[str, str] = dict(books.managed)
+        self.applied: dict[str, Mapping[str, Any]] = dict(books.applied)
         self.applied_plans: list[str] = list(books.applied_plans)
         self.fresh = fresh
         self.trash: list[Path] = []
@@ -171,6 +172,7 @@ class GlobalTransaction:
     def changed(self) -> bool:
         return (self.fresh or self.config != self.before or bool(self.trash)
                 or self.managed != dict(self.books.managed)
+                or self.applied != dict(self.books.applied)
                 or tuple(self.applied_plans) != self.books.applied_plans)
 
     def put_profile(self, profile: ProfileConfig) -> None:
@@ -187,8 +189,14 @@ class GlobalTransaction:
     def activate_profile(self, name: str | None) -> None:
         self.config = replace(self.config, activated_profile=name)
 
-    def mark_managed(self, address: str, print_: str | None) -> None:
+    def mark_managed(self, address: str, print_: str | None,
+                     record: Mapping[str, Any] | None = None) -> None:
+        """As ``Transaction.mark_managed``: the fingerprint and the last-applied record."""
         if print_ is None:
             self.managed.pop(address, None)
         else:
             self.managed[address] = print_
+        if print_ is None or record is None:
+            self.applied.pop(address, None)
+        else:
+            self.applied[address] = record

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from typing import Any
 
-from stackctl.plan.model import Change, Plan
+from stackctl.flavors import SENSITIVE
+from stackctl.plan.model import Change, Drift, Plan
 
 SYMBOLS = {"create": "+", "update": "~", "delete": "-", "no-op": "="}
 COLORS = {"create": "green", "update": "yellow", "delete": "red", "no-op": "white"}
@@ -15,16 +17,42 @@ def _value(value: Any) -> str:
     return value if isinstance(value, str) else json.dumps(value, default=str)
 
 
-def change_lines(change: Change) -> list[str]:
+def change_lines(change: Change, drifted: Mapping[str, Any] | None = None) -> list[str]:
+    """``drifted``: path → last-applied value of this resource's fields changed outside
+    stackctl (from the plan's drift), to say what applying does to each of them."""
+    drifted = drifted or {}
     lines = [f"{SYMBOLS[change.action]} {change.action:<6} {change.address}"
              + ("  (now managed by stackctl)" if change.adopt else "")]
     if change.action == "create" and change.after:
         for key, value in _flatten(change.after):
             lines.append(f"      {key}: {_value(value)}")
     for field in change.fields:
-        lines.append(f"      {field.path}: {_value(field.old)} → {_value(field.new)}")
+        lines.append(f"      {field.path}: {_value(field.old)} → {_value(field.new)}"
+                     + (_three_way(drifted[field.path], field.new)
+                        if field.path in drifted else ""))
     if change.impact:
         lines.append(f"      used by: {', '.join(change.impact)}")
+    return lines
+
+
+def _three_way(last_applied: Any, desired: Any) -> str:
+    """Last applied vs manifests, for a field live changed: back, or on to a new value."""
+    if desired == SENSITIVE:  # two secrets compare only by their sealed records
+        return "  (also changed outside stackctl)"
+    if desired == last_applied:
+        return "  (reverts a change made outside stackctl)"
+    return "  (overwrites a change made outside stackctl)"
+
+
+def drift_lines(drift: Drift, indent: str = "") -> list[str]:
+    """One drifted resource; below it each field changed outside stackctl, last applied → live.
+
+    Without fields (bookkeeping from before last-applied records, or a change only a
+    fingerprint can see, such as a password inside a URL) it says just "changed".
+    """
+    lines = [f"{indent}! {drift.address}: {drift.detail}"]
+    for field in drift.fields:
+        lines.append(f"{indent}      {field.path}: {_value(field.old)} → {_value(field.new)}")
     return lines
 
 
@@ -44,8 +72,9 @@ def render(plan: Plan, *, color: bool = False, diff_only: bool = False) -> str:
 
     lines: list[str] = []
     shown = [c for c in plan.changes if c.action != "no-op" or c.adopt]
+    drifted = {d.address: {f.path: f.old for f in d.fields} for d in plan.drift}
     for change in shown:
-        for i, line in enumerate(change_lines(change)):
+        for i, line in enumerate(change_lines(change, drifted.get(change.address))):
             lines.append(click.style(line, fg=COLORS[change.action]) if color and i == 0
                          else line)
     unchanged = sum(1 for c in plan.changes if c.action == "no-op" and not c.adopt)
@@ -54,7 +83,8 @@ def render(plan: Plan, *, color: bool = False, diff_only: bool = False) -> str:
     if plan.drift:
         lines.append("")
         lines.append("Drift (live changed outside stackctl since its last apply):")
-        lines.extend(f"  ! {d.address}: {d.detail}" for d in plan.drift)
+        for d in plan.drift:
+            lines.extend(drift_lines(d, "  "))
     if plan.prunable and not diff_only:
         lines.append("")
         lines.append("Managed by stackctl but gone from the manifests (deleted only with "

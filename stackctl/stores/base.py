@@ -28,6 +28,9 @@ class Bookkeeping:
     managed: Mapping[str, str] = field(default_factory=dict)
     # ids of saved plans already applied (global config only): a plan applies once
     applied_plans: tuple[str, ...] = ()
+    # address -> redacted record of the view stackctl last applied there (plan.records):
+    # names the fields that drifted; bookkeeping from before records has none
+    applied: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
 
 
 def parse_bookkeeping(data: Any, path: str) -> Bookkeeping:
@@ -53,11 +56,14 @@ def parse_bookkeeping(data: Any, path: str) -> Bookkeeping:
         raise bad("'managed' is not an object of fingerprints")
     if not (isinstance(plans, list) and all(isinstance(p, str) for p in plans)):
         raise bad("'applied_plans' is not a list of plan ids")
+    applied = data.get("applied", {})
+    if not (isinstance(applied, dict) and all(isinstance(v, dict) for v in applied.values())):
+        raise bad("'applied' is not an object of last-applied records")
     schemas = data.get("flavor_schemas", {})
     if not (isinstance(schemas, dict) and all(isinstance(v, dict) for v in schemas.values())):
         raise bad("'flavor_schemas' is not an object of JSON Schemas")
     return Bookkeeping(lineage=lineage, serial=serial, managed=dict(managed),
-                       applied_plans=tuple(plans))
+                       applied_plans=tuple(plans), applied=dict(applied))
 
 
 class Transaction:
@@ -70,6 +76,7 @@ class Transaction:
         self.stacks: dict[str, Stack] = dict(state.stacks)
         self.flavors: dict[tuple[ComponentType, str], CustomFlavor] = dict(state.flavors)
         self.managed: dict[str, str] = dict(books.managed)
+        self.applied: dict[str, Mapping[str, Any]] = dict(books.applied)
 
     def put_component(self, component: Component) -> None:
         self.components[component.key] = component
@@ -89,12 +96,21 @@ class Transaction:
     def delete_flavor(self, ctype: ComponentType, name: str) -> None:
         self.flavors.pop((ctype, name), None)
 
-    def mark_managed(self, address: str, print_: str | None) -> None:
-        """Record (or, with None, forget) that stackctl manages ``address``."""
+    def mark_managed(self, address: str, print_: str | None,
+                     record: Mapping[str, Any] | None = None) -> None:
+        """Record (or, with None, forget) that stackctl manages ``address``.
+
+        ``record`` is the redacted last-applied record; without one an older record
+        is dropped too, as it no longer describes what was applied.
+        """
         if print_ is None:
             self.managed.pop(address, None)
         else:
             self.managed[address] = print_
+        if print_ is None or record is None:
+            self.applied.pop(address, None)
+        else:
+            self.applied[address] = record
 
     @property
     def after(self) -> ProfileState:
@@ -109,11 +125,13 @@ class Transaction:
             or self.stacks != dict(self.before.stacks)
             or self.flavors != dict(self.before.flavors)
             or self.managed != dict(self.books_before.managed)
+            or self.applied != dict(self.books_before.applied)
         )
 
 
 def seed_transaction(seed: ProfileState, managed: Mapping[str, str],
-                     lineage: str) -> Transaction:
+                     lineage: str,
+                     applied: Mapping[str, Mapping[str, Any]] | None = None) -> Transaction:
     """A transaction from an empty store to ``seed``: how every backend is created."""
     tx = Transaction(ProfileState(components={}, stacks={}), Bookkeeping(lineage=lineage))
     for comp in seed.components.values():
@@ -123,7 +141,7 @@ def seed_transaction(seed: ProfileState, managed: Mapping[str, str],
     for flavor in seed.flavors.values():
         tx.put_flavor(flavor)
     for address, print_ in managed.items():
-        tx.mark_managed(address, print_)
+        tx.mark_managed(address, print_, (applied or {}).get(address))
     return tx
 
 
@@ -144,8 +162,9 @@ class ProfileStore(abc.ABC):
     def initialize(self, seed: ProfileState) -> None:
         """Create the store holding ``seed`` (refuses if it exists)."""
 
-    def create(self, seed: ProfileState, managed: Mapping[str, str]) -> None:
-        """Initialize holding ``seed``, with stackctl managing ``managed``.
+    def create(self, seed: ProfileState, managed: Mapping[str, str],
+               applied: Mapping[str, Mapping[str, Any]] | None = None) -> None:
+        """Initialize holding ``seed``, with stackctl managing ``managed`` (records ``applied``).
 
         This default takes two commits; a backend that can do both in one
         (the local store does) overrides it, so a crash leaves no store or the
@@ -155,7 +174,7 @@ class ProfileStore(abc.ABC):
         if managed:
             with self.transaction() as tx:
                 for address, print_ in managed.items():
-                    tx.mark_managed(address, print_)
+                    tx.mark_managed(address, print_, (applied or {}).get(address))
 
     @abc.abstractmethod
     def load(self) -> ProfileState:

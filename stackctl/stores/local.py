@@ -150,14 +150,16 @@ class LocalStore(ProfileStore):
             # A store made by ZenML itself: stackctl has applied nothing yet.
             return Bookkeeping(lineage="", serial=0, managed={})
         books = parse_bookkeeping(data, str(self.meta / "state.json"))
-        return Bookkeeping(lineage=books.lineage, serial=books.serial, managed=books.managed)
+        return Bookkeeping(lineage=books.lineage, serial=books.serial, managed=books.managed,
+                           applied=books.applied)
 
     # -- writing -------------------------------------------------------------
 
     def initialize(self, seed: ProfileState) -> None:
         self.create(seed, {})
 
-    def create(self, seed: ProfileState, managed: Mapping[str, str]) -> None:
+    def create(self, seed: ProfileState, managed: Mapping[str, str],
+               applied: Mapping[str, Mapping[str, Any]] | None = None) -> None:
         """One commit: the store appears whole (seed and bookkeeping) or not at all."""
         self.root.mkdir(parents=True, exist_ok=True)
         with store_lock(self.meta, f"profile '{self.profile}'"):
@@ -167,7 +169,7 @@ class LocalStore(ProfileStore):
             if self.stacks_file.exists():
                 raise StoreError(f"The store of profile '{self.profile}' already exists at "
                                  f"'{self.root}'.")
-            self._write(seed_transaction(seed, managed, str(uuidlib.uuid4())), fresh=True)
+            self._write(seed_transaction(seed, managed, str(uuidlib.uuid4()), applied), fresh=True)
 
     @contextmanager
     def _locked_snapshot(self) -> Iterator[tuple[ProfileState, Bookkeeping]]:
@@ -201,6 +203,7 @@ class LocalStore(ProfileStore):
             lineage=tx.books_before.lineage or str(uuidlib.uuid4()),
             serial=tx.books_before.serial + 1,
             managed=tx.managed,
+            applied=tx.applied,
             flavor_schemas={f"{t.value}/{n}": dict(f.config_schema)
                             for (t, n), f in sorted(after.flavors.items())},
         )

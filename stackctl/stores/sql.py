@@ -198,8 +198,15 @@ class SqlStore(ProfileStore):
         row = conn.execute(sa.select(meta.c.lineage, meta.c.serial).where(meta.c.id == 1)).first()
         if row is None:
             raise self._not_initialized()
-        pairs = conn.execute(sa.select(managed.c.address, managed.c.fingerprint))
-        return Bookkeeping(lineage=row.lineage, serial=row.serial, managed=dict(pairs.all()))
+        prints: dict[str, str] = {}
+        records: dict[str, Mapping[str, Any]] = {}
+        for address, print_, record in conn.execute(
+                sa.select(managed.c.address, managed.c.fingerprint, managed.c.last_applied)):
+            prints[address] = print_
+            if record is not None:  # NULL: written before records existed (or by hand)
+                records[address] = self._json(record, f"stackctl_managed {address}")
+        return Bookkeeping(lineage=row.lineage, serial=row.serial, managed=prints,
+                           applied=records)
 
     def _read_state(self, conn: Connection) -> ProfileState:
         t = schema.components
@@ -244,7 +251,8 @@ class SqlStore(ProfileStore):
     def initialize(self, seed: ProfileState) -> None:
         self.create(seed, {})
 
-    def create(self, seed: ProfileState, managed: Mapping[str, str]) -> None:
+    def create(self, seed: ProfileState, managed: Mapping[str, str],
+               applied: Mapping[str, Mapping[str, Any]] | None = None) -> None:
         """Schema, seed and bookkeeping in one transaction (MySQL: its DDL commits first)."""
         path = self._sqlite_path()
         if path is not None and not path.exists():
@@ -262,7 +270,7 @@ class SqlStore(ProfileStore):
             lineage = str(uuidlib.uuid4())
             conn.execute(schema.meta.insert().values(
                 id=1, lineage=lineage, serial=1, stackctl_version=__version__))
-            self._write_rows(conn, seed_transaction(seed, managed, lineage))
+            self._write_rows(conn, seed_transaction(seed, managed, lineage, applied))
         self._schema_ok = True
 
     @contextmanager
@@ -312,8 +320,15 @@ class SqlStore(ProfileStore):
         sync(conn, schema.flavors, before.flavors, after.flavors, lambda _, f: {
             "type": f.type.value, "name": f.name, "source": f.source,
             "config_schema": _dumps(f.config_schema)})
-        sync(conn, schema.managed, tx.books_before.managed, tx.managed,
-             lambda address, print_: {"address": address, "fingerprint": print_})
+        def books(prints: Mapping[str, str], records: Mapping[str, Mapping[str, Any]],
+                  ) -> dict[str, tuple[str, str | None]]:
+            return {a: (p, _dumps(records[a]) if a in records else None)
+                    for a, p in prints.items()}
+
+        sync(conn, schema.managed, books(tx.books_before.managed, tx.books_before.applied),
+             books(tx.managed, tx.applied),
+             lambda address, row: {"address": address, "fingerprint": row[0],
+                                   "last_applied": row[1]})
 
     def _component_row(self, _: tuple[ComponentType, str], comp: Component) -> dict[str, Any]:
         try:

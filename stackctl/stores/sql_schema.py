@@ -33,7 +33,7 @@ if TYPE_CHECKING:
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 # The newest migration this stackctl ships; a test checks it is Alembic's head.
-HEAD = "0002"
+HEAD = "0003"
 # Not Alembic's default ``alembic_version``: a team database may also hold
 # another Alembic-managed application (a ZenML server does), whose revisions
 # must never be mistaken for ours.
@@ -93,6 +93,8 @@ managed = Table(
     "stackctl_managed", metadata,
     Column("address", Address, primary_key=True),
     Column("fingerprint", String(64), nullable=False),
+    # 0003: the redacted last-applied record (plan/records.py); NULL before 0003
+    Column("last_applied", Json, nullable=True),
     **MYSQL_OPTIONS,
 )
 
