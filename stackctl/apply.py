@@ -24,7 +24,7 @@ from stackctl.defaults import DEFAULT, default_state, local_artifact_dirs
 from stackctl.errors import IntegrityError, StaleStateError
 from stackctl.model import Address, ProfileConfig
 from stackctl.plan import compare, records
-from stackctl.plan.model import Change, Plan
+from stackctl.plan.model import Change, Plan, defaults_line
 from stackctl.stores.base import Bookkeeping, ProfileStore, Transaction
 from stackctl.stores.urls import path_from_file_url
 from stackctl.workspace import Workspace, open_store
@@ -159,10 +159,12 @@ def apply_plan(ws: Workspace, plan: Plan, desired: DesiredState) -> ApplyResult:
     for change in changes:
         if change.kind in ("component", "stack", "flavor"):
             by_profile.setdefault(str(change.profile), []).append(change)
+    defaults = 0  # objects a new store is created with, beyond the plan's changes
     for profile in sorted(by_profile.keys() | created.keys()):
         items = by_profile.get(profile, [])
         if profile in created:
-            _create_store(ws, plan, created[profile], items, desired)
+            if _create_store(ws, plan, created[profile], items, desired):
+                defaults += len(plan.defaults_of(profile))
         else:
             _apply_profile(plan, ws.store(profile), profile, items, desired)
     for change in changes:
@@ -170,7 +172,7 @@ def apply_plan(ws: Workspace, plan: Plan, desired: DesiredState) -> ApplyResult:
             _apply_repository(change)
     _apply_global(ws, plan, changes, desired, created)
     counts = {a: sum(1 for c in changes if c.action == a) for a in ("create", "update", "delete")}
-    return ApplyResult(counts["create"], counts["update"], counts["delete"])
+    return ApplyResult(counts["create"] + defaults, counts["update"], counts["delete"])
 
 
 def _new_profile(ws: Workspace, change: Change, desired: DesiredState) -> ProfileConfig:
@@ -183,7 +185,7 @@ def _new_profile(ws: Workspace, change: Change, desired: DesiredState) -> Profil
 
 
 def _create_store(ws: Workspace, plan: Plan, profile: ProfileConfig, items: list[Change],
-                  desired: DesiredState) -> None:
+                  desired: DesiredState) -> bool:
     """A new profile's store, written once with its final content.
 
     The global config lists the profile only in the final global transaction,
@@ -193,15 +195,18 @@ def _create_store(ws: Workspace, plan: Plan, profile: ProfileConfig, items: list
     store = open_store(profile)
     if store.exists():  # left by an interrupted apply, or a shared store made elsewhere
         _apply_profile(plan, store, profile.name, items, desired)
-        return
+        return False
     tx = Transaction(default_state(ws.root), Bookkeeping(lineage=""))
     _apply_changes(tx, profile.name, items, desired)
     for directory in local_artifact_dirs(tx.after):
         directory.mkdir(parents=True, exist_ok=True)
     store.create(tx.after, tx.managed, tx.applied)
     log.info("Created profile/%s", profile.name)
+    if plan.defaults_of(profile.name):
+        log.info("Created %s", defaults_line(plan, profile.name))
     for change in items:
         log.info("%s %s", _verb(change), change.address)
+    return True
 
 
 def _verify(tx_reads: Mapping[str, Any], plan: Plan, addresses: list[str]) -> None:

@@ -1,7 +1,7 @@
 """The one exception hierarchy: every user-facing failure is a StackctlError.
 
 Each error carries what went wrong (``message``), where (a ``Location`` in a
-file, or a resource ``address``) and a ``hint`` on what to do. The CLI catches
+file) and a ``hint`` on what to do. The CLI catches
 ``StackctlError`` once, prints it and exits 1; anything else is a bug.
 """
 
@@ -36,18 +36,15 @@ class StackctlError(Exception):
         message: str,
         *,
         location: Location | None = None,
-        address: str | None = None,
         hint: str | None = None,
     ) -> None:
         super().__init__(message)
         self.message = message
         self.location = location
-        self.address = address
         self.hint = hint
 
     def __str__(self) -> str:
-        where = str(self.location) if self.location else self.address
-        text = f"{where}: {self.message}" if where else self.message
+        text = f"{self.location}: {self.message}" if self.location else self.message
         return f"{text}\n  hint: {self.hint}" if self.hint else text
 
 

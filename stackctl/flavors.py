@@ -17,8 +17,9 @@ from typing import Any
 from stackctl.errors import ConfigValidationError, NotFoundError, UsageError
 from stackctl.model import ComponentType, CustomFlavor
 from stackctl.resources import data_dir
+from stackctl.schema_errors import SchemaProblem
 
-SENSITIVE = "(sensitive)"
+SENSITIVE = "(sensitive)"  # how a secret value is shown, everywhere
 
 
 @dataclass(frozen=True)
@@ -159,7 +160,7 @@ def _builtin_validator(ctype: ComponentType, name: str) -> Any:
     return jsonschema.Draft202012Validator(builtin_flavors()[(ctype, name)].schema)
 
 
-def config_errors(flavor: Flavor, config: Mapping[str, Any]) -> list[tuple[list[str | int], str]]:
+def config_errors(flavor: Flavor, config: Mapping[str, Any]) -> list[SchemaProblem]:
     """Schema problems in ``config`` as (json path, message), best first."""
     from stackctl import schema_check
 
@@ -167,43 +168,18 @@ def config_errors(flavor: Flavor, config: Mapping[str, Any]) -> list[tuple[list[
            else f"custom/{schema_check.key_of(flavor.schema)}")
     if schema_check.is_valid(key, flavor.schema, dict(config)):
         return []
-    validator = _validator(flavor)
-    problems: list[tuple[list[str | int], str]] = []
-    for error in sorted(validator.iter_errors(dict(config)), key=lambda e: list(e.path)):
-        path = list(error.absolute_path)
-        if error.validator == "additionalProperties":
-            extra = sorted(set(config) - set(flavor.properties))
-            valid = ", ".join(sorted(flavor.properties)) or "(none)"
-            for key in extra:
-                problems.append(([key], f"unknown field '{key}' for flavor '{flavor.name}'"
-                                        f" (valid fields: {valid})"))
-            continue
-        if error.validator == "required":
-            problems.append((path, str(error.message).replace("is a required property",
-                                                              "is required")))
-            continue
-        field = path[-1] if path else None
-        shown = SENSITIVE if field in flavor.sensitive else repr(error.instance)
-        if error.validator == "type":
-            problems.append((path, f"{shown} is not of type {error.validator_value!r}"))
-        elif error.validator == "pattern":
-            problems.append((path, f"{shown} does not match {error.validator_value!r}"))
-        elif error.validator == "enum":
-            problems.append((path, f"{shown} is not one of {error.validator_value!r}"))
-        elif field in flavor.sensitive or isinstance(error.instance, (dict, list)):
-            # jsonschema quotes the instance: a mapping may hold secret values
-            problems.append((path, f"invalid value ({error.validator})"))
-        else:
-            problems.append((path, str(error.message)))
-    return problems
+    from stackctl.schema_errors import config_problems
+
+    return config_problems(_validator(flavor).iter_errors(dict(config)), flavor.name,
+                           flavor.properties, flavor.sensitive)
 
 
 def check_config(flavor: Flavor, config: Mapping[str, Any], *, action: str = "registering") -> None:
     """Raise one ConfigValidationError listing every problem (CLI, Python API)."""
     problems = config_errors(flavor, config)
     if problems:
-        lines = "\n".join(
-            f"  {'.'.join(map(str, path)) or '(config)'}: {msg}" for path, msg in problems)
+        lines = "\n".join(f"  {'.'.join(map(str, p.path)) or '(config)'}: {p.message}"
+                          for p in problems)
         what = (f"a new {flavor.type.human}" if action == "registering"
                 else flavor.type.with_article)
         raise ConfigValidationError(

@@ -18,13 +18,13 @@ class MessageHandler(logging.Handler):
     """Core messages → stderr; warnings in yellow on a colour terminal."""
 
     def emit(self, record: logging.LogRecord) -> None:
-        import click
+        import typer
 
         text = record.getMessage()
         color = sys.stderr.isatty() and not os.environ.get("NO_COLOR")
         if record.levelno >= logging.WARNING and color:
-            text = click.style(text, fg="yellow")
-        click.echo(text, err=True)
+            text = typer.style(text, fg="yellow")
+        typer.echo(text, err=True)
 
 
 def setup_logging(*, keep_existing: bool = False) -> None:

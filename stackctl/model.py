@@ -91,16 +91,16 @@ STACK_OPTION_FLAGS: Mapping[ComponentType, str] = {
     ComponentType.DATA_VALIDATOR: "-dv",
 }
 
-_NAME = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.\-]*$")
+_NAME = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.\-]*")  # with fullmatch: `$` would allow a final "\n"
 
 
 def check_name(kind: str, name: str) -> None:
     """Names become file names in the local store: keep them safe."""
     from stackctl.errors import UsageError
 
-    if not name or not _NAME.match(name) or name in {".", ".."} or len(name) > 200:
+    if not name or not _NAME.fullmatch(name) or name in {".", ".."} or len(name) > 200:
         raise UsageError(
-            f"Invalid {kind} name '{name}'.",
+            f"Invalid {kind} name {name!r}.",  # repr: a newline shows as \n
             hint="Use letters, digits, '_', '-' and '.', starting with a letter, digit or '_'.",
         )
 
@@ -238,15 +238,20 @@ class Address:
         assert self.type is not None, self
         return (self.type, self.name)
 
-    def __str__(self) -> str:
+    @property
+    def in_profile(self) -> str:
+        """The address inside its profile (``orchestrator/k8s``, ``stack/main``)."""
         if self.kind == "component":
             assert self.type is not None
-            return f"{self.profile}/{self.type.value}/{self.name}"
+            return f"{self.type.value}/{self.name}"
         if self.kind == "flavor":
             assert self.type is not None
-            return f"{self.profile}/flavor/{self.type.value}/{self.name}"
-        if self.kind == "stack":
-            return f"{self.profile}/stack/{self.name}"
+            return f"flavor/{self.type.value}/{self.name}"
+        return f"{self.kind}/{self.name}"
+
+    def __str__(self) -> str:
+        if self.kind in ("component", "flavor", "stack"):
+            return f"{self.profile}/{self.in_profile}"
         if self.kind == "global":
             return "global"
         return f"{self.kind}/{self.name}"  # profile, repository

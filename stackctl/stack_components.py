@@ -139,6 +139,22 @@ class StackComponent:
         return f"{type(self).__name__}(name={self.name!r}{fields}, uuid={self.uuid!r})"
 
 
+# The module holding each type's classes, at ZenML 0.10's import paths.
+_MODULES: dict[ComponentType, str] = {
+    ComponentType.ORCHESTRATOR: "stackctl.orchestrators",
+    ComponentType.METADATA_STORE: "stackctl.metadata_stores",
+    ComponentType.ARTIFACT_STORE: "stackctl.artifact_stores",
+    ComponentType.CONTAINER_REGISTRY: "stackctl.container_registries",
+    ComponentType.STEP_OPERATOR: "stackctl.step_operators",
+    ComponentType.SECRETS_MANAGER: "stackctl.secrets_managers",
+    ComponentType.FEATURE_STORE: "stackctl.feature_stores",
+    ComponentType.MODEL_DEPLOYER: "stackctl.model_deployers",
+    ComponentType.EXPERIMENT_TRACKER: "stackctl.experiment_trackers",
+    ComponentType.ALERTER: "stackctl.alerters",
+    ComponentType.DATA_VALIDATOR: "stackctl.data_validators",
+}
+
+
 def component_class(component_type: ComponentType | str, flavor: str,
                     custom: CustomFlavors | None = None) -> type[StackComponent]:
     """The class for a type and flavor: a built-in one, or one made for a custom flavor.
@@ -148,7 +164,7 @@ def component_class(component_type: ComponentType | str, flavor: str,
     ctype = ComponentType.parse(component_type) if isinstance(component_type, str) \
         else component_type
     if (ctype, flavor) not in _CLASSES:
-        importlib.import_module(f"stackctl.{ctype.plural}")  # defines the built-in classes
+        importlib.import_module(_MODULES[ctype])  # defines the built-in classes
     if (ctype, flavor) in _CLASSES:
         return _CLASSES[(ctype, flavor)]
     found = flavors.get(ctype, flavor, custom)  # NotFoundError naming the available flavors
@@ -163,8 +179,8 @@ def component_class(component_type: ComponentType | str, flavor: str,
 
 
 def base_class(component_type: ComponentType) -> type[StackComponent]:
-    """``BaseOrchestrator``, ``BaseArtifactStore``, … from the type's package."""
-    module = importlib.import_module(f"stackctl.{component_type.plural}")
+    """``BaseOrchestrator``, ``BaseArtifactStore``, … from the type's module."""
+    module = importlib.import_module(_MODULES[component_type])
     words = "".join(w.title() for w in component_type.value.split("_"))
     base = getattr(module, f"Base{words}")
     assert isinstance(base, type)

@@ -202,3 +202,18 @@ def test_first_apply_without_a_global_config_leaves_an_active_profile(
     assert listed.rc == 0, listed.stderr
     assert "does not exist" not in listed.stderr
     assert "Running with active profile: 'team' (global)" in listed.stdout + listed.stderr
+
+
+@pytest.mark.parametrize(("url", "shown"), [
+    ("postgresql+psycopg://u:pw@host/db", "postgresql+psycopg://u:***@host/db"),
+    ("mysql+pymysql://root:se@cret@host:3306/db", "mysql+pymysql://root:***@host:3306/db"),
+    ("postgresql://u:p/a?s#s@host/db", "postgresql://u:***@host/db"),
+    ("postgresql://u:p@h/db?sslpassword=x&password=y", "postgresql://u:***@h/db?sslpassword=***&password=***"),
+    ("postgresql://host/db?user=u&password=secret", "postgresql://host/db?user=u&password=***"),
+    ("sqlite:////tmp/x.db", "sqlite:////tmp/x.db"),
+    ("postgresql://u@host/db", "postgresql://u@host/db"),
+])
+def test_every_url_a_user_can_type_is_redacted(url: str, shown: str) -> None:
+    from stackctl.stores.urls import redact_url
+
+    assert redact_url(url) == shown

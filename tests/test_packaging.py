@@ -57,7 +57,8 @@ def test_fresh_venv_install_runs(wheel: Path, tmp_path: Path) -> None:
     assert '"Component"' in shown.stdout
     applied = run("apply", str(ROOT / "examples" / "quickstart"), "--auto-approve")
     assert applied.returncode == 0, applied.stderr
-    assert "Apply complete: 5 created, 1 updated, 0 deleted." in applied.stderr
+    # 5 declared, and the new profile's default stack (4 objects)
+    assert "Apply complete: 9 created, 1 updated, 0 deleted." in applied.stderr
     md = run("plan", str(ROOT / "examples" / "quickstart"), "--format", "markdown")
     assert md.returncode == 0
     assert "**Plan: 0 to create, 0 to update, 0 to delete.**" in md.stdout

@@ -25,7 +25,6 @@ from stackctl.compiler.project import Inputs
 from stackctl.plan.compute import compute_plan
 from stackctl.plan.live import read_live
 from stackctl.plan.model import Plan
-from stackctl.report.plan_markdown import GITHUB_COMMENT_LIMIT
 from stackctl.report.plan_markdown import render as render_markdown
 from stackctl.workspace import Workspace
 
@@ -186,7 +185,12 @@ def test_first_plan_creates_everything(cli: Cli, manifests: Path) -> None:
     assert "      config.secret: (sensitive)" in lines
     assert "      config.password: (sensitive)" in lines
     assert "      active_profile: null → team" in lines
-    assert lines[-1] == "Plan: 7 to create, 1 to update, 0 to delete."
+    # the new profile's default stack is created too: counted, mentioned on one line
+    assert lines[4] == ("      + 4 default objects every new profile starts with "
+                        "(artifact_store/default, metadata_store/default, orchestrator/default, "
+                        "stack/default)")
+    assert not any(line.startswith("Unmanaged") for line in lines)
+    assert lines[-1] == "Plan: 11 to create, 1 to update, 0 to delete."
 
 
 def test_apply_then_update_create_delete_and_noop(cli: Cli, manifests: Path) -> None:
@@ -420,7 +424,7 @@ def test_saved_plan_holds_no_secret_and_applies_once(cli: Cli, manifests: Path,
 
     first = cli("apply", str(planfile))  # a saved plan needs no confirmation
     assert first.rc == 0, first.err
-    assert "Apply complete: 7 created, 1 updated, 0 deleted." in first.err
+    assert "Apply complete: 11 created, 1 updated, 0 deleted." in first.err
     assert _component_config("artifact_store", "s3")["secret"] == S3_SECRET
     second = cli("apply", str(planfile))
     assert second.rc == 1
@@ -519,7 +523,8 @@ def test_saved_plan_keeps_var_values_out_and_checks_them_again(cli: Cli, tmp_pat
     assert "Not in the plan: x." in extra.err
     applied = cli("apply", str(planfile), "--var", f"s3_secret={token}")
     assert applied.rc == 0, applied.err
-    assert "Apply complete: 2 created, 0 updated, 0 deleted." in applied.err  # + default profile
+    # + the default profile, with its default stack
+    assert "Apply complete: 6 created, 0 updated, 0 deleted." in applied.err
 
 
 # -- confirmation ----------------------------------------------------------------------------
@@ -529,7 +534,7 @@ def test_apply_without_a_terminal_needs_auto_approve(manifests: Path, tmp_path: 
     result = _run_installed("apply", str(manifests), cwd=tmp_path, stdin=subprocess.DEVNULL)
     assert result.returncode == 1
     assert "Error: Refusing to apply without confirmation: no terminal to ask on." in result.stderr
-    assert "Plan: 7 to create, 1 to update, 0 to delete." in result.stdout
+    assert "Plan: 11 to create, 1 to update, 0 to delete." in result.stdout
     assert not Workspace().config().profile("team")
 
 
@@ -544,8 +549,9 @@ def test_apply_asks_on_a_terminal(manifests: Path, tmp_path: Path, answer: str,
         os.close(primary)
         os.close(secondary)
     assert "Apply these changes? [y/N]: " in result.stderr
+    assert not result.stdout.endswith(" ")  # the whole prompt is on stderr, none on stdout
     assert result.returncode == (0 if applied else 1)
-    assert ("Apply complete: 7 created" in result.stderr) is applied
+    assert ("Apply complete: 11 created" in result.stderr) is applied
     assert bool(Workspace().config().profile("team")) is applied
 
 
@@ -636,10 +642,10 @@ def test_markdown_fits_a_github_comment(tmp_path: Path) -> None:
         docs += [doc.format(i=i, profile=profile, long=long) for i in range(1000)]
         (root / f"{profile}.yaml").write_text("---\n".join(docs))
     plan = _core_plan([root])
-    assert plan.counts["create"] == 3003
+    assert plan.counts["create"] == 3015  # with each new profile's 4 default objects
     text = render_markdown(plan)
-    assert len(text) <= GITHUB_COMMENT_LIMIT
-    assert text.startswith("### stackctl plan\n\n**Plan: 3003 to create, 0 to update, "
+    assert len(text) <= 65_536  # the literal: a raised constant must fail here
+    assert text.startswith("### stackctl plan\n\n**Plan: 3015 to create, 0 to update, "
                            "0 to delete.**")
     assert "Some details were omitted to fit GitHub's 65,536-character comment limit; the " \
            "full plan is in the `plan` artifact of this run." in text
@@ -651,7 +657,7 @@ def test_markdown_fits_a_github_comment(tmp_path: Path) -> None:
     assert "_Details omitted to fit GitHub's comment limit: see plan.json._" in small
     tiny = render_markdown(plan, limit=400, full_plan_hint="plan.json")
     assert len(tiny) <= 400
-    assert tiny.startswith("### stackctl plan\n\n**Plan: 3003 to create")
+    assert tiny.startswith("### stackctl plan\n\n**Plan: 3015 to create")
     assert tiny.endswith("… truncated: see plan.json for the full plan.\n")
 
 

@@ -298,8 +298,10 @@ def test_imperative_flows_on_a_shared_server_store(
     assert "kf" in stacks
     assert "kf" in ok(run("orchestrator", "list")).stdout
     described = ok(run("stack", "describe", "shared")).stdout
-    assert "kf" in described
-    assert "art" in described
+    rows = {tuple(cell.strip() for cell in line.strip("┃").split("│"))
+            for line in described.splitlines() if line.startswith("┃")}
+    assert {("orchestrator", "kf"), ("artifact_store", "art"),
+            ("metadata_store", "default")} <= rows
 
     # A teammate with their own config directory joins the same database.
     mate = {"STACKCTL_CONFIG_PATH": str(tmp_path / "mate-config")}

@@ -36,7 +36,17 @@ def test_help_and_version_import_nothing_heavy(argv: list[str], workdir: Path) -
 
 
 def test_the_probe_sees_heavy_imports(workdir: Path) -> None:
-    """The check can fail: listing stacks draws a rich table."""
+    """The check can fail: listing stacks draws a rich table (and, its options being
+    plain text, builds no pydantic adapter: see stackctl.cli.app.fast_params)."""
     probe = PROBE.replace("HEAVY", repr(json.dumps(HEAVY)))
     result = run_process([PYTHON, "-c", probe, "stack", "list"], workdir)
     assert result.stdout.strip().splitlines()[-1] == 'IMPORTED ["rich"] EXIT 0'
+
+
+@pytest.mark.parametrize("argv", [["--help"], ["version"], ["stack", "list"],
+                                  ["plan", "--format", "json", "missing"]], ids=" ".join)
+def test_click_itself_is_never_imported(argv: list[str], workdir: Path) -> None:
+    """stackctl depends on Typer (which carries its own Click), not on the click package."""
+    probe = PROBE.replace("HEAVY", repr(json.dumps(["click"])))
+    result = run_process([PYTHON, "-c", probe, *argv], workdir)
+    assert result.stdout.strip().splitlines()[-1].startswith("IMPORTED [] EXIT "), result.stdout

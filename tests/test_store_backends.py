@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from stackctl.errors import LockError, StaleStateError, StoreError
+from stackctl.errors import LockError, StoreError
 from stackctl.model import Component, ComponentType, CustomFlavor, ProfileState, Stack
 from stackctl.stores import lock
 from stackctl.stores.base import ProfileStore
@@ -203,19 +203,6 @@ def test_a_no_op_transaction_does_not_bump_the_serial(store: ProfileStore) -> No
         assert existing is not None
         tx.put_component(existing)  # the same value again is no change
     assert store.bookkeeping().serial == serial
-
-
-def test_expected_serial_mismatch_is_refused(store: ProfileStore) -> None:
-    serial = store.bookkeeping().serial
-    with store.transaction() as tx:
-        tx.put_component(comp(ORCH, "sneaky"))
-    with pytest.raises(StaleStateError, match="changed since it was read"), \
-            store.transaction(expected_serial=serial) as tx:
-        tx.put_component(comp(ORCH, "late"))
-    assert store.load().component(ORCH, "late") is None
-    with store.transaction(expected_serial=serial + 1) as tx:
-        tx.put_component(comp(ORCH, "on-time"))
-    assert store.load().component(ORCH, "on-time") is not None
 
 
 def test_an_exception_inside_the_block_leaves_the_store_unchanged(store: ProfileStore) -> None:

@@ -88,7 +88,8 @@ def test_valid_case(case: Path) -> None:
 
 def _emitted_rules() -> set[str]:
     """Every rule id the compiler can emit, read from its source (so a new rule needs a case)."""
-    sources = [*(ROOT / "stackctl" / "compiler").glob("*.py"), ROOT / "stackctl" / "rules.py"]
+    sources = [*(ROOT / "stackctl" / "compiler").glob("*.py"), ROOT / "stackctl" / "rules.py",
+               ROOT / "stackctl" / "schema_errors.py"]
     rules: set[str] = set()
     for source in sources:
         for node in ast.walk(ast.parse(source.read_text())):
@@ -96,8 +97,8 @@ def _emitted_rules() -> set[str]:
                     and [getattr(t, "id", None) for t in node.targets] == ["rule"]):
                 rules.add(str(node.value.value))
             if isinstance(node, ast.Call) and getattr(node.func, "id", None) in (
-                    "Diagnostic", "Problem"):
-                position = 1 if node.func.id == "Diagnostic" else 0  # type: ignore[attr-defined]
+                    "Diagnostic", "Problem", "SchemaProblem"):
+                position = 0 if node.func.id == "Problem" else 1  # type: ignore[attr-defined]
                 arg = node.args[position] if len(node.args) > position else None
                 if isinstance(arg, ast.Constant) and isinstance(arg.value, str):
                     rules.add(arg.value)

@@ -7,16 +7,22 @@ types behave identically.
 from __future__ import annotations
 
 import logging
-from typing import Any
+from typing import Annotated, Any
 
-import click
+import typer
 
-from stackctl.cli.output import ACTIVE_MARK, FORMAT_OPTION, header, print_json, print_table
+from stackctl.cli.app import App, new_app
+from stackctl.cli.output import ACTIVE_MARK, TableFormat, header, print_json, print_table
 from stackctl.errors import UsageError
 from stackctl.model import ComponentType
 from stackctl.workspace import Workspace, open_workspace
 
 log = logging.getLogger("stackctl")
+
+Name = Annotated[str, typer.Argument(metavar="NAME", show_default=False)]
+OptionalName = Annotated[str | None, typer.Argument(metavar="NAME", show_default=False)]
+# register/update take the flavor's settings as --key=value, parsed by parse_extra_options
+EXTRA_ARGS = {"ignore_unknown_options": True, "allow_extra_args": True}
 
 
 def parse_extra_options(args: list[str]) -> list[tuple[str, str]]:
@@ -48,16 +54,13 @@ def _active_component(ws: Workspace, ctype: ComponentType) -> str | None:
     return stack.components.get(ctype) if stack else None
 
 
-def _group(ctype: ComponentType) -> click.Group:
+def _group(ctype: ComponentType) -> App:
     from stackctl import flavors
 
-    @click.group(name=ctype.cli_name, help=f"Commands to interact with {ctype.human}s.")
-    def group() -> None:
-        pass
+    group = new_app(f"Commands to interact with {ctype.human}s.", name=ctype.cli_name)
 
     @group.command("list", help=f"List all registered {ctype.human}s.")
-    @FORMAT_OPTION
-    def list_(fmt: str) -> None:
+    def list_(fmt: TableFormat = "table") -> None:
         ws = open_workspace()
         active = header(ws, show_stack=True)
         state = ws.state(active.profile)
@@ -83,12 +86,10 @@ def _group(ctype: ComponentType) -> click.Group:
         if name is None:
             log.info("No %s is set for the active stack.", ctype.human)
         else:
-            click.echo(f"Active {ctype.human}: '{name}'")
+            typer.echo(f"Active {ctype.human}: '{name}'")
 
     @group.command(help=f"Show one {ctype.human} (default: the active stack's).")
-    @click.argument("name", required=False)
-    @FORMAT_OPTION
-    def describe(name: str | None, fmt: str) -> None:
+    def describe(name: OptionalName = None, fmt: TableFormat = "table") -> None:
         from stackctl.operations import components
 
         ws = open_workspace()
@@ -111,11 +112,11 @@ def _group(ctype: ComponentType) -> click.Group:
 
     @group.command(
         help=f"Register a {ctype.human} NAME: --flavor F and its settings as --key=value.",
-        context_settings={"ignore_unknown_options": True, "allow_extra_args": True})
-    @click.argument("name")
-    @click.option("--flavor", "-f", "flavor_name", required=True, help="The flavor.")
-    @click.pass_context
-    def register(ctx: click.Context, name: str, flavor_name: str) -> None:
+        context_settings=EXTRA_ARGS)
+    def register(
+        ctx: typer.Context, name: Name,
+        flavor_name: Annotated[str, typer.Option("--flavor", "-f", help="The flavor.")],
+    ) -> None:
         from stackctl.operations import components
 
         ws = open_workspace()
@@ -127,12 +128,9 @@ def _group(ctype: ComponentType) -> click.Group:
         components.register(ws, comp, active.profile)
         log.info("Successfully registered %s `%s`.", ctype.human, name)
 
-    @group.command(
-        help=f"Update settings of {ctype.human} NAME as --key=value.",
-        context_settings={"ignore_unknown_options": True, "allow_extra_args": True})
-    @click.argument("name")
-    @click.pass_context
-    def update(ctx: click.Context, name: str) -> None:
+    @group.command(help=f"Update settings of {ctype.human} NAME as --key=value.",
+                   context_settings=EXTRA_ARGS)
+    def update(ctx: typer.Context, name: Name) -> None:
         from stackctl.operations import components
 
         ws = open_workspace()
@@ -143,21 +141,18 @@ def _group(ctype: ComponentType) -> click.Group:
         components.update(ws, ctype, name, pairs, active.profile)
 
     @group.command(help=f"Delete {ctype.human} NAME (not while a stack uses it).")
-    @click.argument("name")
-    def delete(name: str) -> None:
+    def delete(name: Name) -> None:
         from stackctl.operations import components
 
         ws = open_workspace()
         active = header(ws)
         components.delete(ws, ctype, name, active.profile)
 
-    @group.group(help=f"Flavors of {ctype.human}s.")
-    def flavor() -> None:
-        pass
+    flavor = new_app(f"Flavors of {ctype.human}s.")
+    group.add_typer(flavor, name="flavor")
 
     @flavor.command("list", help=f"List the flavors of {ctype.human}s.")
-    @FORMAT_OPTION
-    def flavor_list(fmt: str) -> None:
+    def flavor_list(fmt: TableFormat = "table") -> None:
         ws = open_workspace()
         active = header(ws)
         custom = ws.state(active.profile).flavors

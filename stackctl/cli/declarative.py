@@ -7,39 +7,49 @@ import json
 import logging
 import os
 import sys
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any, Literal
 
-import click
+import typer
 
-from stackctl.errors import UsageError
+from stackctl.cli.app import CommandFailed, confirm, new_app, one_of
+from stackctl.errors import StackctlError, UsageError
 
 log = logging.getLogger("stackctl")
+
+validate_app = new_app()
+plan_app = new_app()
+diff_app = new_app()
+apply_app = new_app()
+drift_app = new_app()
+export_app = new_app()
+schema_app = new_app("Export or show the manifest JSON Schemas.")
+
+# The inputs every manifest-reading command takes
+Paths = Annotated[list[str] | None, typer.Argument(metavar="PATHS", show_default=False)]
+Env = Annotated[str | None, typer.Option("-e", "--env", help="Environment from stackctl.yaml.")]
+Variables = Annotated[list[str] | None, typer.Option(
+    "--var", metavar="K=V", help="Set a template variable (repeatable).")]
+VarFiles = Annotated[list[str] | None, typer.Option(
+    "--var-file", metavar="FILE", help="YAML file of variables (repeatable).")]
+Prune = Annotated[bool, typer.Option(
+    "--prune", help="Delete managed resources gone from the manifests.")]
 
 
 def _color() -> bool:
     return sys.stdout.isatty() and not os.environ.get("NO_COLOR")
 
 
-def _inputs_options(command: Callable[..., Any]) -> Callable[..., Any]:
-    command = click.option("--var-file", "var_files", multiple=True, type=click.Path(),
-                           help="YAML file of variables (repeatable).")(command)
-    command = click.option("--var", "variables", multiple=True, metavar="K=V",
-                           help="Set a template variable (repeatable).")(command)
-    command = click.option("-e", "--env", "env", help="Environment from stackctl.yaml.")(command)
-    return click.argument("paths", nargs=-1, type=click.Path())(command)
-
-
-def _inputs(paths: tuple[str, ...], env: str | None, variables: tuple[str, ...],
-            var_files: tuple[str, ...]) -> Any:
+def _inputs(paths: list[str] | None, env: str | None, variables: list[str] | None,
+            var_files: list[str] | None) -> Any:
     from stackctl.compiler.project import Inputs
     from stackctl.compiler.render import parse_var
 
     cwd = Path.cwd()
-    return Inputs(paths=tuple(str((cwd / p).resolve()) for p in paths), env=env,
-                  var_files=tuple(str((cwd / f).resolve()) for f in var_files),
-                  variables=tuple(parse_var(v) for v in variables))
+    return Inputs(paths=tuple(str((cwd / p).resolve()) for p in paths or ()), env=env,
+                  var_files=tuple(str((cwd / f).resolve()) for f in var_files or ()),
+                  variables=tuple(parse_var(v) for v in variables or ()))
 
 
 def _compile(inputs: Any, cwd: Path | None = None) -> Any:
@@ -50,7 +60,7 @@ def _compile(inputs: Any, cwd: Path | None = None) -> Any:
     if not compiled.ok:
         from stackctl.report.diagnostics import text
 
-        click.echo(text(compiled.diagnostics, Path.cwd()), err=True)
+        typer.echo(text(compiled.diagnostics, Path.cwd()), err=True)
         raise CompileError(compiled.diagnostics)
     return compiled
 
@@ -74,7 +84,7 @@ def _var_print(salt: str, value: str) -> str:
     return fingerprint({"salt": salt, "value": value})
 
 
-def _saved_variables(inp: Mapping[str, Any], given: tuple[str, ...]) -> tuple[tuple[str, str], ...]:
+def _saved_variables(inp: Mapping[str, Any], given: list[str]) -> tuple[tuple[str, str], ...]:
     """The plan's ``--var`` values, given again at apply time and checked."""
     from stackctl.compiler.render import parse_var
     from stackctl.errors import StaleStateError
@@ -122,16 +132,18 @@ def make_plan(inputs: Any, prune: bool, cwd: Path | None = None,
     return plan, compiled
 
 
-@click.command()
-@_inputs_options
-@click.option("--format", "fmt", type=click.Choice(["text", "json", "github", "sarif"]),
-              default="text")
-@click.option("--allow-empty", is_flag=True, help="Finding no manifest is not an error.")
-@click.option("--follow-symlinks-outside", "follow_outside", is_flag=True,
-              help="Read symlinks that resolve outside the project (refused by default).")
-def validate(paths: tuple[str, ...], env: str | None, variables: tuple[str, ...],
-             var_files: tuple[str, ...], fmt: str, allow_empty: bool,
-             follow_outside: bool) -> int:
+@validate_app.command()
+def validate(
+    paths: Paths = None, env: Env = None, variables: Variables = None,
+    var_files: VarFiles = None,
+    fmt: Annotated[Literal["text", "json", "github", "sarif"], typer.Option(
+        "--format", parser=one_of("text", "json", "github", "sarif"))] = "text",
+    allow_empty: Annotated[bool, typer.Option(
+        "--allow-empty", help="Finding no manifest is not an error.")] = False,
+    follow_outside: Annotated[bool, typer.Option(
+        "--follow-symlinks-outside",
+        help="Read symlinks that resolve outside the project (refused by default).")] = False,
+) -> int:
     """Check manifests offline and report every problem (exit 0 valid, 1 invalid)."""
     from stackctl.compiler.compile import compile_manifests
     from stackctl.report import diagnostics as views
@@ -142,32 +154,33 @@ def validate(paths: tuple[str, ...], env: str | None, variables: tuple[str, ...]
     problems = compiled.diagnostics
     cwd = Path.cwd()
     if fmt == "json":
-        click.echo(views.as_json(problems, len(compiled.files), compiled.documents, cwd))
+        typer.echo(views.as_json(problems, len(compiled.files), compiled.documents, cwd))
     elif fmt == "sarif":
         from stackctl.report.sarif import sarif
 
-        click.echo(sarif(problems, cwd))
+        typer.echo(sarif(problems, cwd))
     elif fmt == "github":
         if problems:
-            click.echo(views.github(problems, cwd))
+            typer.echo(views.github(problems, cwd))
     elif problems:
-        click.echo(views.text(problems, cwd))
+        typer.echo(views.text(problems, cwd))
     if fmt == "text":
         log.info("%s", views.summary(compiled))
     return 1 if problems else 0
 
 
-@click.command()
-@_inputs_options
-@click.option("--prune", is_flag=True, help="Delete managed resources gone from the manifests.")
-@click.option("--format", "fmt", type=click.Choice(["text", "json", "markdown"]),
-              default="text")
-@click.option("-o", "--out", "out", type=click.Path(dir_okay=False),
-              help="Save the plan to this file (for `stackctl apply PLANFILE`).")
-@click.option("--detailed-exitcode", is_flag=True, help="Exit 2 when there are changes.")
-def plan(paths: tuple[str, ...], env: str | None, variables: tuple[str, ...],
-         var_files: tuple[str, ...], prune: bool, fmt: str, out: str | None,
-         detailed_exitcode: bool) -> int:
+@plan_app.command()
+def plan(
+    paths: Paths = None, env: Env = None, variables: Variables = None,
+    var_files: VarFiles = None, prune: Prune = False,
+    fmt: Annotated[Literal["text", "json", "markdown"], typer.Option(
+        "--format", parser=one_of("text", "json", "markdown"))] = "text",
+    out: Annotated[str | None, typer.Option(
+        "-o", "--out", metavar="FILE",
+        help="Save the plan to this file (for `stackctl apply PLANFILE`).")] = None,
+    detailed_exitcode: Annotated[bool, typer.Option(
+        "--detailed-exitcode", help="Exit 2 when there are changes.")] = False,
+) -> int:
     """Show what applying the manifests would change."""
     result, _ = make_plan(_inputs(paths, env, variables, var_files), prune)
     if out:
@@ -182,27 +195,29 @@ def plan(paths: tuple[str, ...], env: str | None, variables: tuple[str, ...],
 
 def _show(result: Any, fmt: str, *, diff_only: bool = False) -> None:
     if fmt == "json":
-        click.echo(result.to_json())
+        typer.echo(result.to_json())
     elif fmt == "markdown":
         from stackctl.report.plan_markdown import render
 
-        click.echo(render(result), nl=False)
+        typer.echo(render(result), nl=False)
     else:
         from stackctl.report.plan_text import render as render_text
 
-        click.echo(render_text(result, color=_color(), diff_only=diff_only))
+        typer.echo(render_text(result, color=_color(), diff_only=diff_only))
 
 
-@click.command()
-@_inputs_options
-@click.option("--prune", is_flag=True, help="Count managed resources gone from the manifests.")
-def diff(paths: tuple[str, ...], env: str | None, variables: tuple[str, ...],
-         var_files: tuple[str, ...], prune: bool) -> int:
+@diff_app.command()
+def diff(
+    paths: Paths = None, env: Env = None, variables: Variables = None,
+    var_files: VarFiles = None,
+    prune: Annotated[bool, typer.Option(
+        "--prune", help="Count managed resources gone from the manifests.")] = False,
+) -> int:
     """Show differences between manifests and live (exit 0 none, 1 differences, 2 error)."""
-    from stackctl.cli import main
-
-    main.error_exit_code = 2
-    result, _ = make_plan(_inputs(paths, env, variables, var_files), prune)
+    try:
+        result, _ = make_plan(_inputs(paths, env, variables, var_files), prune)
+    except StackctlError as exc:  # 1 means "differences" here
+        raise CommandFailed(exc, exit_code=2) from exc
     if result.has_changes or result.drift:
         _show(result, "text", diff_only=True)
         return 1
@@ -210,15 +225,17 @@ def diff(paths: tuple[str, ...], env: str | None, variables: tuple[str, ...],
     return 0
 
 
-@click.command()
-@click.argument("targets", nargs=-1, type=click.Path())
-@click.option("-e", "--env", "env", help="Environment from stackctl.yaml.")
-@click.option("--var", "variables", multiple=True, metavar="K=V")
-@click.option("--var-file", "var_files", multiple=True, type=click.Path())
-@click.option("--prune", is_flag=True, help="Delete managed resources gone from the manifests.")
-@click.option("-y", "--auto-approve", is_flag=True, help="Apply without asking (CI).")
-def apply(targets: tuple[str, ...], env: str | None, variables: tuple[str, ...],
-          var_files: tuple[str, ...], prune: bool, auto_approve: bool) -> int:
+@apply_app.command()
+def apply(
+    targets: Annotated[list[str] | None, typer.Argument(metavar="TARGETS", show_default=False)]
+    = None,
+    env: Env = None,
+    variables: Variables = None,
+    var_files: VarFiles = None,
+    prune: Prune = False,
+    auto_approve: Annotated[bool, typer.Option(
+        "-y", "--auto-approve", help="Apply without asking (CI).")] = False,
+) -> int:
     """Make the live configuration match the manifests, or apply a saved PLANFILE."""
     from stackctl.apply import apply_plan, check_fresh, check_not_applied, check_same_changes
     from stackctl.compiler.project import Inputs
@@ -226,7 +243,8 @@ def apply(targets: tuple[str, ...], env: str | None, variables: tuple[str, ...],
     from stackctl.plan.model import Plan
     from stackctl.workspace import Workspace
 
-    planfile = saved_plans.plan_file_among(targets)
+    targets = targets or []
+    planfile = saved_plans.plan_file_among(tuple(targets))
     saved = saved_plans.load(planfile) if planfile is not None else None
     if saved is not None:
         if env or var_files or prune:
@@ -235,7 +253,7 @@ def apply(targets: tuple[str, ...], env: str | None, variables: tuple[str, ...],
         inp = saved.inputs
         inputs = Inputs(paths=tuple(inp["paths"]), env=inp["env"],
                         var_files=tuple(inp["var_files"]),
-                        variables=_saved_variables(inp, variables))
+                        variables=_saved_variables(inp, variables or []))
         check_not_applied(Workspace(), saved)
         fresh, compiled = make_plan(inputs, saved.prune,
                                     Path(inp["cwd"]) if inp.get("cwd") else None,
@@ -252,17 +270,19 @@ def apply(targets: tuple[str, ...], env: str | None, variables: tuple[str, ...],
             if not sys.stdin.isatty():
                 raise UsageError("Refusing to apply without confirmation: no terminal to ask on.",
                                  hint="Pass --auto-approve (CI), or apply a reviewed plan file.")
-            click.confirm("Apply these changes?", abort=True, err=True)
+            confirm("Apply these changes?")
     result = apply_plan(Workspace(), to_apply, compiled.desired)
     log.info(result.summary)
     return 0
 
 
-@click.command()
-@_inputs_options
-@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text")
-def drift(paths: tuple[str, ...], env: str | None, variables: tuple[str, ...],
-          var_files: tuple[str, ...], fmt: str) -> int:
+@drift_app.command()
+def drift(
+    paths: Paths = None, env: Env = None, variables: Variables = None,
+    var_files: VarFiles = None,
+    fmt: Annotated[Literal["text", "json"], typer.Option(
+        "--format", parser=one_of("text", "json"))] = "text",
+) -> int:
     """Report live changes made outside stackctl (exit 0 none, 2 drift, 1 error)."""
     result, _ = make_plan(_inputs(paths, env, variables, var_files), False)
     from stackctl.report.plan_text import drift_lines
@@ -271,22 +291,26 @@ def drift(paths: tuple[str, ...], env: str | None, variables: tuple[str, ...],
               "fields": [{"path": f.path, "old": f.old, "new": f.new} for f in d.fields]}
              for d in result.drift]
     if fmt == "json":
-        click.echo(json.dumps({"format_version": 1, "drift": items}, indent=2, default=str))
+        typer.echo(json.dumps({"format_version": 1, "drift": items}, indent=2, default=str))
     elif items:
-        click.echo("\n".join(line for d in result.drift for line in drift_lines(d)))
+        typer.echo("\n".join(line for d in result.drift for line in drift_lines(d)))
     else:
         log.info("No drift: the live configuration is as stackctl last applied it.")
     return 2 if items else 0
 
 
-@click.command()
-@click.option("--profile", "profiles", multiple=True, help="Profile to export (repeatable).")
-@click.option("--all", "all_", is_flag=True, help="Export every profile and the global config.")
-@click.option("-o", "--out", "out", type=click.Path(file_okay=False, allow_dash=True),
-              default=".", show_default=True,
-              help="Directory to write manifests to; - writes them to stdout.")
-@click.option("--force", is_flag=True, help="Overwrite files that already exist.")
-def export(profiles: tuple[str, ...], all_: bool, out: str, force: bool) -> None:
+@export_app.command()
+def export(
+    profiles: Annotated[list[str] | None, typer.Option(
+        "--profile", metavar="NAME", help="Profile to export (repeatable).")] = None,
+    all_: Annotated[bool, typer.Option(
+        "--all", help="Export every profile and the global config.")] = False,
+    out: Annotated[str, typer.Option(
+        "-o", "--out", metavar="DIR", show_default=True,
+        help="Directory to write manifests to; - writes them to stdout.")] = ".",
+    force: Annotated[bool, typer.Option(
+        "--force", help="Overwrite files that already exist.")] = False,
+) -> None:
     """Write the live configuration as manifests (one file per profile)."""
     from stackctl.export import export as do_export
     from stackctl.workspace import Workspace
@@ -294,10 +318,10 @@ def export(profiles: tuple[str, ...], all_: bool, out: str, force: bool) -> None
     if profiles and all_:
         raise UsageError("Give --profile or --all, not both.")
     ws = Workspace()
-    chosen = None if all_ else (list(profiles) or [ws.active().profile])
+    chosen = None if all_ else (list(profiles or ()) or [ws.active().profile])
     result = do_export(ws, None if out == "-" else Path(out), chosen, force=force)
     if result.text is not None:
-        click.echo(result.text, nl=False)
+        typer.echo(result.text, nl=False)
     for path in result.files:
         log.info("Wrote %s", path)
     if result.secret_vars:
@@ -305,14 +329,10 @@ def export(profiles: tuple[str, ...], all_: bool, out: str, force: bool) -> None
                  "\n  ".join(result.secret_vars))
 
 
-@click.group()
-def schema() -> None:
-    """Export or show the manifest JSON Schemas."""
-
-
-@schema.command("export")
-@click.argument("directory", type=click.Path(file_okay=False))
-def schema_export(directory: str) -> None:
+@schema_app.command("export")
+def schema_export(
+    directory: Annotated[str, typer.Argument(metavar="DIRECTORY", show_default=False)],
+) -> None:
     """Write every manifest and flavor schema under DIRECTORY."""
     import shutil
 
@@ -323,13 +343,12 @@ def schema_export(directory: str) -> None:
     log.info("Wrote the schemas to %s", target)
 
 
-@schema.command("show")
-@click.argument("kind")
-def schema_show(kind: str) -> None:
+@schema_app.command("show")
+def schema_show(kind: Annotated[str, typer.Argument(metavar="KIND", show_default=False)]) -> None:
     """Print the JSON Schema of a manifest KIND (Component, Stack, …, project)."""
     from stackctl.compiler.schemas import KINDS, manifest_schema
 
     names = {k.lower(): k for k in (*KINDS, "project")}
     if kind.lower() not in names:
         raise UsageError(f"Unknown kind '{kind}'.", hint=f"Kinds: {', '.join(names.values())}.")
-    click.echo(json.dumps(manifest_schema(kind.lower()), indent=2))
+    typer.echo(json.dumps(manifest_schema(kind.lower()), indent=2))

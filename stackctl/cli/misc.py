@@ -4,23 +4,30 @@ from __future__ import annotations
 
 import logging
 from pathlib import Path
+from typing import Annotated
 
-import click
+import typer
 
 from stackctl import __version__
+from stackctl.cli.app import new_app
 
 log = logging.getLogger("stackctl")
 
+version_app = new_app()
+init_app = new_app()
 
-@click.command()
+
+@version_app.command()
 def version() -> None:
     """Show the stackctl version."""
-    click.echo(f"stackctl version {__version__}")
+    typer.echo(f"stackctl version {__version__}")
 
 
-@click.command()
-@click.argument("path", required=False, type=click.Path(file_okay=False, path_type=Path))
-def init(path: Path | None) -> None:
+@init_app.command()
+def init(
+    path: Annotated[Path | None, typer.Argument(metavar="PATH", file_okay=False,
+                                                show_default=False)] = None,
+) -> None:
     """Make PATH (default: here) a repository with local active profile and stack."""
     from stackctl.operations import repositories
     from stackctl.workspace import Workspace

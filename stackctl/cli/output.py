@@ -12,19 +12,20 @@ import logging
 import os
 import sys
 from collections.abc import Sequence
-from typing import Any
+from typing import Annotated, Any, Literal
 
-import click
+import typer
 
+from stackctl.cli.app import one_of
 from stackctl.workspace import Active, Workspace
 
 log = logging.getLogger("stackctl")
 
 ACTIVE_MARK = "👉"
 
-FORMAT_OPTION = click.option(
-    "--format", "fmt", type=click.Choice(["table", "json"]), default="table",
-    show_default=True, help="Output format (json for scripts).")
+TableFormat = Annotated[Literal["table", "json"], typer.Option(
+    "--format", parser=one_of("table", "json"), show_default=True,
+    help="Output format (json for scripts).")]
 
 
 def header(ws: Workspace, *, show_stack: bool = False) -> Active:
@@ -82,4 +83,4 @@ def _cell(value: Any) -> str:
 
 
 def print_json(data: Any) -> None:
-    click.echo(json.dumps(data, indent=2, sort_keys=False, default=str))
+    typer.echo(json.dumps(data, indent=2, sort_keys=False, default=str))

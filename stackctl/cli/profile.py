@@ -3,19 +3,19 @@
 from __future__ import annotations
 
 import logging
-from typing import Any
+from typing import Annotated, Any, Literal
 
-import click
+import typer
 
-from stackctl.cli.output import ACTIVE_MARK, FORMAT_OPTION, header, print_json, print_table
+from stackctl.cli.app import new_app, one_of
+from stackctl.cli.output import ACTIVE_MARK, TableFormat, header, print_json, print_table
 from stackctl.workspace import Workspace, open_workspace
 
 log = logging.getLogger("stackctl")
 
+app = new_app("Create, list, activate and delete profiles.")
 
-@click.group()
-def profile() -> None:
-    """Create, list, activate and delete profiles."""
+Name = Annotated[str, typer.Argument(metavar="NAME", show_default=False)]
 
 
 def _rows(ws: Workspace) -> list[dict[str, Any]]:
@@ -33,9 +33,8 @@ def _rows(ws: Workspace) -> list[dict[str, Any]]:
     return rows
 
 
-@profile.command("list")
-@FORMAT_OPTION
-def list_(fmt: str) -> None:
+@app.command("list")
+def list_(fmt: TableFormat = "table") -> None:
     """List all profiles."""
     ws = open_workspace()
     header(ws)
@@ -46,13 +45,17 @@ def list_(fmt: str) -> None:
     print_table([{**r, "active": ACTIVE_MARK if r["active"] else ""} for r in rows])
 
 
-@profile.command()
-@click.argument("name")
-@click.option("--store-type", "-t", type=click.Choice(["local", "sql"]), default="local",
-              show_default=True, help="Where the profile keeps its stacks.")
-@click.option("--url", "-u", help="Store URL (sql: any SQLAlchemy URL).")
-@click.option("--url-from-env", metavar="VAR", help="Read the store URL from this env var.")
-def create(name: str, store_type: str, url: str | None, url_from_env: str | None) -> None:
+@app.command()
+def create(
+    name: Name,
+    store_type: Annotated[Literal["local", "sql"], typer.Option(
+        "--store-type", "-t", parser=one_of("local", "sql"), show_default=True,
+        help="Where the profile keeps its stacks.")] = "local",
+    url: Annotated[str | None, typer.Option(
+        "--url", "-u", help="Store URL (sql: any SQLAlchemy URL).")] = None,
+    url_from_env: Annotated[str | None, typer.Option(
+        "--url-from-env", metavar="VAR", help="Read the store URL from this env var.")] = None,
+) -> None:
     """Create a profile NAME (with its default stack)."""
     from stackctl.operations import profiles
 
@@ -61,11 +64,13 @@ def create(name: str, store_type: str, url: str | None, url_from_env: str | None
     profiles.create(ws, name, store_type, url, url_from_env=url_from_env)
 
 
-@profile.command("set")
-@click.argument("name")
-@click.option("--global", "-g", "global_", is_flag=True,
-              help="Set the global active profile, even inside a repository.")
-def set_(name: str, global_: bool) -> None:
+@app.command("set")
+def set_(
+    name: Name,
+    global_: Annotated[bool, typer.Option(
+        "--global", "-g", help="Set the global active profile, even inside a repository.")]
+    = False,
+) -> None:
     """Activate profile NAME (inside a repository: locally)."""
     from stackctl.operations import profiles
 
@@ -74,17 +79,18 @@ def set_(name: str, global_: bool) -> None:
     profiles.activate(ws, name, global_=global_)
 
 
-@profile.command()
+@app.command()
 def get() -> None:
     """Show the active profile."""
     ws = open_workspace()
-    click.echo(f"Active profile is: {ws.active().profile}")
+    typer.echo(f"Active profile is: {ws.active().profile}")
 
 
-@profile.command()
-@click.argument("name", required=False)
-@FORMAT_OPTION
-def describe(name: str | None, fmt: str) -> None:
+@app.command()
+def describe(
+    name: Annotated[str | None, typer.Argument(metavar="NAME", show_default=False)] = None,
+    fmt: TableFormat = "table",
+) -> None:
     """Show a profile's configuration (default: the active one)."""
     from stackctl.stores.urls import redact_url
 
@@ -102,9 +108,8 @@ def describe(name: str | None, fmt: str) -> None:
                 caption=f"'{p.name}' profile" + (" (ACTIVE)" if data["active"] else ""))
 
 
-@profile.command()
-@click.argument("name")
-def delete(name: str) -> None:
+@app.command()
+def delete(name: Name) -> None:
     """Delete profile NAME (never the globally active one)."""
     from stackctl.operations import profiles
 
@@ -113,9 +118,8 @@ def delete(name: str) -> None:
     profiles.delete(ws, name)
 
 
-@profile.command()
-@click.argument("name")
-def migrate(name: str) -> None:
+@app.command()
+def migrate(name: Name) -> None:
     """Upgrade the schema of profile NAME's SQL store to this stackctl's.
 
     Any command upgrades an older store on first use; this does it explicitly

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import inspect
 import logging
 import sys
-from typing import Any
+from collections.abc import Callable
+from typing import Annotated, Any, get_type_hints
 
-import click
+import typer
 
-from stackctl.cli.output import ACTIVE_MARK, FORMAT_OPTION, header, print_json, print_table
+from stackctl.cli.app import confirm, new_app
+from stackctl.cli.output import ACTIVE_MARK, TableFormat, header, print_json, print_table
 from stackctl.errors import UsageError
 from stackctl.model import STACK_OPTION_FLAGS, ComponentType
 from stackctl.workspace import Workspace, open_workspace
@@ -16,24 +19,34 @@ from stackctl.workspace import Workspace, open_workspace
 log = logging.getLogger("stackctl")
 
 
-@click.group()
-def stack() -> None:
-    """Register, list, activate, copy and delete stacks."""
+app = new_app("Register, list, activate, copy and delete stacks.")
+
+Name = Annotated[str, typer.Argument(metavar="NAME", show_default=False)]
+OptionalName = Annotated[str | None, typer.Argument(metavar="NAME", show_default=False)]
 
 
-def _component_options(command: Any) -> Any:
-    for ctype in reversed(list(STACK_OPTION_FLAGS)):
-        flag = STACK_OPTION_FLAGS[ctype]
-        command = click.option(
-            flag, f"--{ctype.cli_name}", ctype.value, required=ctype.mandatory,
-            help=f"Name of the {ctype.human} for this stack.")(command)
+def _component_options(command: Callable[..., None]) -> Callable[..., None]:
+    """One option per component type (``-o/--orchestrator`` …), from STACK_OPTION_FLAGS:
+    the command takes them as ``**components``, Typer reads them from its signature."""
+    hints = get_type_hints(command, include_extras=True)
+    sig = inspect.signature(command)
+    params = [p.replace(annotation=hints[p.name]) for p in sig.parameters.values()
+              if p.kind is not p.VAR_KEYWORD]
+    for ctype, flag in STACK_OPTION_FLAGS.items():
+        option = typer.Option(flag, f"--{ctype.cli_name}", show_default=False,
+                              help=f"Name of the {ctype.human} for this stack.")
+        annotation = Annotated[str, option] if ctype.mandatory else Annotated[str | None, option]
+        params.append(inspect.Parameter(
+            ctype.value, inspect.Parameter.KEYWORD_ONLY, annotation=annotation,
+            default=inspect.Parameter.empty if ctype.mandatory else None))
+    command.__signature__ = sig.replace(parameters=params)  # type: ignore[attr-defined]
+    command.__annotations__ = {p.name: p.annotation for p in params}
     return command
 
 
-@stack.command()
-@click.argument("name")
+@app.command()
 @_component_options
-def register(name: str, **components: str | None) -> None:
+def register(name: Name, **components: str | None) -> None:
     """Register a stack NAME from registered components."""
     from stackctl.operations import stacks
 
@@ -56,9 +69,8 @@ def stack_rows(ws: Workspace) -> list[dict[str, Any]]:
     return rows
 
 
-@stack.command("list")
-@FORMAT_OPTION
-def list_(fmt: str) -> None:
+@app.command("list")
+def list_(fmt: TableFormat = "table") -> None:
     """List the stacks of the active profile."""
     ws = open_workspace()
     header(ws)
@@ -69,10 +81,8 @@ def list_(fmt: str) -> None:
     print_table([{**r, "active": ACTIVE_MARK if r["active"] else ""} for r in rows])
 
 
-@stack.command()
-@click.argument("name", required=False)
-@FORMAT_OPTION
-def describe(name: str | None, fmt: str) -> None:
+@app.command()
+def describe(name: OptionalName = None, fmt: TableFormat = "table") -> None:
     """Show a stack's components (default: the active stack)."""
     from stackctl.operations import stacks
 
@@ -94,19 +104,21 @@ def describe(name: str | None, fmt: str) -> None:
                 caption=f"'{found.name}' stack" + (" (ACTIVE)" if name == active.stack else ""))
 
 
-@stack.command()
+@app.command()
 def get() -> None:
     """Show the active stack."""
     ws = open_workspace()
     header(ws)
-    click.echo(f"The active stack is: '{ws.active().stack}'")
+    typer.echo(f"The active stack is: '{ws.active().stack}'")
 
 
-@stack.command("set")
-@click.argument("name")
-@click.option("--global", "-g", "global_", is_flag=True,
-              help="Set the profile's global active stack, even inside a repository.")
-def set_(name: str, global_: bool) -> None:
+@app.command("set")
+def set_(
+    name: Name,
+    global_: Annotated[bool, typer.Option(
+        "--global", "-g",
+        help="Set the profile's global active stack, even inside a repository.")] = False,
+) -> None:
     """Activate stack NAME (inside a repository: locally)."""
     from stackctl.operations import stacks
 
@@ -115,10 +127,11 @@ def set_(name: str, global_: bool) -> None:
     stacks.activate(ws, name, global_=global_)
 
 
-@stack.command()
-@click.argument("name")
-@click.option("--yes", "-y", is_flag=True, help="Do not ask for confirmation.")
-def delete(name: str, yes: bool) -> None:
+@app.command()
+def delete(
+    name: Name,
+    yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation.")] = False,
+) -> None:
     """Delete stack NAME (its components stay)."""
     from stackctl.operations import stacks
 
@@ -130,17 +143,20 @@ def delete(name: str, yes: bool) -> None:
             raise UsageError(
                 f"Refusing to delete stack '{name}' without confirmation: there is no "
                 "terminal to ask on.", hint="Pass -y/--yes to confirm.")
-        click.confirm(f"This will delete stack '{name}' from your repository. Are you sure "
-                      "you want to proceed?", abort=True, err=True)
+        confirm(f"This will delete stack '{name}' from your repository. Are you sure "
+                "you want to proceed?")
     stacks.delete(ws, name)
 
 
-@stack.command()
-@click.argument("name")
-@click.argument("new_name")
-@click.option("--from", "from_profile", help="Profile to copy from (default: the active one).")
-@click.option("--to", "to_profile", help="Profile to copy to (default: the active one).")
-def copy(name: str, new_name: str, from_profile: str | None, to_profile: str | None) -> None:
+@app.command()
+def copy(
+    name: Name,
+    new_name: Annotated[str, typer.Argument(metavar="NEW_NAME", show_default=False)],
+    from_profile: Annotated[str | None, typer.Option(
+        "--from", help="Profile to copy from (default: the active one).")] = None,
+    to_profile: Annotated[str | None, typer.Option(
+        "--to", help="Profile to copy to (default: the active one).")] = None,
+) -> None:
     """Copy stack NAME to NEW_NAME, with its components across profiles."""
     from stackctl.operations import stacks
 
@@ -149,7 +165,7 @@ def copy(name: str, new_name: str, from_profile: str | None, to_profile: str | N
     stacks.copy(ws, name, new_name, from_profile=from_profile, to_profile=to_profile)
 
 
-@stack.command()
+@app.command()
 def up() -> None:
     """Provision the active stack's local resources (directories)."""
     from stackctl.operations import stacks
@@ -159,10 +175,12 @@ def up() -> None:
     stacks.up(ws)
 
 
-@stack.command()
-@click.option("--force", "-f", is_flag=True,
-              help="Deprovision: DELETE the local artifact store and metadata database.")
-def down(force: bool) -> None:
+@app.command()
+def down(
+    force: Annotated[bool, typer.Option(
+        "--force", "-f",
+        help="Deprovision: DELETE the local artifact store and metadata database.")] = False,
+) -> None:
     """Suspend the active stack; with --force, delete its local data."""
     from stackctl.operations import stacks
 

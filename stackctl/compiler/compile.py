@@ -22,6 +22,9 @@ from stackctl.compiler.schemas import API_VERSION, KINDS, kind_validator, manife
 from stackctl.defaults import DEFAULT, implicit_state
 from stackctl.errors import Location, ManifestError, StackctlError
 from stackctl.model import Address, ComponentType, CustomFlavor
+from stackctl.schema_errors import SchemaProblem, document_problem
+from stackctl.schema_errors import quoted as _value
+from stackctl.schema_errors import where as _where
 
 _NOT_FOUND = frozenset({"unknown-profile", "dangling-reference", "stack-unknown-component"})
 
@@ -350,73 +353,14 @@ def _schema_ok(doc: Document, diagnostics: list[Diagnostic]) -> bool:
             continue
         ok = False
         diagnostics.append(instead if isinstance(instead, Diagnostic)
-                           else _schema_diagnostic(doc, error))
+                           else schema_diagnostic(doc, document_problem(error)))
     return ok
 
 
-def _value(value: Any) -> str:
-    """A manifest value quoted for a message: text in quotes, anything else as JSON."""
-    import json
-
-    return f"'{value}'" if isinstance(value, str) else json.dumps(value)
-
-
-def _schema_diagnostic(doc: Document, error: Any) -> Diagnostic:
-    path = list(error.absolute_path)
-    validator = error.validator
-    if validator == "additionalProperties":
-        allowed = set(error.schema.get("properties", {}))
-        extra = sorted(set(error.instance) - allowed)
-        key = extra[0] if extra else ""
-        return Diagnostic(doc.locate_key([*path, key]), "unknown-field",
-                          f"unknown field '{key}' in {_where(path)}",
-                          hint=f"Allowed: {', '.join(sorted(allowed))}.")
-    if validator == "required":
-        message = error.message.replace("is a required property", "is required")
-        return Diagnostic(doc.locate(path), "missing-field", f"{_where(path)}: {message}")
-    if validator == "enum" and path[-2:] == ["spec", "type"]:
-        return Diagnostic(doc.locate(path), "unknown-type",
-                          f"unknown component type {_value(error.instance)}",
-                          hint=f"Types: {', '.join(t.value for t in ComponentType)}.")
-    if "propertyNames" in error.schema_path:  # the enum of stack slot names
-        return Diagnostic(doc.locate_key([*path, error.instance]) if isinstance(
-            error.instance, str) else doc.locate(path), "unknown-type",
-            f"unknown component type {_value(error.instance)} in {_where(path)}",
-            hint=f"Types: {', '.join(t.value for t in ComponentType)}.")
-    if validator == "pattern" and path and path[-1] in ("name", "profile"):
-        return Diagnostic(doc.locate(path), "invalid-name",
-                          f"invalid name {_value(error.instance)} at {_where(path)}",
-                          hint="Use letters, digits, '_', '-' and '.'.")
-    if validator == "type":
-        return Diagnostic(doc.locate(path), "wrong-type",
-                          f"{_where(path)}: expected {error.validator_value}, found "
-                          f"{type(error.instance).__name__}")
-    return Diagnostic(doc.locate(path), "schema", f"{_where(path)}: {_schema_message(error)}")
-
-
-def _schema_message(error: Any) -> str:
-    """jsonschema's message, without quoting a mapping or a URL (they may hold secrets)."""
-    instance = error.instance
-    if error.absolute_path and error.absolute_path[-1] == "url":  # may hold a password
-        return f"not a database URL of the form scheme://… ({error.validator})"
-    if not isinstance(instance, (dict, list)):
-        return str(error.message)
-    alternatives = [sorted(s.get("required", [])) for s in error.validator_value
-                    if isinstance(s, dict)] if error.validator in ("oneOf", "anyOf") else []
-    if error.validator == "not" and isinstance(error.validator_value, dict):
-        alternatives = [sorted(s.get("required", []))
-                        for s in error.validator_value.get("anyOf", []) if isinstance(s, dict)]
-        names = " or ".join(n for a in alternatives for n in a)
-        return f"must not have {names}" if names else "matches a schema it must not match"
-    if alternatives and all(len(a) == 1 for a in alternatives):
-        names = ", ".join(a[0] for a in alternatives)
-        return f"needs exactly one of {names}" if error.validator == "oneOf" else \
-            f"needs one of {names}"
-    return f"does not match the schema ({error.validator})"
-
-
-def _where(path: list[Any]) -> str:
-    return ".".join(map(str, path)) or "the document"
+def schema_diagnostic(doc: Document, problem: SchemaProblem) -> Diagnostic:
+    """A schema problem, located in its document."""
+    where = doc.locate_key(problem.path) if problem.at_key else doc.locate(problem.path)
+    return Diagnostic(where, problem.rule, problem.message, problem.hint)
 
 
 def _build(docs: list[Document], project: Project, result: Compiled) -> None:
@@ -481,21 +425,16 @@ def _component_config(doc: Document, customs: dict[tuple[ComponentType, str], Cu
         return None
     config = dict(spec.get("config") or {})
     problems = 0
-    for path, message in flavors.config_errors(flavor, config):
-        full = ("spec", "config", *path)
-        validator = ("type" if " is not of type " in message else "pattern"
-                     if " does not match " in message else "other")
-        expected = message.rsplit("'", 2)[-2] if validator == "type" else None
-        instead = _placeholder_problem(_at(config, path), full, validator, expected,
-                                       doc.locate(full))
+    for problem in flavors.config_errors(flavor, config):
+        full = ("spec", "config", *problem.path)
+        instead = _placeholder_problem(_at(config, problem.path), full, problem.validator,
+                                       problem.expected, doc.locate(full))
         if instead is None:
             continue
         problems += 1
-        if isinstance(instead, Diagnostic):
-            diagnostics.append(instead)
-            continue
-        where = doc.locate_key(full) if "unknown field" in message else doc.locate(full)
-        diagnostics.append(Diagnostic(where, "flavor-config", f"{_where(list(full))}: {message}"))
+        diagnostics.append(instead if isinstance(instead, Diagnostic) else schema_diagnostic(
+            doc, replace(problem, path=full,
+                         message=f"{_where(full)}: {problem.message}")))
     return None if problems else flavors.with_defaults(flavor, config)
 
 

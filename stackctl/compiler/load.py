@@ -239,7 +239,12 @@ class _Builder:
                 return node.value
             construct = _SCALARS.get(tag)
             if construct is not None:
-                return construct(node)  # type: ignore[arg-type]
+                try:
+                    return construct(node)  # type: ignore[arg-type]
+                except ValueError:  # Python refuses ints of over 4,300 digits
+                    raise self.source.at(YamlSyntaxError, "number too long to read (over "
+                                         "4,300 digits)", node, "quote it if it is text"
+                                         ) from None
         elif kind is MappingNode and tag == _MAP:
             return self.mapping(node)  # type: ignore[arg-type]
         elif kind is SequenceNode and tag == _SEQ:

@@ -7,7 +7,7 @@ Variables come, later winning: project ``vars``, the chosen environment,
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -130,25 +130,13 @@ def _expand(root: Path, entry: str) -> list[Path]:
 def _check_project(doc: Document) -> None:
     import jsonschema
 
+    from stackctl.compiler.compile import schema_diagnostic
     from stackctl.compiler.schemas import manifest_schema
+    from stackctl.schema_errors import document_problem
 
     validator = jsonschema.Draft202012Validator(manifest_schema("project"))
-    problems: list[Diagnostic] = []
-    for error in validator.iter_errors(doc.data):
-        path = list(error.absolute_path)
-        where = ".".join(map(str, path)) or "the project file"
-        if error.validator == "additionalProperties":
-            extra = sorted(set(error.instance) - set(error.schema.get("properties", {})))
-            path = [*path, *extra[:1]]
-            problems.append(Diagnostic(doc.locate_key(path), ProjectFileError.rule,
-                                       f"unknown field '{extra[0] if extra else ''}' in {where}"))
-            continue
-        # a value, not its contents: vars may hold secrets
-        message = (f"expected {error.validator_value}, found {type(error.instance).__name__}"
-                   if error.validator == "type" else
-                   error.message if not isinstance(error.instance, (dict, list))
-                   else f"does not match the schema ({error.validator})")
-        problems.append(Diagnostic(doc.locate(path), ProjectFileError.rule,
-                                   f"{where}: {message}"))
+    problems = [schema_diagnostic(doc, replace(document_problem(error, "the project file"),
+                                               rule=ProjectFileError.rule))
+                for error in validator.iter_errors(doc.data)]
     if problems:
         raise ProjectFileError(sorted(problems, key=Diagnostic.sort_key))

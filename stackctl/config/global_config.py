@@ -10,17 +10,17 @@ from __future__ import annotations
 import json
 import os
 import uuid as uuidlib
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from stackctl.errors import ConfigFileError, Location, StaleStateError
+from stackctl.errors import ConfigFileError, Location
 from stackctl.model import ProfileConfig
 from stackctl.stores import files, yamlio
 from stackctl.stores.base import Bookkeeping, parse_bookkeeping
-from stackctl.stores.lock import store_lock
+from stackctl.stores.lock import T, consistent_read, store_lock
 
 # The layout version we read and write: ZenML 0.10 accepts it as its own.
 ZENML_LAYOUT_VERSION = "0.10.0"
@@ -31,9 +31,9 @@ def config_dir() -> Path:
         value = os.environ.get(var)
         if value:
             return Path(value).expanduser().resolve()
-    import click
+    import typer
 
-    return Path(click.get_app_dir("zenml")).resolve()
+    return Path(typer.get_app_dir("zenml")).resolve()
 
 
 def _is_local_store(directory: Path) -> bool:
@@ -73,8 +73,13 @@ class GlobalConfigStore:
                 files.recover(self.meta, [self.root, self.meta], root=self.root,
                               may_trash=_is_local_store)
 
+    def _consistent(self, read: Callable[[], T]) -> T:
+        return consistent_read(self.meta, "the global configuration", self._recover, read)
+
     def load(self) -> GlobalConfig:
-        self._recover()
+        return self._consistent(self._load)
+
+    def _load(self) -> GlobalConfig:
         raw = yamlio.read_mapping(self.path, missing_ok=True)
         profiles: dict[str, ProfileConfig] = {}
         entries = yamlio.expect(raw.get("profiles") or {}, dict, self.path, "profiles")
@@ -100,7 +105,9 @@ class GlobalConfigStore:
         )
 
     def bookkeeping(self) -> Bookkeeping:
-        self._recover()
+        return self._consistent(self._books)
+
+    def _books(self) -> Bookkeeping:
         path = self.meta / "global.json"
         try:
             data = json.loads(path.read_text())
@@ -112,17 +119,12 @@ class GlobalConfigStore:
         return parse_bookkeeping(data, str(path))
 
     @contextmanager
-    def transaction(self, expected_serial: int | None = None) -> Iterator[GlobalTransaction]:
+    def transaction(self) -> Iterator[GlobalTransaction]:
         with store_lock(self.meta, "the global configuration"):
             files.recover(self.meta, [self.root, self.meta], root=self.root,
                               may_trash=_is_local_store)
-            books = self.bookkeeping()
-            if expected_serial is not None and books.serial != expected_serial:
-                raise StaleStateError(
-                    "The global configuration changed since it was read "
-                    f"(serial {expected_serial} → {books.serial}).",
-                    hint="Run the command again.")
-            tx = GlobalTransaction(self.load(), books, fresh=not self.exists())
+            books = self._books()
+            tx = GlobalTransaction(self._load(), books, fresh=not self.exists())
             yield tx
             if tx.changed:
                 self._write(tx)

@@ -51,6 +51,8 @@ class Planner:
         self.drift: list[Drift] = []
         self.unmanaged: list[str] = []
         self.prunable: list[str] = []
+        self.defaults: list[str] = []
+        self.new_profiles: set[str] = set()
         self.reads: dict[str, str | None] = {}
         self.desired_prints: dict[str, str] = {}
         self.stores: dict[str, dict[str, Any]] = {}
@@ -81,7 +83,8 @@ class Planner:
                     desired_prints=self.desired_prints,
                     changes=tuple(sorted(self.changes, key=_order)), drift=tuple(self.drift),
                     unmanaged=tuple(sorted(self.unmanaged)),
-                    prunable=tuple(sorted(self.prunable)), prune=self.prune)
+                    prunable=tuple(sorted(self.prunable)), prune=self.prune,
+                    defaults=tuple(sorted(self.defaults)))
 
     def _emit(self, key: Address, before: Mapping[str, Any] | None,
               after: Mapping[str, Any] | None, *, managed: Mapping[str, str],
@@ -106,7 +109,9 @@ class Planner:
             if before is None:
                 return
             if recorded is None:
-                self.unmanaged.append(address)
+                # in a new profile, only what its store is created with can be undeclared
+                fresh = key.profile in self.new_profiles and key.kind != "profile"
+                (self.defaults if fresh else self.unmanaged).append(address)
                 return
             if not (deletable and self.prune):
                 self.prunable.append(address)
@@ -166,8 +171,13 @@ class Planner:
                     and self.live.config.activated_profile == name):
                 self.problems.append(f"{address}: cannot delete the globally active profile")
             return  # kept as is, or deleted whole with its resources
-        live_state = (lp.state if lp and lp.state is not None
-                      else default_state(Path("/")) if creating else ProfileState({}, {}))
+        if lp and lp.state is not None:
+            live_state = lp.state  # e.g. a store left by an interrupted apply
+        elif creating:
+            self.new_profiles.add(name)  # its store will be created with the default stack
+            live_state = default_state(Path("/"))
+        else:
+            live_state = ProfileState({}, {})
         managed = lp.books.managed if lp and lp.books else {}
         self._resources(name, dp, live_state, managed)
 

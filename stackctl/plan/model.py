@@ -67,6 +67,13 @@ class Drift:
     fields: tuple[FieldChange, ...] = ()
 
 
+def defaults_line(plan: Plan, profile: str) -> str:
+    """The one line that stands for a new profile's default objects, in plans and applies."""
+    found = plan.defaults_of(profile)
+    return (f"{len(found)} default object{'s' * (len(found) != 1)} every new profile "
+            f"starts with ({', '.join(Address.parse(a).in_profile for a in found)})")
+
+
 @dataclass(frozen=True)
 class Plan:
     id: str
@@ -79,6 +86,9 @@ class Plan:
     drift: tuple[Drift, ...] = ()
     unmanaged: tuple[str, ...] = ()
     prunable: tuple[str, ...] = ()  # managed, gone from manifests, kept without --prune
+    # what a new profile's store is created with (its default stack) and the manifests
+    # do not declare: created, so counted, but not listed one by one
+    defaults: tuple[str, ...] = ()
     prune: bool = False
     format_version: int = FORMAT_VERSION
 
@@ -87,7 +97,12 @@ class Plan:
         counts = dict.fromkeys(ACTIONS, 0)
         for change in self.changes:
             counts[change.action] += 1
+        counts["create"] += len(self.defaults)
         return counts
+
+    def defaults_of(self, profile: str) -> tuple[str, ...]:
+        """The default objects a new ``profile``'s store is created with."""
+        return tuple(a for a in self.defaults if Address.parse(a).profile == profile)
 
     @property
     def has_changes(self) -> bool:
@@ -126,5 +141,6 @@ class Plan:
             stores=data["stores"], reads=data["reads"], desired_prints=data["desired_prints"],
             changes=changes, drift=drift, unmanaged=tuple(data.get("unmanaged", ())),
             prunable=tuple(data.get("prunable", ())), prune=bool(data.get("prune", False)),
+            defaults=tuple(data.get("defaults", ())),
             format_version=version,
         )

@@ -77,6 +77,8 @@ SCHEMA: dict[str, Any] = {
             "additionalProperties": False,
             "properties": {"address": _STR, "detail": _STR, "fields": _FIELDS}}},
         "unmanaged": _STRS,
+        # objects a new profile is created with (its default stack and components)
+        "defaults": _STRS,
         "prunable": _STRS,
         "prune": {"type": "boolean"},
     },

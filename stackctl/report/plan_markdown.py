@@ -29,7 +29,8 @@ def render(plan: Plan, *, limit: int = GITHUB_COMMENT_LIMIT,
             continue
         group = change.profile or "global settings"
         groups.setdefault(group, []).append(
-            {"address": change.address, "action": change.action, "lines": change_lines(change)})
+            {"address": change.address, "action": change.action,
+             "lines": change_lines(change, plan)})
     profiles: list[dict[str, Any]] = [{"name": n, "changes": c, "truncated": False}
                                       for n, c in sorted(groups.items())]
     text = ""

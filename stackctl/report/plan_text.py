@@ -7,7 +7,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from stackctl.flavors import SENSITIVE
-from stackctl.plan.model import Change, Drift, Plan
+from stackctl.plan.model import Change, Drift, Plan, defaults_line
 
 SYMBOLS = {"create": "+", "update": "~", "delete": "-", "no-op": "="}
 COLORS = {"create": "green", "update": "yellow", "delete": "red", "no-op": "white"}
@@ -17,15 +17,18 @@ def _value(value: Any) -> str:
     return value if isinstance(value, str) else json.dumps(value, default=str)
 
 
-def change_lines(change: Change, drifted: Mapping[str, Any] | None = None) -> list[str]:
-    """``drifted``: path → last-applied value of this resource's fields changed outside
-    stackctl (from the plan's drift), to say what applying does to each of them."""
-    drifted = drifted or {}
+def change_lines(change: Change, plan: Plan | None = None) -> list[str]:
+    """One change; with its ``plan``, also what applying does to each field of it changed
+    outside stackctl (the plan's drift: last applied → live)."""
+    drifted = _drifted(plan, change.address)
     lines = [f"{SYMBOLS[change.action]} {change.action:<6} {change.address}"
              + ("  (now managed by stackctl)" if change.adopt else "")]
     if change.action == "create" and change.after:
         for key, value in _flatten(change.after):
             lines.append(f"      {key}: {_value(value)}")
+    if (plan is not None and change.kind == "profile" and change.action == "create"
+            and change.profile and plan.defaults_of(change.profile)):
+        lines.append(f"      + {defaults_line(plan, change.profile)}")
     for field in change.fields:
         lines.append(f"      {field.path}: {_value(field.old)} → {_value(field.new)}"
                      + (_three_way(drifted[field.path], field.new)
@@ -33,6 +36,14 @@ def change_lines(change: Change, drifted: Mapping[str, Any] | None = None) -> li
     if change.impact:
         lines.append(f"      used by: {', '.join(change.impact)}")
     return lines
+
+
+def _drifted(plan: Plan | None, address: str) -> Mapping[str, Any]:
+    """path → last-applied value, of the fields of ``address`` that drifted."""
+    for drift in plan.drift if plan is not None else ():
+        if drift.address == address:
+            return {f.path: f.old for f in drift.fields}
+    return {}
 
 
 def _three_way(last_applied: Any, desired: Any) -> str:
@@ -68,14 +79,13 @@ def _flatten(view: Any, prefix: str = "") -> list[tuple[str, Any]]:
 
 
 def render(plan: Plan, *, color: bool = False, diff_only: bool = False) -> str:
-    import click
+    import typer
 
     lines: list[str] = []
     shown = [c for c in plan.changes if c.action != "no-op" or c.adopt]
-    drifted = {d.address: {f.path: f.old for f in d.fields} for d in plan.drift}
     for change in shown:
-        for i, line in enumerate(change_lines(change, drifted.get(change.address))):
-            lines.append(click.style(line, fg=COLORS[change.action]) if color and i == 0
+        for i, line in enumerate(change_lines(change, plan)):
+            lines.append(typer.style(line, fg=COLORS[change.action]) if color and i == 0
                          else line)
     unchanged = sum(1 for c in plan.changes if c.action == "no-op" and not c.adopt)
     if unchanged and not diff_only:

@@ -14,7 +14,6 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
-from stackctl.errors import StaleStateError
 from stackctl.model import Component, ComponentType, CustomFlavor, ProfileState, Stack
 
 
@@ -208,18 +207,9 @@ class ProfileStore(abc.ABC):
         return redact_url(self.url)
 
     @contextmanager
-    def transaction(self, expected_serial: int | None = None) -> Iterator[Transaction]:
-        """Read-modify-write under the lock; commit on normal exit.
-
-        With ``expected_serial``, refuse if the store changed since it was read.
-        """
+    def transaction(self) -> Iterator[Transaction]:
+        """Read-modify-write under the lock; commit on normal exit."""
         with self._locked_snapshot() as (state, books):
-            if expected_serial is not None and books.serial != expected_serial:
-                raise StaleStateError(
-                    f"Profile '{self.profile}' changed since it was read "
-                    f"(serial {expected_serial} → {books.serial}).",
-                    hint="Run the command again.",
-                )
             tx = Transaction(state, books)
             yield tx
             if tx.changed:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 import uuid as uuidlib
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
@@ -28,7 +28,7 @@ from stackctl.stores.base import (
     parse_bookkeeping,
     seed_transaction,
 )
-from stackctl.stores.lock import store_lock
+from stackctl.stores.lock import T, consistent_read, store_lock
 from stackctl.stores.read_cache import ReadCache
 from stackctl.stores.urls import path_from_file_url
 
@@ -66,14 +66,17 @@ class LocalStore(ProfileStore):
                 hint="Delete and re-create the profile, or restore its directory.",
             )
 
+    def _consistent(self, read: Callable[[], T]) -> T:
+        return consistent_read(self.meta, f"profile '{self.profile}'", self._recover, read)
+
     def load(self) -> ProfileState:
         self._require()  # recovers too
-        return self._read_state()
+        return self._consistent(self._read_state)
 
     def load_stacks(self) -> Mapping[str, Stack]:
         """Only ``stacks.yaml``: what `stack list` needs, without any component file."""
         self._require()
-        return self._stacks(yamlio.read_mapping(self.stacks_file))
+        return self._consistent(lambda: self._stacks(yamlio.read_mapping(self.stacks_file)))
 
     def _read_state(self) -> ProfileState:
         raw = yamlio.read_mapping(self.stacks_file)
@@ -144,7 +147,9 @@ class LocalStore(ProfileStore):
         return dict(data)
 
     def bookkeeping(self) -> Bookkeeping:
-        self._recover()
+        return self._consistent(self._books)
+
+    def _books(self) -> Bookkeeping:
         data = self._state_file()
         if not data:
             # A store made by ZenML itself: stackctl has applied nothing yet.
@@ -178,7 +183,7 @@ class LocalStore(ProfileStore):
             files.recover(self.meta, [self.root, self.meta,
                                       *(self.root / t.plural for t in ComponentType)],
                           root=self.root)
-            yield self._read_state(), self.bookkeeping()
+            yield self._read_state(), self._books()
 
     def _commit(self, tx: Transaction) -> None:
         self._write(tx, fresh=False)
