@@ -279,3 +279,13 @@ def test_a_record_keeps_urls_redacted() -> None:
 @pytest.mark.parametrize("record", [None, {}, {"salt": 1, "view": {}}, {"salt": "s"}])
 def test_no_usable_record_names_no_field(record: dict[str, object] | None) -> None:
     assert records.drift_fields(record, {"config": {"path": "/x"}}) == ()
+
+
+def test_drift_of_a_profile_setting_is_named_from_the_global_records(
+        cli: Cli, tmp_path: Path) -> None:
+    manifests = _manifests(tmp_path, "{type: local}")
+    assert cli("apply", "-y", str(manifests)).rc == 0
+    assert cli("stack", "set", "default").rc == 0  # by hand: the profile's active stack
+    assert _drift_json(cli, manifests) == [{"address": "profile/team", "detail": "changed",
+                                            "fields": [{"path": "active_stack", "old": "prod",
+                                                        "new": "default"}]}]
