@@ -1,12 +1,19 @@
-"""Start-up of the stackctl CLI against a plain Click app, and `stack list` against ZenML 0.10.
+"""Start-up of the stackctl CLI against bare Typer and Click apps, and `stack list` against ZenML.
 
 As real subprocesses with the same interpreter, interleaved run by run
 (hyperfine-like: warm-up, then N runs each, median and spread):
 
   python -c pass                  the interpreter's own start (context only)
   plain Click app --help          bench/baselines/plain_click_app.py: a group, 15 subcommands
-  stackctl --help                 target: <= 1.5 x the plain Click app's --help
+                                  (click itself: a dev dependency, for this baseline only)
+  plain Typer app --help          bench/baselines/plain_typer_app.py: the same app in Typer,
+                                  rich help off
+  plain Typer command             that app's `stack` command: an optional argument and a
+                                  --format choice, as `stackctl stack list` takes
+  stackctl --help                 target: <= 1.3 x the plain Typer app's --help
   stackctl version
+  stackctl stack list (empty)     the default profile only: a command's fixed cost;
+                                  target: <= the plain Typer command + 60 ms
   stackctl stack list             in a prepared config dir (STACKCTL_CONFIG_PATH): the
                                   default profile plus 20 stacks of 3 components each,
                                   made with `stackctl apply`; wall time and peak RSS
@@ -33,6 +40,9 @@ from typing import Any
 import benchlib as bl
 
 PLAIN_APP = bl.BENCH_DIR / "baselines" / "plain_click_app.py"
+PLAIN_TYPER = bl.BENCH_DIR / "baselines" / "plain_typer_app.py"
+HELP_BUDGET = 1.3  # x the plain Typer app's --help
+FIXED_COST_BUDGET_S = 0.060  # over the plain Typer command
 # Issue 3: "about 2.8 s and 210 MiB here" for ZenML 0.10's `zenml stack list`.
 ZENML_REFERENCE_S = 2.8
 ZENML_REFERENCE_MIB = 210.0
@@ -91,6 +101,8 @@ def import_counts(env: dict[str, str]) -> dict[str, int]:
     counts = {}
     for label, cmd in (("plain Click app --help", [bl.PYTHON, "-X", "importtime",
                                                     str(PLAIN_APP), "--help"]),
+                       ("plain Typer app --help", [bl.PYTHON, "-X", "importtime",
+                                                   str(PLAIN_TYPER), "--help"]),
                        ("stackctl --help", [bl.PYTHON, "-X", "importtime", "-c",
                                             "import sys; from stackctl.cli.main import main; "
                                             "sys.exit(main(['--help']))"])):
@@ -105,9 +117,15 @@ def run(runs: int = 20, zenml: str | None = None) -> dict[str, Any]:
         tmp = Path(tmpdir)
         config = prepare_config(tmp)
         env = bl.env_with(STACKCTL_CONFIG_PATH=str(config))
+        empty = bl.env_with(STACKCTL_CONFIG_PATH=str(tmp / "empty-config"))
+        made = bl.run_once([bl.STACKCTL, "profile", "list"], env=empty, capture=True)
+        if made.returncode != 0:  # creates the default profile: later runs only read
+            raise SystemExit(f"preparing the empty profile failed:\n{made.stderr.decode()}")
         commands: dict[str, list[str]] = {
             "python -c pass": [bl.PYTHON, "-c", "pass"],
             "plain Click app --help": [bl.PYTHON, str(PLAIN_APP), "--help"],
+            "plain Typer app --help": [bl.PYTHON, str(PLAIN_TYPER), "--help"],
+            "plain Typer command": [bl.PYTHON, str(PLAIN_TYPER), "stack"],
             "stackctl --help": [bl.STACKCTL, "--help"],
             "stackctl version": [bl.STACKCTL, "version"],
             "stackctl stack list": [bl.STACKCTL, "stack", "list"],
@@ -121,6 +139,10 @@ def run(runs: int = 20, zenml: str | None = None) -> dict[str, Any]:
             zenml_env = bl.env_with(ZENML_CONFIG_PATH=str(zconfig),
                                     ZENML_ANALYTICS_OPT_IN="false", ZENML_DEBUG="false")
         series = bl.compare(commands, runs=runs, warmup=2, env=env, cwd=tmp)
+        series.update(bl.compare(
+            {"stackctl stack list (empty profile)": [bl.STACKCTL, "stack", "list"],
+             "plain Typer command (again)": [bl.PYTHON, str(PLAIN_TYPER), "stack"]},
+            runs=runs, warmup=2, env=empty, cwd=tmp))
         if zenml_exe and zenml_env:
             # the two `stack list`s interleaved run by run (fewer runs: ZenML takes seconds)
             pair = bl.compare({"stackctl stack list (paired with ZenML)":
@@ -131,11 +153,18 @@ def run(runs: int = 20, zenml: str | None = None) -> dict[str, Any]:
             series.update(pair)
         imports = import_counts(env)
     help_ratio = bl.ratio(series["stackctl --help"].median,
-                          series["plain Click app --help"].median)
+                          series["plain Typer app --help"].median)
+    click_ratio = bl.ratio(series["stackctl --help"].median,
+                           series["plain Click app --help"].median)
+    typer_click = bl.ratio(series["plain Typer app --help"].median,
+                           series["plain Click app --help"].median)
+    # the fixed cost against the Typer command run interleaved with it
+    fixed = (series["stackctl stack list (empty profile)"].median
+             - series["plain Typer command (again)"].median)
     help_ratio_best = bl.ratio(series["stackctl --help"].best,
-                               series["plain Click app --help"].best)
+                               series["plain Typer app --help"].best)
     version_ratio = bl.ratio(series["stackctl version"].median,
-                             series["plain Click app --help"].median)
+                             series["plain Typer app --help"].median)
     sl = series["stackctl stack list"]
     z = series.get("zenml stack list (ZenML 0.10)")
     if z is not None and z.times:
@@ -152,9 +181,15 @@ def run(runs: int = 20, zenml: str | None = None) -> dict[str, Any]:
     return {
         "runs": runs, "series": series, "imports": imports, "zenml_source": z_source,
         "zenml": (z_s, z_mib), "ratios": {
-            "stackctl --help / plain Click --help": (help_ratio, "<= 1.5", help_ratio <= 1.5),
+            "stackctl --help / plain Typer --help": (help_ratio, f"<= {HELP_BUDGET}",
+                                                     help_ratio <= HELP_BUDGET),
             "  (same, best-of runs)": (help_ratio_best, "", None),
-            "stackctl version / plain Click --help": (version_ratio, "", None),
+            "stackctl --help / plain Click --help": (click_ratio, "", None),
+            "plain Typer --help / plain Click --help": (typer_click, "", None),
+            "stackctl version / plain Typer --help": (version_ratio, "", None),
+            "stack list (empty) - plain Typer command, ms": (
+                fixed * 1000, f"<= {FIXED_COST_BUDGET_S * 1000:.0f}",
+                fixed <= FIXED_COST_BUDGET_S),
             "stackctl stack list / zenml stack list (time)": (
                 bl.ratio(sl.median, z_s), "<= 0.15", bl.ratio(sl.median, z_s) <= 0.15),
             "zenml stack list / stackctl stack list (speed-up)": (speedup, "", None),

@@ -10,8 +10,24 @@ from __future__ import annotations
 import logging
 import os
 import sys
+from typing import TextIO
 
 LOGGER_NAME = "stackctl"
+
+
+def color_enabled(stream: TextIO) -> bool:
+    """Whether to colour what goes to ``stream``: the one rule for every view.
+
+    ``FORCE_COLOR`` (non-empty, not ``0``) forces colour, even in a pipe; otherwise
+    ``NO_COLOR`` (any value) or ``TERM=dumb`` turn it off; otherwise only a terminal
+    gets colour (never a pipe or a CI log).
+    """
+    force = os.environ.get("FORCE_COLOR", "")
+    if force and force != "0":
+        return True
+    if os.environ.get("NO_COLOR") or os.environ.get("TERM") == "dumb":
+        return False
+    return stream.isatty()
 
 
 class MessageHandler(logging.Handler):
@@ -21,10 +37,10 @@ class MessageHandler(logging.Handler):
         import typer
 
         text = record.getMessage()
-        color = sys.stderr.isatty() and not os.environ.get("NO_COLOR")
+        color = color_enabled(sys.stderr)
         if record.levelno >= logging.WARNING and color:
             text = typer.style(text, fg="yellow")
-        typer.echo(text, err=True)
+        typer.echo(text, err=True, color=color)
 
 
 def setup_logging(*, keep_existing: bool = False) -> None:

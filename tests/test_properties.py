@@ -27,11 +27,9 @@ from hypothesis import strategies as st
 
 from stackctl import flavors
 from stackctl.apply import apply_plan
-from stackctl.compiler.compile import compile_manifests
 from stackctl.compiler.project import Inputs
 from stackctl.export import _env_name, export
-from stackctl.plan.compute import compute_plan
-from stackctl.plan.live import read_live
+from stackctl.plan import pipeline
 from stackctl.plan.model import Plan
 from stackctl.stores.files import atomic_write
 from stackctl.workspace import Workspace
@@ -123,12 +121,10 @@ def world(docs: list[dict[str, Any]]) -> Iterator[tuple[Workspace, Path]]:
 
 def make_plan(ws: Workspace, manifests: Path, environ: dict[str, str] | None = None) -> tuple[
         Plan, Any]:
-    compiled = compile_manifests(Inputs(paths=(str(manifests),)), cwd=manifests,
+    """The engine's own planning (what `stackctl plan` calls), in this test's world."""
+    planned = pipeline.make_plan(Inputs(paths=(str(manifests),)), cwd=manifests, ws=ws,
                                  environ=environ or {})
-    assert compiled.ok, [str(d) for d in compiled.diagnostics]
-    live = read_live(ws, compiled.desired.profiles, compiled.desired.repositories)
-    plan = compute_plan(compiled.desired, live, inputs={"paths": [str(manifests)]})
-    return plan, compiled.desired
+    return planned.plan, planned.compiled.desired
 
 
 def apply(ws: Workspace, manifests: Path) -> Plan:

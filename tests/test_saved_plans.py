@@ -220,4 +220,5 @@ def test_files_that_are_not_plans(cli: Cli, planfile: Path, config_dir: Path,
 def test_an_untouched_plan_applies(cli: Cli, planfile: Path) -> None:
     result = cli("apply", str(planfile))
     assert result.rc == 0, result.err
+    # 4 declared, and the new profile's default stack (4 objects)
     assert "Apply complete: 8 created, 1 updated, 0 deleted." in result.err

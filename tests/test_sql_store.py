@@ -300,7 +300,7 @@ def test_imperative_flows_on_a_shared_server_store(
     described = ok(run("stack", "describe", "shared")).stdout
     rows = {tuple(cell.strip() for cell in line.strip("┃").split("│"))
             for line in described.splitlines() if line.startswith("┃")}
-    assert {("ORCHESTRATOR", "kf"), ("ARTIFACT_STORE", "art"),  # upper-cased, as ZenML does
+    assert {("ORCHESTRATOR", "kf"), ("ARTIFACT_STORE", "art"),
             ("METADATA_STORE", "default")} <= rows
 
     # A teammate with their own config directory joins the same database.

@@ -306,10 +306,14 @@ def test_stackctl_exports_and_plans_zenml_state_as_no_op(zenml: Tool, stackctl: 
     assert applied.rc == 0, applied
     assert zenml("stack", "list").stdout == before
     again = stackctl("plan", "--detailed-exitcode", str(out))
-    assert again.rc == 0, again
-    assert again.stdout.endswith("\nNo changes. The live configuration matches the "
-                                 "manifests.\n")
-    assert "now managed by stackctl" not in again.stdout
+    # each profile's default components hold this machine's paths: not exported, so
+    # they stay unmanaged (and untouched)
+    assert (again.rc, again.stdout) == (
+        0, "= 8 unchanged resources\n\nUnmanaged (not in the manifests, never touched): 6\n"
+           "  default/artifact_store/default\n  default/metadata_store/default\n"
+           "  default/orchestrator/default\n  zp/artifact_store/default\n"
+           "  zp/metadata_store/default\n  zp/orchestrator/default\n\n"
+           "No changes. The live configuration matches the manifests.\n")
 
 
 def test_zenml_registers_into_a_profile_stackctl_created(applied: Path, zenml: Tool,

@@ -156,16 +156,22 @@ class Group(TyperGroup):
 
 
 def new_app(help_: str | None = None, *, name: str | None = None,
-            cls: type[Group] = Group) -> App:
+            cls: type[Group] = Group, completion: bool = False) -> App:
     """A command group as every stackctl group is: plain help, no rich, -h/--help.
 
-    A group without a subcommand shows its help (exit 2), as Click groups do.
+    A group without a subcommand shows its help (exit 2), as Click groups do;
+    ``completion`` (the root) adds --install-completion and --show-completion.
     """
     # name and help only when given: otherwise Typer takes them from the callback
     named: dict[str, Any] = {k: v for k, v in (("name", name), ("help", help_)) if v}
     return App(cls=cls, rich_markup_mode=None, pretty_exceptions_enable=False,
-               add_completion=False, no_args_is_help=True, context_settings=HELP_OPTIONS,
+               add_completion=completion, no_args_is_help=True, context_settings=HELP_OPTIONS,
                **named)
+
+
+def examples(*lines: str) -> str:
+    """A help page's epilog: example command lines, kept as written (Click's ``\\b``)."""
+    return "\b\nExamples:\n" + "\n".join(f"  {line}" for line in lines)
 
 
 def confirm(question: str) -> None:

@@ -11,16 +11,24 @@ from typing import Annotated, Any
 
 import typer
 
-from stackctl.cli.app import App, new_app
+from stackctl.cli import complete
+from stackctl.cli.app import App, examples, new_app
 from stackctl.cli.output import ACTIVE_MARK, TableFormat, header, print_json, print_table
+from stackctl.cli.words import a, plural
 from stackctl.errors import UsageError
 from stackctl.model import ComponentType
 from stackctl.workspace import Workspace, open_workspace
 
 log = logging.getLogger("stackctl")
 
-Name = Annotated[str, typer.Argument(metavar="NAME", show_default=False)]
-OptionalName = Annotated[str | None, typer.Argument(metavar="NAME", show_default=False)]
+Name = Annotated[str, typer.Argument(
+    metavar="NAME", show_default=False, autocompletion=complete.components,
+    help="The component's name.")]
+OptionalName = Annotated[str | None, typer.Argument(
+    metavar="NAME", show_default=False, autocompletion=complete.components,
+    help="The component's name (default: the active stack's).")]
+Flavor = Annotated[str, typer.Option(
+    "--flavor", "-f", help="The flavor (see `… flavor list`); its settings follow as --key=value.")]
 # register/update take the flavor's settings as --key=value, parsed by parse_extra_options
 EXTRA_ARGS = {"ignore_unknown_options": True, "allow_extra_args": True}
 
@@ -57,9 +65,11 @@ def _active_component(ws: Workspace, ctype: ComponentType) -> str | None:
 def _group(ctype: ComponentType) -> App:
     from stackctl import flavors
 
-    group = new_app(f"Commands to interact with {ctype.human}s.", name=ctype.cli_name)
+    human, cli, many = ctype.human, f"stackctl {ctype.cli_name}", plural(ctype.human)
+    group = new_app(f"Commands to interact with {many}.", name=ctype.cli_name)
 
-    @group.command("list", help=f"List all registered {ctype.human}s.")
+    @group.command("list", help=f"List all registered {many} of the active profile.",
+                   epilog=examples(f"{cli} list", f"{cli} list --format json"))
     def list_(fmt: TableFormat = "table") -> None:
         ws = open_workspace()
         active = header(ws, show_stack=True)
@@ -75,10 +85,10 @@ def _group(ctype: ComponentType) -> App:
             print_json(rows)
             return
         if not rows:
-            log.info("No %ss registered.", ctype.human)
+            log.info("No %s registered.", many)
         print_table([{**r, "active": ACTIVE_MARK if r["active"] else ""} for r in rows])
 
-    @group.command(help=f"Show the active stack's {ctype.human}.")
+    @group.command(help=f"Show the active stack's {human}.", epilog=examples(f"{cli} get"))
     def get() -> None:
         ws = open_workspace()
         header(ws, show_stack=True)
@@ -88,7 +98,8 @@ def _group(ctype: ComponentType) -> App:
         else:
             typer.echo(f"Active {ctype.human}: '{name}'")
 
-    @group.command(help=f"Show one {ctype.human} (default: the active stack's).")
+    @group.command(help=f"Show one {human}: flavor, uuid and settings (secrets masked).",
+                   epilog=examples(f"{cli} describe", f"{cli} describe NAME --format json"))
     def describe(name: OptionalName = None, fmt: TableFormat = "table") -> None:
         from stackctl.operations import components
 
@@ -111,12 +122,10 @@ def _group(ctype: ComponentType) -> App:
                           + (" (ACTIVE)" if comp.name == in_use else ""))
 
     @group.command(
-        help=f"Register a {ctype.human} NAME: --flavor F and its settings as --key=value.",
-        context_settings=EXTRA_ARGS)
-    def register(
-        ctx: typer.Context, name: Name,
-        flavor_name: Annotated[str, typer.Option("--flavor", "-f", help="The flavor.")],
-    ) -> None:
+        help=f"Register {a(human)} NAME: --flavor F and its settings as --key=value.",
+        context_settings=EXTRA_ARGS, epilog=examples(*_REGISTER_EXAMPLES.get(ctype, (
+            f"{cli} register NAME --flavor=FLAVOR --key=value",))))
+    def register(ctx: typer.Context, name: Name, flavor_name: Flavor) -> None:
         from stackctl.operations import components
 
         ws = open_workspace()
@@ -128,8 +137,9 @@ def _group(ctype: ComponentType) -> App:
         components.register(ws, comp, active.profile)
         log.info("Successfully registered %s `%s`.", ctype.human, name)
 
-    @group.command(help=f"Update settings of {ctype.human} NAME as --key=value.",
-                   context_settings=EXTRA_ARGS)
+    @group.command(help=f"Update settings of {a(human)} NAME, given as --key=value.",
+                   context_settings=EXTRA_ARGS,
+                   epilog=examples(f"{cli} update NAME --key=value"))
     def update(ctx: typer.Context, name: Name) -> None:
         from stackctl.operations import components
 
@@ -140,7 +150,8 @@ def _group(ctype: ComponentType) -> App:
             raise UsageError("Nothing to update.", hint="Pass settings as --key=value.")
         components.update(ws, ctype, name, pairs, active.profile)
 
-    @group.command(help=f"Delete {ctype.human} NAME (not while a stack uses it).")
+    @group.command(help=f"Delete {a(human)} NAME (not while a stack uses it).",
+                   epilog=examples(f"{cli} delete NAME"))
     def delete(name: Name) -> None:
         from stackctl.operations import components
 
@@ -148,10 +159,11 @@ def _group(ctype: ComponentType) -> App:
         active = header(ws)
         components.delete(ws, ctype, name, active.profile)
 
-    flavor = new_app(f"Flavors of {ctype.human}s.")
+    flavor = new_app(f"Flavors of {many}.")
     group.add_typer(flavor, name="flavor")
 
-    @flavor.command("list", help=f"List the flavors of {ctype.human}s.")
+    @flavor.command("list", help=f"List the flavors of {many}: built-in and custom.",
+                    epilog=examples(f"{cli} flavor list"))
     def flavor_list(fmt: TableFormat = "table") -> None:
         ws = open_workspace()
         active = header(ws)
@@ -164,6 +176,16 @@ def _group(ctype: ComponentType) -> App:
         print_table(rows)
 
     return group
+
+
+_REGISTER_EXAMPLES = {
+    ComponentType.ARTIFACT_STORE: (
+        "stackctl artifact-store register my_store --flavor=local --path=/data/artifacts",
+        "stackctl artifact-store register s3_store --flavor=s3 --path=s3://bucket/zenml"),
+    ComponentType.ORCHESTRATOR: ("stackctl orchestrator register my_orch --flavor=local",),
+    ComponentType.METADATA_STORE: (
+        "stackctl metadata-store register my_meta --flavor=sqlite --uri=/data/metadata.db",),
+}
 
 
 def _flavor_or_none(ctype: ComponentType, name: str, custom: Any) -> Any:

@@ -2,18 +2,16 @@
 
 from __future__ import annotations
 
-import gc
 import json
 import logging
-import os
 import sys
-from collections.abc import Mapping
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
 import typer
 
-from stackctl.cli.app import CommandFailed, confirm, new_app, one_of
+from stackctl.cli import complete
+from stackctl.cli.app import CommandFailed, confirm, examples, new_app, one_of
 from stackctl.errors import StackctlError, UsageError
 
 log = logging.getLogger("stackctl")
@@ -27,8 +25,12 @@ export_app = new_app()
 schema_app = new_app("Export or show the manifest JSON Schemas.")
 
 # The inputs every manifest-reading command takes
-Paths = Annotated[list[str] | None, typer.Argument(metavar="PATHS", show_default=False)]
-Env = Annotated[str | None, typer.Option("-e", "--env", help="Environment from stackctl.yaml.")]
+Paths = Annotated[list[str] | None, typer.Argument(
+    metavar="PATHS", show_default=False,
+    help="Manifest files or directories (default: stackctl.yaml's `manifests`, else here).")]
+Env = Annotated[str | None, typer.Option(
+    "-e", "--env", metavar="ENV", autocompletion=complete.environments,
+    help="Environment from stackctl.yaml (its vars and profile).")]
 Variables = Annotated[list[str] | None, typer.Option(
     "--var", metavar="K=V", help="Set a template variable (repeatable).")]
 VarFiles = Annotated[list[str] | None, typer.Option(
@@ -37,107 +39,25 @@ Prune = Annotated[bool, typer.Option(
     "--prune", help="Delete managed resources gone from the manifests.")]
 
 
-def _color() -> bool:
-    return sys.stdout.isatty() and not os.environ.get("NO_COLOR")
 
 
 def _inputs(paths: list[str] | None, env: str | None, variables: list[str] | None,
             var_files: list[str] | None) -> Any:
-    from stackctl.compiler.project import Inputs
-    from stackctl.compiler.render import parse_var
+    from stackctl.plan import pipeline
 
-    cwd = Path.cwd()
-    return Inputs(paths=tuple(str((cwd / p).resolve()) for p in paths or ()), env=env,
-                  var_files=tuple(str((cwd / f).resolve()) for f in var_files or ()),
-                  variables=tuple(parse_var(v) for v in variables or ()))
+    return pipeline.inputs(paths or (), env, variables or (), var_files or ())
 
 
-def _compile(inputs: Any, cwd: Path | None = None) -> Any:
-    from stackctl.compiler.compile import compile_manifests
-    from stackctl.compiler.diagnostics import CompileError
-
-    compiled = compile_manifests(inputs, cwd)
-    if not compiled.ok:
-        from stackctl.report.diagnostics import text
-
-        typer.echo(text(compiled.diagnostics, Path.cwd()), err=True)
-        raise CompileError(compiled.diagnostics)
-    return compiled
-
-
-def _inputs_dict(inputs: Any, cwd: Path) -> dict[str, Any]:
-    """What a saved plan records of its inputs. ``--var`` values may be secrets, so
-    only their names and salted fingerprints are kept; `apply PLANFILE` takes them
-    again and checks them."""
-    import secrets
-
-    salt = secrets.token_hex(16)
-    # cwd: with no path given the manifests (and stackctl.yaml) are found from it
-    return {"paths": list(inputs.paths), "env": inputs.env, "var_files": list(inputs.var_files),
-            "variables": [{"name": k, "print": _var_print(salt, v)} for k, v in inputs.variables],
-            "variables_salt": salt, "cwd": str(cwd)}
-
-
-def _var_print(salt: str, value: str) -> str:
-    from stackctl.fingerprint import fingerprint
-
-    return fingerprint({"salt": salt, "value": value})
-
-
-def _saved_variables(inp: Mapping[str, Any], given: list[str]) -> tuple[tuple[str, str], ...]:
-    """The plan's ``--var`` values, given again at apply time and checked."""
-    from stackctl.compiler.render import parse_var
-    from stackctl.errors import StaleStateError
-
-    values = dict(parse_var(v) for v in given)
-    recorded = {v["name"]: v["print"] for v in inp.get("variables", [])}
-    missing = sorted(recorded.keys() - values.keys())
-    extra = sorted(values.keys() - recorded.keys())
-    if missing or extra:
-        raise UsageError(
-            "A saved plan needs exactly the --var variables it was made with."
-            + (f" Missing: {', '.join(missing)}." if missing else "")
-            + (f" Not in the plan: {', '.join(extra)}." if extra else ""),
-            hint="The plan file keeps only their fingerprints; pass each again with --var.")
-    differ = sorted(k for k, v in values.items()
-                    if _var_print(str(inp.get("variables_salt", "")), v) != recorded[k])
-    if differ:
-        raise StaleStateError(f"--var values differ from the plan's: {', '.join(differ)}.",
-                              hint="Run `stackctl plan` again with the new values.")
-    return tuple(sorted(values.items()))
-
-
-def make_plan(inputs: Any, prune: bool, cwd: Path | None = None,
-              plan_id: str | None = None) -> tuple[Any, Any]:
-    """Compile, read live, compute. ``plan_id`` reuses a saved plan's id (its salt),
-    so desired fingerprints can be compared with the saved plan's."""
-    from stackctl.plan.compute import compute_plan
-    from stackctl.plan.live import read_live
-    from stackctl.workspace import Workspace
-
-    cwd = cwd or Path.cwd()
-    # Building the desired and live states allocates millions of small objects and
-    # frees almost none; the cyclic GC would rescan them again and again for nothing.
-    gc.disable()
-    try:
-        compiled = _compile(inputs, cwd)
-        ws = Workspace()
-        if ws.globals.exists():
-            ws.ensure_initialized()
-        live = read_live(ws, compiled.desired.profiles, compiled.desired.repositories)
-        plan = compute_plan(compiled.desired, live, inputs=_inputs_dict(inputs, cwd),
-                            prune=prune, plan_id=plan_id)
-    finally:
-        gc.enable()
-    return plan, compiled
-
-
-@validate_app.command()
+@validate_app.command(epilog=examples(
+    "stackctl validate", "stackctl validate manifests/ --format github",
+    "stackctl validate --format sarif > stackctl.sarif"))
 def validate(
     paths: Paths = None, env: Env = None, variables: Variables = None,
     var_files: VarFiles = None,
     fmt: Annotated[Literal["text", "json", "github", "sarif"], typer.Option(
-        "--format", parser=one_of("text", "json", "github", "sarif"))] = "text",
+        "--format", parser=one_of("text", "json", "github", "sarif"), show_default=True,
+        help="text: file:line:col lines for people; json: for scripts; github: workflow "
+             "annotations; sarif: for code scanning.")] = "text",
     allow_empty: Annotated[bool, typer.Option(
         "--allow-empty", help="Finding no manifest is not an error.")] = False,
     follow_outside: Annotated[bool, typer.Option(
@@ -163,18 +83,26 @@ def validate(
         if problems:
             typer.echo(views.github(problems, cwd))
     elif problems:
-        typer.echo(views.text(problems, cwd))
+        from stackctl.logs import color_enabled
+
+        color = color_enabled(sys.stdout)
+        typer.echo(views.text(problems, cwd, color=color), color=color)
     if fmt == "text":
         log.info("%s", views.summary(compiled))
     return 1 if problems else 0
 
 
-@plan_app.command()
+@plan_app.command(epilog=examples(
+    "stackctl plan", "stackctl plan -e prod --var region=eu-west-1",
+    "stackctl plan -o plan.json   (then: stackctl apply plan.json)",
+    "stackctl plan --format markdown > comment.md"))
 def plan(
     paths: Paths = None, env: Env = None, variables: Variables = None,
     var_files: VarFiles = None, prune: Prune = False,
     fmt: Annotated[Literal["text", "json", "markdown"], typer.Option(
-        "--format", parser=one_of("text", "json", "markdown"))] = "text",
+        "--format", parser=one_of("text", "json", "markdown"), show_default=True,
+        help="text: for people; json: the plan for scripts (format_version 2); markdown: a "
+             "pull-request comment.")] = "text",
     out: Annotated[str | None, typer.Option(
         "-o", "--out", metavar="FILE",
         help="Save the plan to this file (for `stackctl apply PLANFILE`).")] = None,
@@ -182,31 +110,29 @@ def plan(
         "--detailed-exitcode", help="Exit 2 when there are changes.")] = False,
 ) -> int:
     """Show what applying the manifests would change."""
-    result, _ = make_plan(_inputs(paths, env, variables, var_files), prune)
-    if out:
-        from stackctl.plan import saved
-        from stackctl.stores.files import atomic_write
+    from stackctl.cli.progress import progress
+    from stackctl.plan import pipeline
 
-        atomic_write(Path(out), saved.dumps(result), private=True)
+    with progress() as step:
+        planned = pipeline.make_plan(_inputs(paths, env, variables, var_files), prune=prune,
+                                     step=step)
+    result = planned.plan
+    if out:
+        pipeline.save_plan(result, Path(out))
         log.info("Saved the plan to %s; apply it with `stackctl apply %s`.", out, out)
     _show(result, fmt)
     return 2 if detailed_exitcode and result.has_changes else 0
 
 
 def _show(result: Any, fmt: str, *, diff_only: bool = False) -> None:
-    if fmt == "json":
-        typer.echo(result.to_json())
-    elif fmt == "markdown":
-        from stackctl.report.plan_markdown import render
+    from stackctl.logs import color_enabled
+    from stackctl.report.plans import render
 
-        typer.echo(render(result), nl=False)
-    else:
-        from stackctl.report.plan_text import render as render_text
-
-        typer.echo(render_text(result, color=_color(), diff_only=diff_only))
+    color = color_enabled(sys.stdout)
+    typer.echo(render(result, fmt, color=color, diff_only=diff_only), nl=False, color=color)
 
 
-@diff_app.command()
+@diff_app.command(epilog=examples("stackctl diff", "stackctl diff -e prod manifests/"))
 def diff(
     paths: Paths = None, env: Env = None, variables: Variables = None,
     var_files: VarFiles = None,
@@ -214,8 +140,10 @@ def diff(
         "--prune", help="Count managed resources gone from the manifests.")] = False,
 ) -> int:
     """Show differences between manifests and live (exit 0 none, 1 differences, 2 error)."""
+    from stackctl.plan import pipeline
+
     try:
-        result, _ = make_plan(_inputs(paths, env, variables, var_files), prune)
+        result = pipeline.make_plan(_inputs(paths, env, variables, var_files), prune=prune).plan
     except StackctlError as exc:  # 1 means "differences" here
         raise CommandFailed(exc, exit_code=2) from exc
     if result.has_changes or result.drift:
@@ -225,10 +153,13 @@ def diff(
     return 0
 
 
-@apply_app.command()
+@apply_app.command(epilog=examples(
+    "stackctl apply", "stackctl apply -e prod --auto-approve",
+    "stackctl apply plan.json --var token=…   (a reviewed plan file)"))
 def apply(
-    targets: Annotated[list[str] | None, typer.Argument(metavar="TARGETS", show_default=False)]
-    = None,
+    targets: Annotated[list[str] | None, typer.Argument(
+        metavar="PATHS|PLANFILE", show_default=False,
+        help="Manifest files or directories, or one plan file saved by `plan -o`.")] = None,
     env: Env = None,
     variables: Variables = None,
     var_files: VarFiles = None,
@@ -237,72 +168,53 @@ def apply(
         "-y", "--auto-approve", help="Apply without asking (CI).")] = False,
 ) -> int:
     """Make the live configuration match the manifests, or apply a saved PLANFILE."""
-    from stackctl.apply import apply_plan, check_fresh, check_not_applied, check_same_changes
-    from stackctl.compiler.project import Inputs
-    from stackctl.plan import saved as saved_plans
-    from stackctl.plan.model import Plan
-    from stackctl.workspace import Workspace
+    from stackctl.cli.progress import progress
+    from stackctl.plan import pipeline
 
-    targets = targets or []
-    planfile = saved_plans.plan_file_among(tuple(targets))
-    saved = saved_plans.load(planfile) if planfile is not None else None
-    if saved is not None:
-        if env or var_files or prune:
-            raise UsageError("A saved plan carries its own inputs; give only the plan file "
-                             "(and its --var values).")
-        inp = saved.inputs
-        inputs = Inputs(paths=tuple(inp["paths"]), env=inp["env"],
-                        var_files=tuple(inp["var_files"]),
-                        variables=_saved_variables(inp, variables or []))
-        check_not_applied(Workspace(), saved)
-        fresh, compiled = make_plan(inputs, saved.prune,
-                                    Path(inp["cwd"]) if inp.get("cwd") else None,
-                                    plan_id=saved.id)
-        check_fresh(saved, fresh)
-        check_same_changes(saved, fresh)
-        to_apply: Plan = fresh  # the very changes of the file, as computed now
-    else:
-        to_apply, compiled = make_plan(_inputs(targets, env, variables, var_files), prune)
-        _show(to_apply, "text")
-        if not to_apply.has_changes and not any(c.adopt for c in to_apply.changes):
+    with progress() as step:
+        prepared = pipeline.prepare_apply(targets or (), env, variables or (), var_files or (),
+                                          prune, step=step)
+    if not prepared.saved:  # a plan file was reviewed already
+        _show(prepared.plan, "text")
+        if not prepared.needs_work:
             return 0
         if not auto_approve:
             if not sys.stdin.isatty():
                 raise UsageError("Refusing to apply without confirmation: no terminal to ask on.",
                                  hint="Pass --auto-approve (CI), or apply a reviewed plan file.")
             confirm("Apply these changes?")
-    result = apply_plan(Workspace(), to_apply, compiled.desired)
+    with progress() as step:
+        result = pipeline.execute(prepared, step)
     log.info(result.summary)
     return 0
 
 
-@drift_app.command()
+@drift_app.command(epilog=examples("stackctl drift", "stackctl drift --format json"))
 def drift(
     paths: Paths = None, env: Env = None, variables: Variables = None,
     var_files: VarFiles = None,
     fmt: Annotated[Literal["text", "json"], typer.Option(
-        "--format", parser=one_of("text", "json"))] = "text",
+        "--format", parser=one_of("text", "json"), show_default=True,
+        help="text: one `! ADDRESS: DETAIL` line each; json: for scripts.")] = "text",
 ) -> int:
     """Report live changes made outside stackctl (exit 0 none, 2 drift, 1 error)."""
-    result, _ = make_plan(_inputs(paths, env, variables, var_files), False)
-    from stackctl.report.plan_text import drift_lines
+    from stackctl.plan import pipeline
+    from stackctl.report.drift import render
 
-    items = [{"address": d.address, "detail": d.detail,
-              "fields": [{"path": f.path, "old": f.old, "new": f.new} for f in d.fields]}
-             for d in result.drift]
-    if fmt == "json":
-        typer.echo(json.dumps({"format_version": 1, "drift": items}, indent=2, default=str))
-    elif items:
-        typer.echo("\n".join(line for d in result.drift for line in drift_lines(d)))
-    else:
+    result = pipeline.make_plan(_inputs(paths, env, variables, var_files)).plan
+    typer.echo(render(result, fmt), nl=False)
+    if fmt == "text" and not result.drift:
         log.info("No drift: the live configuration is as stackctl last applied it.")
-    return 2 if items else 0
+    return 2 if result.drift else 0
 
 
-@export_app.command()
+@export_app.command(epilog=examples(
+    "stackctl export -o manifests/", "stackctl export --all -o manifests/ --force",
+    "stackctl export --profile team -o -"))
 def export(
     profiles: Annotated[list[str] | None, typer.Option(
-        "--profile", metavar="NAME", help="Profile to export (repeatable).")] = None,
+        "--profile", metavar="NAME", autocompletion=complete.profiles,
+        help="Profile to export (repeatable; default: the active one).")] = None,
     all_: Annotated[bool, typer.Option(
         "--all", help="Export every profile and the global config.")] = False,
     out: Annotated[str, typer.Option(
@@ -329,9 +241,10 @@ def export(
                  "\n  ".join(result.secret_vars))
 
 
-@schema_app.command("export")
+@schema_app.command("export", epilog=examples("stackctl schema export .stackctl-schemas"))
 def schema_export(
-    directory: Annotated[str, typer.Argument(metavar="DIRECTORY", show_default=False)],
+    directory: Annotated[str, typer.Argument(
+        metavar="DIRECTORY", show_default=False, help="Where to write them (created).")],
 ) -> None:
     """Write every manifest and flavor schema under DIRECTORY."""
     import shutil
@@ -343,8 +256,11 @@ def schema_export(
     log.info("Wrote the schemas to %s", target)
 
 
-@schema_app.command("show")
-def schema_show(kind: Annotated[str, typer.Argument(metavar="KIND", show_default=False)]) -> None:
+@schema_app.command("show", epilog=examples("stackctl schema show Component"))
+def schema_show(kind: Annotated[str, typer.Argument(
+        metavar="KIND", show_default=False,
+        help="Component, Stack, Profile, Repository, GlobalConfig, Flavor or project.")],
+) -> None:
     """Print the JSON Schema of a manifest KIND (Component, Stack, …, project)."""
     from stackctl.compiler.schemas import KINDS, manifest_schema
 

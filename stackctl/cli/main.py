@@ -7,6 +7,7 @@ A ``StackctlError`` becomes ``Error: …`` (plus its hint) on stderr and exit
 
 from __future__ import annotations
 
+import logging
 import os
 import sys
 from typing import Annotated, Any
@@ -14,7 +15,8 @@ from typing import Annotated, Any
 import typer
 
 from stackctl import __version__
-from stackctl.cli.app import CommandFailed, Group, new_app
+from stackctl.cli.app import CommandFailed, Group, examples, new_app
+from stackctl.cli.words import plural
 from stackctl.logs import setup_logging
 
 _COMPONENT_TYPES = (
@@ -41,14 +43,14 @@ LAZY: dict[str, tuple[str, str]] = {
 }
 for _name in _COMPONENT_TYPES:
     LAZY[_name] = (f"stackctl.cli.component:{_name.replace('-', '_')}",
-                   f"Commands to interact with {_name.replace('-', ' ')}s.")
+                   f"Commands to interact with {plural(_name.replace('-', ' '))}.")
 
 
 class Root(Group):
     lazy = LAZY
 
 
-app = new_app(cls=Root)
+app = new_app(cls=Root, completion=True)
 
 
 def _show_version(value: bool) -> None:
@@ -57,12 +59,31 @@ def _show_version(value: bool) -> None:
         raise typer.Exit
 
 
-@app.callback()
+def _chdir(directory: str | None) -> str | None:
+    """``-C DIR``: work as if started in DIR (as git and terraform do), before any command."""
+    if directory is not None:
+        try:
+            os.chdir(directory)
+        except OSError as exc:
+            raise typer.BadParameter(f"cannot change to '{directory}': {exc.strerror}.") from None
+    return directory
+
+
+@app.callback(epilog=examples(
+    "stackctl validate && stackctl plan", "stackctl -C infra/ apply --auto-approve",
+    "stackctl stack list --format json", "stackctl COMMAND --help"))
 def cli(
     version: Annotated[bool, typer.Option(
         "--version", is_eager=True, callback=_show_version,
         help="Show the version and exit.")] = False,
-    debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks of errors.")] = False,
+    debug: Annotated[bool, typer.Option(
+        "--debug", help="Show tracebacks of errors (also STACKCTL_DEBUG=1).")] = False,
+    quiet: Annotated[bool, typer.Option(
+        "-q", "--quiet",
+        help="Only warnings and errors on stderr (data on stdout is unchanged).")] = False,
+    chdir: Annotated[str | None, typer.Option(
+        "-C", "--chdir", metavar="DIR", callback=_chdir,
+        help="Run as if stackctl was started in DIR.")] = None,
 ) -> None:
     """stackctl: GitOps for MLOps stacks.
 
@@ -71,6 +92,8 @@ def cli(
     """
     if debug:
         os.environ["STACKCTL_DEBUG"] = "1"
+    if quiet:  # the core's human messages are INFO; warnings and errors still show
+        logging.getLogger("stackctl").setLevel(logging.WARNING)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -112,10 +135,25 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def show_error(exc: Any) -> None:
-    """``Error: message`` and its hint, or ``Error: file:line:col: message``."""
-    typer.echo(f"Error: {exc.message}" if not exc.location else f"Error: {exc}", err=True)
+    """``Error: message`` and its hint, or ``Error: file:line:col: message``; manifests'
+    problems (a CompileError's diagnostics) are listed first."""
+    from stackctl.logs import color_enabled
+    from stackctl.report.diagnostics import HINT_COLOR, paint
+
+    color = color_enabled(sys.stderr)
+    diagnostics = getattr(exc, "diagnostics", None)
+    if diagnostics:
+        from pathlib import Path
+
+        from stackctl.report.diagnostics import text
+
+        typer.echo(text(diagnostics, Path.cwd(), color=color), err=True, color=color)
+    error = paint("Error:", "red") if color else "Error:"
+    typer.echo(f"{error} {exc.message}" if not exc.location else f"{error} {exc}", err=True,
+               color=color)
     if exc.hint and not exc.location:
-        typer.echo(f"  hint: {exc.hint}", err=True)
+        typer.echo(f"  {paint('hint:', HINT_COLOR) if color else 'hint:'} {exc.hint}", err=True,
+                   color=color)
 
 
 def _show_usage_error(exc: typer.TyperException) -> None:

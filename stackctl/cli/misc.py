@@ -9,7 +9,7 @@ from typing import Annotated
 import typer
 
 from stackctl import __version__
-from stackctl.cli.app import new_app
+from stackctl.cli.app import examples, new_app
 
 log = logging.getLogger("stackctl")
 
@@ -17,16 +17,17 @@ version_app = new_app()
 init_app = new_app()
 
 
-@version_app.command()
+@version_app.command(epilog=examples("stackctl version"))
 def version() -> None:
     """Show the stackctl version."""
     typer.echo(f"stackctl version {__version__}")
 
 
-@init_app.command()
+@init_app.command(epilog=examples("stackctl init", "stackctl init path/to/project"))
 def init(
-    path: Annotated[Path | None, typer.Argument(metavar="PATH", file_okay=False,
-                                                show_default=False)] = None,
+    path: Annotated[Path | None, typer.Argument(
+        metavar="PATH", file_okay=False, show_default=False,
+        help="The directory to initialize (default: the current one).")] = None,
 ) -> None:
     """Make PATH (default: here) a repository with local active profile and stack."""
     from stackctl.operations import repositories

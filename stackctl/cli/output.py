@@ -25,7 +25,7 @@ ACTIVE_MARK = "👉"
 
 TableFormat = Annotated[Literal["table", "json"], typer.Option(
     "--format", parser=one_of("table", "json"), show_default=True,
-    help="Output format (json for scripts).")]
+    help="Output format: table (for people) or json (for scripts).")]
 
 
 def header(ws: Workspace, *, show_stack: bool = False) -> Active:
@@ -50,7 +50,9 @@ def print_table(rows: Sequence[dict[str, Any]], *, title: str | None = None,
     from rich.console import Console
     from rich.table import Table
 
-    plain = not sys.stdout.isatty() or bool(os.environ.get("NO_COLOR"))
+    from stackctl.logs import color_enabled
+
+    plain = not color_enabled(sys.stdout)
     width = None
     if plain:
         width = int(os.environ.get("COLUMNS", "0") or 0) or 160

@@ -7,7 +7,8 @@ from typing import Annotated, Any, Literal
 
 import typer
 
-from stackctl.cli.app import new_app, one_of
+from stackctl.cli import complete
+from stackctl.cli.app import examples, new_app, one_of
 from stackctl.cli.output import ACTIVE_MARK, TableFormat, header, print_json, print_table
 from stackctl.workspace import Workspace, open_workspace
 
@@ -15,11 +16,13 @@ log = logging.getLogger("stackctl")
 
 app = new_app("Create, list, activate and delete profiles.")
 
-Name = Annotated[str, typer.Argument(metavar="NAME", show_default=False)]
+Name = Annotated[str, typer.Argument(
+    metavar="NAME", show_default=False, autocompletion=complete.profiles,
+    help="The profile's name.")]
 
 
 def _rows(ws: Workspace) -> list[dict[str, Any]]:
-    from stackctl.stores.urls import redact_url
+    from stackctl.operations.profiles import shown_url
 
     active = ws.active()
     rows = []
@@ -27,13 +30,14 @@ def _rows(ws: Workspace) -> list[dict[str, Any]]:
         is_active = p.name == active.profile
         rows.append({
             "active": is_active, "profile name": p.name, "store type": p.store_type,
-            "url": redact_url(p.store_url),
+            "url": shown_url(p),
             "active stack": active.stack if is_active else p.active_stack,
         })
     return rows
 
 
-@app.command("list")
+@app.command("list", epilog=examples("stackctl profile list",
+                                      "stackctl profile list --format json"))
 def list_(fmt: TableFormat = "table") -> None:
     """List all profiles."""
     ws = open_workspace()
@@ -45,16 +49,22 @@ def list_(fmt: TableFormat = "table") -> None:
     print_table([{**r, "active": ACTIVE_MARK if r["active"] else ""} for r in rows])
 
 
-@app.command()
+@app.command(epilog=examples(
+    "stackctl profile create dev",
+    "stackctl profile create team --store-type sql --url-from-env TEAM_DB_URL"))
 def create(
     name: Name,
     store_type: Annotated[Literal["local", "sql"], typer.Option(
         "--store-type", "-t", parser=one_of("local", "sql"), show_default=True,
-        help="Where the profile keeps its stacks.")] = "local",
+        help="Where the profile keeps its stacks: local (files in ZenML 0.10's layout) "
+             "or sql (a database, for a team).")] = "local",
     url: Annotated[str | None, typer.Option(
-        "--url", "-u", help="Store URL (sql: any SQLAlchemy URL).")] = None,
+        "--url", "-u", metavar="URL",
+        help="Store URL (sql: any SQLAlchemy URL; default: a SQLite file).")] = None,
     url_from_env: Annotated[str | None, typer.Option(
-        "--url-from-env", metavar="VAR", help="Read the store URL from this env var.")] = None,
+        "--url-from-env", metavar="VAR",
+        help="Read the store URL from this environment variable at each use (the "
+             "password stays out of config.yaml).")] = None,
 ) -> None:
     """Create a profile NAME (with its default stack)."""
     from stackctl.operations import profiles
@@ -64,7 +74,8 @@ def create(
     profiles.create(ws, name, store_type, url, url_from_env=url_from_env)
 
 
-@app.command("set")
+@app.command("set", epilog=examples("stackctl profile set dev",
+                                     "stackctl profile set dev --global"))
 def set_(
     name: Name,
     global_: Annotated[bool, typer.Option(
@@ -79,25 +90,27 @@ def set_(
     profiles.activate(ws, name, global_=global_)
 
 
-@app.command()
+@app.command(epilog=examples("stackctl profile get"))
 def get() -> None:
     """Show the active profile."""
     ws = open_workspace()
     typer.echo(f"Active profile is: {ws.active().profile}")
 
 
-@app.command()
+@app.command(epilog=examples("stackctl profile describe", "stackctl profile describe team"))
 def describe(
-    name: Annotated[str | None, typer.Argument(metavar="NAME", show_default=False)] = None,
+    name: Annotated[str | None, typer.Argument(
+        metavar="NAME", show_default=False, autocompletion=complete.profiles,
+        help="The profile's name (default: the active one).")] = None,
     fmt: TableFormat = "table",
 ) -> None:
     """Show a profile's configuration (default: the active one)."""
-    from stackctl.stores.urls import redact_url
+    from stackctl.operations.profiles import shown_url
 
     ws = open_workspace()
     active = header(ws)
     p = ws.profile(name)
-    data = {"name": p.name, "store_type": p.store_type, "url": redact_url(p.store_url),
+    data = {"name": p.name, "store_type": p.store_type, "url": shown_url(p),
             "active_stack": active.stack if p.name == active.profile else p.active_stack,
             "active_user": p.active_user, "active": p.name == active.profile}
     if fmt == "json":
@@ -108,7 +121,7 @@ def describe(
                 caption=f"'{p.name}' profile" + (" (ACTIVE)" if data["active"] else ""))
 
 
-@app.command()
+@app.command(epilog=examples("stackctl profile delete dev"))
 def delete(name: Name) -> None:
     """Delete profile NAME (never the globally active one)."""
     from stackctl.operations import profiles
@@ -118,7 +131,7 @@ def delete(name: Name) -> None:
     profiles.delete(ws, name)
 
 
-@app.command()
+@app.command(epilog=examples("stackctl profile migrate team"))
 def migrate(name: Name) -> None:
     """Upgrade the schema of profile NAME's SQL store to this stackctl's.
 
@@ -126,15 +139,15 @@ def migrate(name: Name) -> None:
     (e.g. from a CI job, before the team upgrades). A store made by a newer
     stackctl is refused and left untouched.
     """
-    from stackctl.stores.sql import SqlStore
+    from stackctl.operations import profiles
 
     ws = open_workspace()
     header(ws)
-    store = ws.store(name)
-    if not isinstance(store, SqlStore):
+    revisions = profiles.migrate(ws, name)
+    if revisions is None:
         log.info("Profile '%s' has a %s store: it has no schema to migrate.",
-                 name, store.store_type)
+                 name, ws.profile(name).store_type)
         return
-    before, after = store.migrate()
+    before, after = revisions
     if before == after:
         log.info("The store of profile '%s' is already at schema revision %s.", name, after)

@@ -10,7 +10,8 @@ from typing import Annotated, Any, get_type_hints
 
 import typer
 
-from stackctl.cli.app import confirm, new_app
+from stackctl.cli import complete
+from stackctl.cli.app import confirm, examples, new_app
 from stackctl.cli.output import ACTIVE_MARK, TableFormat, header, print_json, print_table
 from stackctl.errors import UsageError
 from stackctl.model import STACK_OPTION_FLAGS, ComponentType
@@ -21,8 +22,11 @@ log = logging.getLogger("stackctl")
 
 app = new_app("Register, list, activate, copy and delete stacks.")
 
-Name = Annotated[str, typer.Argument(metavar="NAME", show_default=False)]
-OptionalName = Annotated[str | None, typer.Argument(metavar="NAME", show_default=False)]
+Name = Annotated[str, typer.Argument(
+    metavar="NAME", show_default=False, autocompletion=complete.stacks, help="The stack's name.")]
+OptionalName = Annotated[str | None, typer.Argument(
+    metavar="NAME", show_default=False, autocompletion=complete.stacks,
+    help="The stack's name (default: the active stack).")]
 
 
 def _component_options(command: Callable[..., None]) -> Callable[..., None]:
@@ -34,6 +38,7 @@ def _component_options(command: Callable[..., None]) -> Callable[..., None]:
               if p.kind is not p.VAR_KEYWORD]
     for ctype, flag in STACK_OPTION_FLAGS.items():
         option = typer.Option(flag, f"--{ctype.cli_name}", show_default=False,
+                              autocompletion=complete.components_of(ctype),
                               help=f"Name of the {ctype.human} for this stack.")
         annotation = Annotated[str, option] if ctype.mandatory else Annotated[str | None, option]
         params.append(inspect.Parameter(
@@ -44,7 +49,9 @@ def _component_options(command: Callable[..., None]) -> Callable[..., None]:
     return command
 
 
-@app.command()
+@app.command(epilog=examples(
+    "stackctl stack register my_stack -o default -m default -a my_store",
+    "stackctl stack register gpu -o kubeflow -m mysql_meta -a s3_store -c ecr"))
 @_component_options
 def register(name: Name, **components: str | None) -> None:
     """Register a stack NAME from registered components."""
@@ -59,7 +66,9 @@ def register(name: Name, **components: str | None) -> None:
 
 def stack_rows(ws: Workspace) -> list[dict[str, Any]]:
     active = ws.active()
-    stacks = ws.store(active.profile).load_stacks()
+    from stackctl.operations.stacks import all_stacks
+
+    stacks = all_stacks(ws, active.profile)
     rows = []
     for name in sorted(stacks):
         row: dict[str, Any] = {"active": name == active.stack, "stack name": name}
@@ -69,7 +78,7 @@ def stack_rows(ws: Workspace) -> list[dict[str, Any]]:
     return rows
 
 
-@app.command("list")
+@app.command("list", epilog=examples("stackctl stack list", "stackctl stack list --format json"))
 def list_(fmt: TableFormat = "table") -> None:
     """List the stacks of the active profile."""
     ws = open_workspace()
@@ -81,7 +90,7 @@ def list_(fmt: TableFormat = "table") -> None:
     print_table([{**r, "active": ACTIVE_MARK if r["active"] else ""} for r in rows])
 
 
-@app.command()
+@app.command(epilog=examples("stackctl stack describe", "stackctl stack describe my_stack"))
 def describe(name: OptionalName = None, fmt: TableFormat = "table") -> None:
     """Show a stack's components (default: the active stack)."""
     from stackctl.operations import stacks
@@ -104,7 +113,7 @@ def describe(name: OptionalName = None, fmt: TableFormat = "table") -> None:
                 caption=f"'{found.name}' stack" + (" (ACTIVE)" if name == active.stack else ""))
 
 
-@app.command()
+@app.command(epilog=examples("stackctl stack get"))
 def get() -> None:
     """Show the active stack."""
     ws = open_workspace()
@@ -112,7 +121,8 @@ def get() -> None:
     typer.echo(f"The active stack is: '{ws.active().stack}'")
 
 
-@app.command("set")
+@app.command("set", epilog=examples("stackctl stack set my_stack",
+                                     "stackctl stack set my_stack --global"))
 def set_(
     name: Name,
     global_: Annotated[bool, typer.Option(
@@ -127,7 +137,7 @@ def set_(
     stacks.activate(ws, name, global_=global_)
 
 
-@app.command()
+@app.command(epilog=examples("stackctl stack delete my_stack --yes"))
 def delete(
     name: Name,
     yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation.")] = False,
@@ -148,14 +158,18 @@ def delete(
     stacks.delete(ws, name)
 
 
-@app.command()
+@app.command(epilog=examples("stackctl stack copy my_stack my_copy",
+                            "stackctl stack copy my_stack my_stack --from dev --to prod"))
 def copy(
     name: Name,
-    new_name: Annotated[str, typer.Argument(metavar="NEW_NAME", show_default=False)],
+    new_name: Annotated[str, typer.Argument(
+        metavar="NEW_NAME", show_default=False, help="The copy's name.")],
     from_profile: Annotated[str | None, typer.Option(
-        "--from", help="Profile to copy from (default: the active one).")] = None,
+        "--from", metavar="PROFILE", autocompletion=complete.profiles,
+        help="Profile to copy from (default: the active one).")] = None,
     to_profile: Annotated[str | None, typer.Option(
-        "--to", help="Profile to copy to (default: the active one).")] = None,
+        "--to", metavar="PROFILE", autocompletion=complete.profiles,
+        help="Profile to copy to (default: the active one).")] = None,
 ) -> None:
     """Copy stack NAME to NEW_NAME, with its components across profiles."""
     from stackctl.operations import stacks
@@ -165,7 +179,7 @@ def copy(
     stacks.copy(ws, name, new_name, from_profile=from_profile, to_profile=to_profile)
 
 
-@app.command()
+@app.command(epilog=examples("stackctl stack up"))
 def up() -> None:
     """Provision the active stack's local resources (directories)."""
     from stackctl.operations import stacks
@@ -175,7 +189,7 @@ def up() -> None:
     stacks.up(ws)
 
 
-@app.command()
+@app.command(epilog=examples("stackctl stack down", "stackctl stack down --force"))
 def down(
     force: Annotated[bool, typer.Option(
         "--force", "-f",

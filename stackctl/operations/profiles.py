@@ -67,3 +67,21 @@ def delete(ws: Workspace, name: str) -> None:
             # A SQL store may be shared by a team: never dropped here.
             tx.destroy_store_dir(Path(path_from_file_url(profile.store_url)))
     log.info("Deleted profile '%s'.", name)
+
+
+def shown_url(profile: ProfileConfig) -> str:
+    """A profile's store URL as shown to people: any password masked."""
+    from stackctl.stores.urls import redact_url
+
+    return redact_url(profile.store_url)
+
+
+def migrate(ws: Workspace, name: str) -> tuple[str | None, str] | None:
+    """Upgrade profile NAME's SQL store to this stackctl's schema: (before, after)
+    revisions; None when its store has no schema (a local store)."""
+    from stackctl.stores.sql import SqlStore
+
+    store = ws.store(name)
+    if not isinstance(store, SqlStore):
+        return None
+    return store.migrate()

@@ -210,3 +210,9 @@ def down(ws: Workspace, *, force: bool = False) -> list[Path]:
             path.unlink()
         log.info("Deleted %s", path)
     return present
+
+
+def all_stacks(ws: Workspace, profile: str | None = None) -> Mapping[str, Stack]:
+    """Every stack of ``profile`` (default: the active one), reading only the stacks:
+    a broken component file does not stop a listing."""
+    return ws.store(profile or ws.active().profile).load_stacks()

@@ -37,7 +37,7 @@ SCHEMA: dict[str, Any] = {
     "type": "object",
     "required": ["format_version", "id", "created_at", "inputs", "stores", "reads",
                  "desired_prints", "changes", "drift", "unmanaged", "prunable", "prune",
-                 DIGEST_KEY],
+                 "defaults", DIGEST_KEY],
     "additionalProperties": False,
     "properties": {
         "format_version": {"const": FORMAT_VERSION},
@@ -186,4 +186,5 @@ def _plan(data: Mapping[str, Any], where: Location) -> Plan:
                 stores=data["stores"], reads=data["reads"],
                 desired_prints=data["desired_prints"], changes=tuple(changes), drift=drift,
                 unmanaged=tuple(data["unmanaged"]), prunable=tuple(data["prunable"]),
-                prune=data["prune"], format_version=data["format_version"])
+                prune=data["prune"], defaults=tuple(data["defaults"]),
+                format_version=data["format_version"])

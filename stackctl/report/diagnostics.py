@@ -25,10 +25,32 @@ def _relative(diagnostics: Sequence[Diagnostic], cwd: Path | None) -> list[Diagn
             for d in diagnostics]
 
 
-def text(diagnostics: Sequence[Diagnostic], cwd: Path | None = None) -> str:
-    lines = [str(d) + (f"\n    hint: {d.hint}" if d.hint else "")
-             for d in _relative(diagnostics, cwd)]
+SEVERITY_COLORS = {"error": "red", "warning": "yellow"}
+HINT_COLOR = "cyan"
+
+
+def text(diagnostics: Sequence[Diagnostic], cwd: Path | None = None, *,
+         color: bool = False) -> str:
+    """``file:line:col: severity: message [rule]`` lines, each hint below; ``color``: the
+    severity and ``hint:`` coloured (for a terminal)."""
+    lines = []
+    for d in _relative(diagnostics, cwd):
+        line = str(d)
+        if color:
+            marker = f": {d.severity}: "
+            line = line.replace(marker, f": {paint(d.severity, SEVERITY_COLORS.get(d.severity))}: ",
+                                1)
+        if d.hint:
+            line += f"\n    {paint('hint:', HINT_COLOR) if color else 'hint:'} {d.hint}"
+        lines.append(line)
     return "\n".join(lines)
+
+
+def paint(word: str, color: str | None) -> str:
+    """``word`` in bold ``color`` (ANSI)."""
+    import typer
+
+    return typer.style(word, fg=color, bold=True) if color else word
 
 
 def as_json(diagnostics: Sequence[Diagnostic], files: int, documents: int,

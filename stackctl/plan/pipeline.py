@@ -1,0 +1,203 @@
+"""The engine's entry points for the GitOps commands: inputs → compile → live → plan.
+
+Each ``stackctl`` verb that reads manifests makes one call here and hands the
+value it gets to a view: ``make_plan`` (plan, diff, drift), ``save_plan``
+(``plan -o``), ``prepare_apply``/``execute`` (apply, with a question between
+them). What a saved plan records of its inputs, and how ``apply PLANFILE``
+takes them again, lives here too. Nothing here prints or exits.
+"""
+
+from __future__ import annotations
+
+import gc
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from stackctl.compiler.project import Inputs
+from stackctl.errors import StaleStateError, UsageError
+
+Step = Callable[[str], None]  # told what the engine does now (a progress display)
+
+
+def _silent(text: str) -> None:
+    """No progress display."""
+
+
+if TYPE_CHECKING:
+    from stackctl.apply import ApplyResult
+    from stackctl.compiler.compile import Compiled
+    from stackctl.plan.model import Plan
+    from stackctl.workspace import Workspace
+
+
+@dataclass(frozen=True)
+class Planned:
+    """A plan and the compiled manifests it was computed from."""
+
+    plan: Plan
+    compiled: Compiled
+
+
+@dataclass(frozen=True)
+class Prepared:
+    """What ``apply`` will carry out; ``saved``: it is a reviewed plan file's."""
+
+    planned: Planned
+    saved: bool
+
+    @property
+    def plan(self) -> Plan:
+        return self.planned.plan
+
+    @property
+    def needs_work(self) -> bool:
+        """False when applying would change nothing (nothing to create, update or adopt)."""
+        return self.plan.has_changes or any(c.adopt for c in self.plan.changes)
+
+
+def inputs(paths: Iterable[str] = (), env: str | None = None, variables: Iterable[str] = (),
+           var_files: Iterable[str] = (), cwd: Path | None = None) -> Inputs:
+    """The command line's manifest inputs, paths resolved against ``cwd`` (default: here)."""
+    from stackctl.compiler.render import parse_var
+
+    base = cwd or Path.cwd()
+    return Inputs(paths=tuple(str((base / p).resolve()) for p in paths), env=env,
+                  var_files=tuple(str((base / f).resolve()) for f in var_files),
+                  variables=tuple(parse_var(v) for v in variables))
+
+
+def compile_or_fail(given: Inputs, cwd: Path | None = None,
+                    environ: Mapping[str, str] | None = None) -> Compiled:
+    """Compile; any problem raises ``CompileError`` carrying every diagnostic."""
+    from stackctl.compiler.compile import compile_manifests
+    from stackctl.compiler.diagnostics import CompileError
+
+    compiled = compile_manifests(given, cwd, environ)
+    if not compiled.ok:
+        raise CompileError(compiled.diagnostics)
+    return compiled
+
+
+def make_plan(given: Inputs, *, prune: bool = False, cwd: Path | None = None,
+              plan_id: str | None = None, ws: Workspace | None = None,
+              environ: Mapping[str, str] | None = None, step: Step = _silent) -> Planned:
+    """Compile, read live, compute. ``plan_id`` reuses a saved plan's id (its salt), so
+    desired fingerprints can be compared with the saved plan's; ``ws`` and ``environ``
+    default to this process's; ``step`` is told each stage as it starts."""
+    from stackctl.plan.compute import compute_plan
+    from stackctl.plan.live import read_live
+    from stackctl.workspace import Workspace
+
+    cwd = cwd or Path.cwd()
+    # Building the desired and live states allocates millions of small objects and
+    # frees almost none; the cyclic GC would rescan them again and again for nothing.
+    gc.disable()
+    try:
+        step("Reading the manifests…")
+        compiled = compile_or_fail(given, cwd, environ)
+        ws = ws or Workspace()
+        if ws.globals.exists():
+            ws.ensure_initialized()
+        step("Reading the live configuration…")
+        live = read_live(ws, compiled.desired.profiles, compiled.desired.repositories)
+        step("Computing the plan…")
+        plan = compute_plan(compiled.desired, live, inputs=recorded_inputs(given, cwd),
+                            prune=prune, plan_id=plan_id)
+    finally:
+        gc.enable()
+    return Planned(plan, compiled)
+
+
+def save_plan(plan: Plan, path: Path) -> None:
+    """Write a plan file (owner-only: it may name secrets' variables)."""
+    from stackctl.plan import saved
+    from stackctl.stores.files import atomic_write
+
+    atomic_write(path, saved.dumps(plan), private=True)
+
+
+def prepare_apply(targets: Iterable[str], env: str | None = None,
+                  variables: Iterable[str] = (), var_files: Iterable[str] = (),
+                  prune: bool = False, step: Step = _silent) -> Prepared:
+    """``apply TARGETS``: a fresh plan of the manifests, or — when the one target is a
+    plan file — that file's changes, checked against a plan computed now from its
+    recorded inputs (not applied before, live state unchanged, the same changes)."""
+    from stackctl.apply import check_fresh, check_not_applied, check_same_changes
+    from stackctl.plan import saved as saved_plans
+    from stackctl.workspace import Workspace
+
+    targets = tuple(targets)
+    planfile = saved_plans.plan_file_among(targets)
+    if planfile is None:
+        return Prepared(make_plan(inputs(targets, env, variables, var_files), prune=prune,
+                                  step=step), saved=False)
+    saved = saved_plans.load(planfile)
+    if env or tuple(var_files) or prune:
+        raise UsageError("A saved plan carries its own inputs; give only the plan file "
+                         "(and its --var values).")
+    inp = saved.inputs
+    given = Inputs(paths=tuple(inp["paths"]), env=inp["env"], var_files=tuple(inp["var_files"]),
+                   variables=saved_variables(inp, variables))
+    check_not_applied(Workspace(), saved)
+    fresh = make_plan(given, prune=saved.prune,
+                      cwd=Path(inp["cwd"]) if inp.get("cwd") else None, plan_id=saved.id,
+                      step=step)
+    check_fresh(saved, fresh.plan)
+    check_same_changes(saved, fresh.plan)
+    return Prepared(fresh, saved=True)  # the very changes of the file, as computed now
+
+
+def execute(prepared: Prepared, step: Step = _silent) -> ApplyResult:
+    """Carry out a prepared apply."""
+    from stackctl.apply import apply_plan
+    from stackctl.workspace import Workspace
+
+    changes = sum(1 for c in prepared.plan.changes if c.action != "no-op" or c.adopt)
+    step(f"Applying {changes} change{'s' * (changes != 1)}…")
+    return apply_plan(Workspace(), prepared.plan, prepared.planned.compiled.desired)
+
+
+# -- what a saved plan records of its inputs ---------------------------------------------
+
+
+def recorded_inputs(given: Inputs, cwd: Path) -> dict[str, Any]:
+    """What a saved plan records of its inputs. ``--var`` values may be secrets, so
+    only their names and salted fingerprints are kept; `apply PLANFILE` takes them
+    again and checks them (``saved_variables``)."""
+    import secrets
+
+    salt = secrets.token_hex(16)
+    # cwd: with no path given the manifests (and stackctl.yaml) are found from it
+    return {"paths": list(given.paths), "env": given.env, "var_files": list(given.var_files),
+            "variables": [{"name": k, "print": _var_print(salt, v)} for k, v in given.variables],
+            "variables_salt": salt, "cwd": str(cwd)}
+
+
+def _var_print(salt: str, value: str) -> str:
+    from stackctl.fingerprint import fingerprint
+
+    return fingerprint({"salt": salt, "value": value})
+
+
+def saved_variables(inp: Mapping[str, Any], given: Iterable[str]) -> tuple[tuple[str, str], ...]:
+    """The plan's ``--var`` values, given again at apply time and checked."""
+    from stackctl.compiler.render import parse_var
+
+    values = dict(parse_var(v) for v in given)
+    recorded = {v["name"]: v["print"] for v in inp.get("variables", [])}
+    missing = sorted(recorded.keys() - values.keys())
+    extra = sorted(values.keys() - recorded.keys())
+    if missing or extra:
+        raise UsageError(
+            "A saved plan needs exactly the --var variables it was made with."
+            + (f" Missing: {', '.join(missing)}." if missing else "")
+            + (f" Not in the plan: {', '.join(extra)}." if extra else ""),
+            hint="The plan file keeps only their fingerprints; pass each again with --var.")
+    differ = sorted(k for k, v in values.items()
+                    if _var_print(str(inp.get("variables_salt", "")), v) != recorded[k])
+    if differ:
+        raise StaleStateError(f"--var values differ from the plan's: {', '.join(differ)}.",
+                              hint="Run `stackctl plan` again with the new values.")
+    return tuple(sorted(values.items()))
