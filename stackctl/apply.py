@@ -23,7 +23,7 @@ from stackctl.config import repository as repo_config
 from stackctl.defaults import DEFAULT, default_state, local_artifact_dirs
 from stackctl.errors import IntegrityError, StaleStateError
 from stackctl.model import Address, ProfileConfig
-from stackctl.plan import compare
+from stackctl.plan import compare, records
 from stackctl.plan.model import Change, Plan, defaults_line
 from stackctl.stores.base import Bookkeeping, ProfileStore, Transaction
 from stackctl.stores.urls import path_from_file_url
@@ -241,7 +241,7 @@ def _create_store(ws: Workspace, plan: Plan, profile: ProfileConfig, items: list
     _apply_changes(tx, profile.name, items, desired)
     for directory in local_artifact_dirs(tx.after):
         directory.mkdir(parents=True, exist_ok=True)
-    store.create(tx.after, tx.managed, tx.owners)
+    store.create(tx.after, tx.managed, tx.owners, tx.applied)
     log.info("Created profile/%s", profile.name)
     if plan.defaults_of(profile.name):
         log.info("Created %s", defaults_line(plan, profile.name))
@@ -293,9 +293,11 @@ def _apply_changes(tx: Transaction, profile: str, items: list[Change],
     import uuid as uuidlib
 
     dp = desired.profiles.get(profile)
+    customs = {**tx.before.flavors, **(dp.flavors if dp else {})}
     for change in items:
         target = change.key
         written: Any = None
+        hidden: set[tuple[str, ...]] = set()
         if change.kind == "flavor":
             if change.action == "delete":
                 tx.delete_flavor(*target.key)
@@ -313,13 +315,15 @@ def _apply_changes(tx: Transaction, profile: str, items: list[Change],
                                uuid=current.uuid if current else str(uuidlib.uuid4()))
                 tx.put_component(comp)
                 written = compare.component_view(comp)
+                hidden = compare.sensitive_paths(comp.type, [comp.flavor], customs)
         elif change.action == "delete":
             tx.delete_stack(target.name)
         else:
             assert dp is not None
             tx.put_stack(dp.stacks[target.name])
             written = compare.stack_view(dp.stacks[target.name])
-        tx.mark_managed(change.address, compare.print_of(written), desired.owner)
+        tx.mark_managed(change.address, compare.print_of(written), desired.owner,
+                        records.record_of(written, hidden))
 
 
 def _verb(change: Change) -> str:
@@ -371,13 +375,16 @@ def _apply_global(ws: Workspace, plan: Plan, changes: list[Change], desired: Des
                     tx.put_profile(live)
                 declared = name in desired.profiles and desired.profiles[name].settings
                 if live is not None and declared:
-                    tx.mark_managed(change.address, compare.print_of(compare.profile_view(live)),
-                                    desired.owner)
+                    view = compare.profile_view(live)
+                    tx.mark_managed(change.address, compare.print_of(view), desired.owner,
+                                    records.record_of(view))
             elif change.kind == "global" and change.after:
                 tx.activate_profile(change.after.get("active_profile"))
-                tx.mark_managed(change.address, compare.print_of(change.after), desired.owner)
+                tx.mark_managed(change.address, compare.print_of(change.after), desired.owner,
+                                records.record_of(change.after))
             elif change.kind == "repository":
-                tx.mark_managed(change.address, compare.print_of(change.after), desired.owner)
+                tx.mark_managed(change.address, compare.print_of(change.after), desired.owner,
+                                records.record_of(change.after))
         tx.applied_plans.append(plan.id)
     for profile in doomed:  # a SQL store may be shared by a team: it is left alone
         log.info("Deleted profile/%s", profile.name)

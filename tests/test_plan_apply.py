@@ -304,18 +304,22 @@ def test_drift_is_shown_apart_and_reported_by_drift(cli: Cli, manifests: Path,
     plan = cli("plan", str(manifests)).out
     assert plan.split("\n\n")[0].splitlines()[:2] == [
         "~ update team/artifact_store/s3",
-        "      config.path: s3://ml/hand-edited → s3://ml/old",
+        "      config.path: s3://ml/hand-edited → s3://ml/old  (reverts a change made outside "
+        "stackctl)",
     ]
     assert ("Drift (live changed outside stackctl since its last apply):\n"
-            "  ! team/artifact_store/s3: changed\n") in plan
+            "  ! team/artifact_store/s3: changed\n"
+            "        config.path: s3://ml/old → s3://ml/hand-edited\n") in plan
 
     drift = _run_installed("drift", "--format", "json", str(manifests), cwd=tmp_path)
     assert drift.returncode == 2
     assert json.loads(drift.stdout) == {
         "format_version": 1,
-        "drift": [{"address": "team/artifact_store/s3", "detail": "changed"}]}
+        "drift": [{"address": "team/artifact_store/s3", "detail": "changed", "fields": [
+            {"path": "config.path", "old": "s3://ml/old", "new": "s3://ml/hand-edited"}]}]}
     text = cli("drift", str(manifests))
-    assert (text.rc, text.out) == (2, "! team/artifact_store/s3: changed\n")
+    assert (text.rc, text.out) == (2, "! team/artifact_store/s3: changed\n"
+                                      "      config.path: s3://ml/old → s3://ml/hand-edited\n")
 
     # a manifest change is not drift: it shows as a change only
     _edit(manifests / "components.yaml.j2", "host: db.internal", "host: db2.internal")
@@ -335,7 +339,7 @@ def test_drift_of_a_deleted_resource(cli: Cli, manifests: Path) -> None:
     result = cli("drift", "--format", "json", str(manifests))
     assert result.rc == 2
     assert json.loads(result.out)["drift"] == [
-        {"address": "team/artifact_store/scratch", "detail": "deleted"}]
+        {"address": "team/artifact_store/scratch", "detail": "deleted", "fields": []}]
     assert "+ create team/artifact_store/scratch" in cli("plan", str(manifests)).out
 
 

@@ -69,8 +69,10 @@ def test_head_constant_is_the_head_of_the_shipped_migrations() -> None:
 
     script = ScriptDirectory(str(sql_schema.MIGRATIONS))
     assert script.get_heads() == [sql_schema.HEAD]
-    assert sql_schema.known_revisions() == {"0001", "0002", "0004_owner"}
+    assert sql_schema.known_revisions() == {"0001", "0002", "0003", "0004_owner"}
     assert script.get_revision("0002").down_revision == "0001"
+    assert script.get_revision("0003").down_revision == "0002"
+    assert script.get_revision("0004_owner").down_revision == "0003"
 
 
 def test_help_does_not_import_sqlalchemy() -> None:

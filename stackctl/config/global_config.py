@@ -148,6 +148,7 @@ class GlobalConfigStore:
         }
         books = {"lineage": tx.books.lineage or str(uuidlib.uuid4()),
                  "serial": tx.books.serial + 1, "managed": tx.managed, "owners": tx.owners,
+                 "applied": tx.applied,
                  "applied_plans": tx.applied_plans[-200:]}
         writes = {self.meta / "global.json": json.dumps(books, indent=1, sort_keys=True).encode()}
         if tx.fresh or tx.config != tx.before:  # bookkeeping-only commits leave ZenML's file be
@@ -166,6 +167,7 @@ class GlobalTransaction:
         self.books = books
         self.managed: dict[str, str] = dict(books.managed)
         self.owners: dict[str, str] = dict(books.owners)
+        self.applied: dict[str, Mapping[str, Any]] = dict(books.applied)
         self.applied_plans: list[str] = list(books.applied_plans)
         self.fresh = fresh
         self.trash: list[Path] = []
@@ -175,6 +177,7 @@ class GlobalTransaction:
         return (self.fresh or self.config != self.before or bool(self.trash)
                 or self.managed != dict(self.books.managed)
                 or self.owners != dict(self.books.owners)
+                or self.applied != dict(self.books.applied)
                 or tuple(self.applied_plans) != self.books.applied_plans)
 
     def put_profile(self, profile: ProfileConfig) -> None:
@@ -191,7 +194,13 @@ class GlobalTransaction:
     def activate_profile(self, name: str | None) -> None:
         self.config = replace(self.config, activated_profile=name)
 
-    def mark_managed(self, address: str, print_: str | None, owner: str | None = None) -> None:
+    def mark_managed(self, address: str, print_: str | None, owner: str | None = None,
+                     record: Mapping[str, Any] | None = None) -> None:
+        """As ``Transaction.mark_managed``: the fingerprint, owner and last-applied record."""
         from stackctl.stores.base import mark_managed
 
         mark_managed(self.managed, self.owners, address, print_, owner)
+        if print_ is None or record is None:
+            self.applied.pop(address, None)
+        else:
+            self.applied[address] = record

@@ -21,7 +21,7 @@ from stackctl.compiler.desired import DesiredProfile, DesiredState
 from stackctl.defaults import DEFAULT, default_state
 from stackctl.errors import IntegrityError
 from stackctl.model import Address, ComponentType, ProfileState, Stack
-from stackctl.plan import compare
+from stackctl.plan import compare, records
 from stackctl.plan.live import Live, LiveProfile
 from stackctl.plan.model import Change, Drift, Plan
 
@@ -61,6 +61,11 @@ class Planner:
         self.owner = desired.owner  # the planning project's name
         # (address, owner): declared here, managed by another project
         self.foreign: list[tuple[str, str]] = []
+        # address -> last-applied record, from every store read (addresses are unique)
+        self.records: dict[str, Mapping[str, Any]] = dict(live.books.applied)
+        for lp in live.profiles.values():
+            if lp.books is not None:
+                self.records.update(lp.books.applied)
 
     def plan(self, inputs: Mapping[str, Any]) -> Plan:
         desired, live = self.desired, self.live
@@ -108,7 +113,9 @@ class Planner:
             return
         before_print = compare.print_of(before)
         if recorded is not None and before is not None and before_print != recorded:
-            self.drift.append(Drift(address, "changed"))
+            # which fields, old (last applied) → new (live); none known without a record
+            self.drift.append(Drift(address, "changed", records.drift_fields(
+                self.records.get(address), before, hidden)))
         elif recorded is not None and before is None:
             self.drift.append(Drift(address, "deleted"))
         if after is None:

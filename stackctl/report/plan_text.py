@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from typing import Any
 
-from stackctl.plan.model import Change, Plan, defaults_line
+from stackctl.flavors import SENSITIVE
+from stackctl.plan.model import Change, Drift, Plan, defaults_line
 
 SYMBOLS = {"create": "+", "update": "~", "delete": "-", "no-op": "="}
 COLORS = {"create": "green", "update": "yellow", "delete": "red", "no-op": "white"}
@@ -16,6 +18,9 @@ def _value(value: Any) -> str:
 
 
 def change_lines(change: Change, plan: Plan | None = None) -> list[str]:
+    """One change; with its ``plan``, also what applying does to each field of it changed
+    outside stackctl (the plan's drift: last applied → live)."""
+    drifted = _drifted(plan, change.address)
     lines = [f"{SYMBOLS[change.action]} {change.action:<6} {change.address}"
              + ("  (now managed by stackctl)" if change.adopt else "")]
     if change.action == "create" and change.after:
@@ -25,9 +30,40 @@ def change_lines(change: Change, plan: Plan | None = None) -> list[str]:
             and change.profile and plan.defaults_of(change.profile)):
         lines.append(f"      + {defaults_line(plan, change.profile)}")
     for field in change.fields:
-        lines.append(f"      {field.path}: {_value(field.old)} → {_value(field.new)}")
+        lines.append(f"      {field.path}: {_value(field.old)} → {_value(field.new)}"
+                     + (_three_way(drifted[field.path], field.new)
+                        if field.path in drifted else ""))
     if change.impact:
         lines.append(f"      used by: {', '.join(change.impact)}")
+    return lines
+
+
+def _drifted(plan: Plan | None, address: str) -> Mapping[str, Any]:
+    """path → last-applied value, of the fields of ``address`` that drifted."""
+    for drift in plan.drift if plan is not None else ():
+        if drift.address == address:
+            return {f.path: f.old for f in drift.fields}
+    return {}
+
+
+def _three_way(last_applied: Any, desired: Any) -> str:
+    """Last applied vs manifests, for a field live changed: back, or on to a new value."""
+    if desired == SENSITIVE:  # two secrets compare only by their sealed records
+        return "  (also changed outside stackctl)"
+    if desired == last_applied:
+        return "  (reverts a change made outside stackctl)"
+    return "  (overwrites a change made outside stackctl)"
+
+
+def drift_lines(drift: Drift, indent: str = "") -> list[str]:
+    """One drifted resource; below it each field changed outside stackctl, last applied → live.
+
+    Without fields (bookkeeping from before last-applied records, or a change only a
+    fingerprint can see, such as a password inside a URL) it says just "changed".
+    """
+    lines = [f"{indent}! {drift.address}: {drift.detail}"]
+    for field in drift.fields:
+        lines.append(f"{indent}      {field.path}: {_value(field.old)} → {_value(field.new)}")
     return lines
 
 
@@ -58,7 +94,8 @@ def render(plan: Plan, *, color: bool = False, diff_only: bool = False) -> str:
     if plan.drift:
         lines.append("")
         lines.append("Drift (live changed outside stackctl since its last apply):")
-        lines.extend(f"  ! {d.address}: {d.detail}" for d in plan.drift)
+        for d in plan.drift:
+            lines.extend(drift_lines(d, "  "))
     if plan.prunable and not diff_only:
         lines.append("")
         lines.append("Managed by stackctl but gone from the manifests (deleted only with "

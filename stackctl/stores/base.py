@@ -29,6 +29,9 @@ class Bookkeeping:
     applied_plans: tuple[str, ...] = ()
     # address -> name of the project that applied it (absent: an unnamed project)
     owners: Mapping[str, str] = field(default_factory=dict)
+    # address -> redacted record of the view stackctl last applied there (plan.records):
+    # names the fields that drifted; bookkeeping from before records has none
+    applied: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
 
 
 def parse_bookkeeping(data: Any, path: str) -> Bookkeeping:
@@ -57,11 +60,14 @@ def parse_bookkeeping(data: Any, path: str) -> Bookkeeping:
     owners = data.get("owners", {})
     if not (isinstance(owners, dict) and all(isinstance(v, str) for v in owners.values())):
         raise bad("'owners' is not an object of project names")
+    applied = data.get("applied", {})
+    if not (isinstance(applied, dict) and all(isinstance(v, dict) for v in applied.values())):
+        raise bad("'applied' is not an object of last-applied records")
     schemas = data.get("flavor_schemas", {})
     if not (isinstance(schemas, dict) and all(isinstance(v, dict) for v in schemas.values())):
         raise bad("'flavor_schemas' is not an object of JSON Schemas")
     return Bookkeeping(lineage=lineage, serial=serial, managed=dict(managed),
-                       applied_plans=tuple(plans), owners=dict(owners))
+                       applied_plans=tuple(plans), owners=dict(owners), applied=dict(applied))
 
 
 class Transaction:
@@ -75,6 +81,7 @@ class Transaction:
         self.flavors: dict[tuple[ComponentType, str], CustomFlavor] = dict(state.flavors)
         self.managed: dict[str, str] = dict(books.managed)
         self.owners: dict[str, str] = dict(books.owners)
+        self.applied: dict[str, Mapping[str, Any]] = dict(books.applied)
 
     def put_component(self, component: Component) -> None:
         self.components[component.key] = component
@@ -94,9 +101,18 @@ class Transaction:
     def delete_flavor(self, ctype: ComponentType, name: str) -> None:
         self.flavors.pop((ctype, name), None)
 
-    def mark_managed(self, address: str, print_: str | None, owner: str | None = None) -> None:
-        """Record (or, with None, forget) that stackctl manages ``address`` (for ``owner``)."""
+    def mark_managed(self, address: str, print_: str | None, owner: str | None = None,
+                     record: Mapping[str, Any] | None = None) -> None:
+        """Record (or, with None, forget) that stackctl manages ``address`` (for ``owner``).
+
+        ``record`` is the redacted last-applied record; without one an older record
+        is dropped too, as it no longer describes what was applied.
+        """
         mark_managed(self.managed, self.owners, address, print_, owner)
+        if print_ is None or record is None:
+            self.applied.pop(address, None)
+        else:
+            self.applied[address] = record
 
     @property
     def after(self) -> ProfileState:
@@ -112,6 +128,7 @@ class Transaction:
             or self.flavors != dict(self.before.flavors)
             or self.managed != dict(self.books_before.managed)
             or self.owners != dict(self.books_before.owners)
+            or self.applied != dict(self.books_before.applied)
         )
 
 
@@ -129,7 +146,8 @@ def mark_managed(managed: dict[str, str], owners: dict[str, str], address: str,
 
 
 def seed_transaction(seed: ProfileState, managed: Mapping[str, str],
-                     lineage: str, owners: Mapping[str, str] | None = None) -> Transaction:
+                     lineage: str, owners: Mapping[str, str] | None = None,
+                     applied: Mapping[str, Mapping[str, Any]] | None = None) -> Transaction:
     """A transaction from an empty store to ``seed``: how every backend is created."""
     tx = Transaction(ProfileState(components={}, stacks={}), Bookkeeping(lineage=lineage))
     for comp in seed.components.values():
@@ -139,7 +157,8 @@ def seed_transaction(seed: ProfileState, managed: Mapping[str, str],
     for flavor in seed.flavors.values():
         tx.put_flavor(flavor)
     for address, print_ in managed.items():
-        tx.mark_managed(address, print_, (owners or {}).get(address))
+        tx.mark_managed(address, print_, (owners or {}).get(address),
+                        (applied or {}).get(address))
     return tx
 
 
@@ -161,8 +180,10 @@ class ProfileStore(abc.ABC):
         """Create the store holding ``seed`` (refuses if it exists)."""
 
     def create(self, seed: ProfileState, managed: Mapping[str, str],
-               owners: Mapping[str, str] | None = None) -> None:
-        """Initialize holding ``seed``, with stackctl managing ``managed`` (for ``owners``).
+               owners: Mapping[str, str] | None = None,
+               applied: Mapping[str, Mapping[str, Any]] | None = None) -> None:
+        """Initialize holding ``seed``, with stackctl managing ``managed`` (for ``owners``;
+        last-applied records ``applied``).
 
         This default takes two commits; a backend that can do both in one
         (the local store does) overrides it, so a crash leaves no store or the
@@ -172,7 +193,8 @@ class ProfileStore(abc.ABC):
         if managed:
             with self.transaction() as tx:
                 for address, print_ in managed.items():
-                    tx.mark_managed(address, print_, (owners or {}).get(address))
+                    tx.mark_managed(address, print_, (owners or {}).get(address),
+                                    (applied or {}).get(address))
 
     @abc.abstractmethod
     def load(self) -> ProfileState:

@@ -156,7 +156,7 @@ class LocalStore(ProfileStore):
             return Bookkeeping(lineage="", serial=0, managed={})
         books = parse_bookkeeping(data, str(self.meta / "state.json"))
         return Bookkeeping(lineage=books.lineage, serial=books.serial, managed=books.managed,
-                           owners=books.owners)
+                           owners=books.owners, applied=books.applied)
 
     # -- writing -------------------------------------------------------------
 
@@ -164,7 +164,8 @@ class LocalStore(ProfileStore):
         self.create(seed, {})
 
     def create(self, seed: ProfileState, managed: Mapping[str, str],
-               owners: Mapping[str, str] | None = None) -> None:
+               owners: Mapping[str, str] | None = None,
+               applied: Mapping[str, Mapping[str, Any]] | None = None) -> None:
         """One commit: the store appears whole (seed and bookkeeping) or not at all."""
         self.root.mkdir(parents=True, exist_ok=True)
         with store_lock(self.meta, f"profile '{self.profile}'"):
@@ -174,7 +175,7 @@ class LocalStore(ProfileStore):
             if self.stacks_file.exists():
                 raise StoreError(f"The store of profile '{self.profile}' already exists at "
                                  f"'{self.root}'.")
-            self._write(seed_transaction(seed, managed, str(uuidlib.uuid4()), owners),
+            self._write(seed_transaction(seed, managed, str(uuidlib.uuid4()), owners, applied),
                         fresh=True)
 
     @contextmanager
@@ -210,6 +211,7 @@ class LocalStore(ProfileStore):
             serial=tx.books_before.serial + 1,
             managed=tx.managed,
             owners=tx.owners,
+            applied=tx.applied,
             flavor_schemas={f"{t.value}/{n}": dict(f.config_schema)
                             for (t, n), f in sorted(after.flavors.items())},
         )

@@ -207,11 +207,19 @@ class SqlStore(ProfileStore):
         row = conn.execute(sa.select(meta.c.lineage, meta.c.serial).where(meta.c.id == 1)).first()
         if row is None:
             raise self._not_initialized()
-        rows = conn.execute(sa.select(managed.c.address, managed.c.fingerprint,
-                                      managed.c.owner)).all()
-        return Bookkeeping(lineage=row.lineage, serial=row.serial,
-                           managed={r.address: r.fingerprint for r in rows},
-                           owners={r.address: r.owner for r in rows if r.owner is not None})
+        prints: dict[str, str] = {}
+        owners: dict[str, str] = {}
+        records: dict[str, Mapping[str, Any]] = {}
+        for address, print_, owner, record in conn.execute(
+                sa.select(managed.c.address, managed.c.fingerprint, managed.c.owner,
+                          managed.c.last_applied)):
+            prints[address] = print_
+            if owner is not None:
+                owners[address] = owner
+            if record is not None:  # NULL: written before records existed (or by hand)
+                records[address] = self._json(record, f"stackctl_managed {address}")
+        return Bookkeeping(lineage=row.lineage, serial=row.serial, managed=prints,
+                           owners=owners, applied=records)
 
     def _read_state(self, conn: Connection) -> ProfileState:
         t = schema.components
@@ -257,7 +265,8 @@ class SqlStore(ProfileStore):
         self.create(seed, {})
 
     def create(self, seed: ProfileState, managed: Mapping[str, str],
-               owners: Mapping[str, str] | None = None) -> None:
+               owners: Mapping[str, str] | None = None,
+               applied: Mapping[str, Mapping[str, Any]] | None = None) -> None:
         """Schema, seed and bookkeeping in one transaction (MySQL: its DDL commits first)."""
         path = self._sqlite_path()
         if path is not None and not path.exists():
@@ -275,7 +284,7 @@ class SqlStore(ProfileStore):
             lineage = str(uuidlib.uuid4())
             conn.execute(schema.meta.insert().values(
                 id=1, lineage=lineage, serial=1, stackctl_version=__version__))
-            self._write_rows(conn, seed_transaction(seed, managed, lineage, owners))
+            self._write_rows(conn, seed_transaction(seed, managed, lineage, owners, applied))
         self._schema_ok = True
 
     @contextmanager
@@ -325,11 +334,18 @@ class SqlStore(ProfileStore):
         sync(conn, schema.flavors, before.flavors, after.flavors, lambda _, f: {
             "type": f.type.value, "name": f.name, "source": f.source,
             "config_schema": _dumps(f.config_schema)})
-        books = tx.books_before
-        sync(conn, schema.managed,
-             {a: (p, books.owners.get(a)) for a, p in books.managed.items()},
-             {a: (p, tx.owners.get(a)) for a, p in tx.managed.items()},
-             lambda address, row: {"address": address, "fingerprint": row[0], "owner": row[1]})
+
+        def books(prints: Mapping[str, str], owners: Mapping[str, str],
+                  records: Mapping[str, Mapping[str, Any]],
+                  ) -> dict[str, tuple[str, str | None, str | None]]:
+            return {a: (p, owners.get(a), _dumps(records[a]) if a in records else None)
+                    for a, p in prints.items()}
+
+        kept = tx.books_before
+        sync(conn, schema.managed, books(kept.managed, kept.owners, kept.applied),
+             books(tx.managed, tx.owners, tx.applied),
+             lambda address, row: {"address": address, "fingerprint": row[0], "owner": row[1],
+                                   "last_applied": row[2]})
 
     def _component_row(self, _: tuple[ComponentType, str], comp: Component) -> dict[str, Any]:
         try:

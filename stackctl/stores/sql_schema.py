@@ -93,6 +93,8 @@ managed = Table(
     "stackctl_managed", metadata,
     Column("address", Address, primary_key=True),
     Column("fingerprint", String(64), nullable=False),
+    # 0003: the redacted last-applied record (plan/records.py); NULL before 0003
+    Column("last_applied", Json, nullable=True),
     Column("owner", Name, nullable=True),  # 0004_owner: the project that applied it
     **MYSQL_OPTIONS,
 )

@@ -6,7 +6,7 @@ at plan time. Existing rows get no owner: the next project to apply them
 records itself.
 
 Revision ID: 0004_owner
-Revises: 0002
+Revises: 0003
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from alembic import op
 from sqlalchemy.dialects import mysql
 
 revision = "0004_owner"
-down_revision = "0002"
+down_revision = "0003"
 branch_labels = None
 depends_on = None
 
