@@ -199,8 +199,4 @@ class GlobalTransaction:
         """As ``Transaction.mark_managed``: the fingerprint, owner and last-applied record."""
         from stackctl.stores.base import mark_managed
 
-        mark_managed(self.managed, self.owners, address, print_, owner)
-        if print_ is None or record is None:
-            self.applied.pop(address, None)
-        else:
-            self.applied[address] = record
+        mark_managed(self.managed, self.owners, self.applied, address, print_, owner, record)

@@ -12,9 +12,11 @@ import abc
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 from stackctl.model import Component, ComponentType, CustomFlavor, ProfileState, Stack
+
+_V = TypeVar("_V")
 
 
 @dataclass(frozen=True)
@@ -108,11 +110,7 @@ class Transaction:
         ``record`` is the redacted last-applied record; without one an older record
         is dropped too, as it no longer describes what was applied.
         """
-        mark_managed(self.managed, self.owners, address, print_, owner)
-        if print_ is None or record is None:
-            self.applied.pop(address, None)
-        else:
-            self.applied[address] = record
+        mark_managed(self.managed, self.owners, self.applied, address, print_, owner, record)
 
     @property
     def after(self) -> ProfileState:
@@ -132,17 +130,22 @@ class Transaction:
         )
 
 
-def mark_managed(managed: dict[str, str], owners: dict[str, str], address: str,
-                 print_: str | None, owner: str | None) -> None:
-    """The one rule for a managed record and its owner (profile and global bookkeeping)."""
-    if print_ is None:
-        managed.pop(address, None)
+def mark_managed(managed: dict[str, str], owners: dict[str, str],
+                 applied: dict[str, Mapping[str, Any]], address: str, print_: str | None,
+                 owner: str | None, record: Mapping[str, Any] | None) -> None:
+    """The one rule for a managed address, its owner and its last-applied record (profile
+    and global bookkeeping alike). A None owner or record drops an older one: it no
+    longer describes what was applied."""
+    _put(managed, address, print_)
+    _put(owners, address, owner if print_ is not None else None)
+    _put(applied, address, record if print_ is not None else None)
+
+
+def _put(table: dict[str, _V], address: str, value: _V | None) -> None:
+    if value is None:
+        table.pop(address, None)
     else:
-        managed[address] = print_
-    if print_ is None or owner is None:
-        owners.pop(address, None)
-    else:
-        owners[address] = owner
+        table[address] = value
 
 
 def seed_transaction(seed: ProfileState, managed: Mapping[str, str],
