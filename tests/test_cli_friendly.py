@@ -212,6 +212,18 @@ def named(run) -> None:
 
 
 @pytest.mark.usefixtures("named")
+def test_completion_of_live_addresses(run) -> None:
+    assert _complete(run, "stackctl plan --target team/") == [
+        "team/artifact_store/default", "team/metadata_store/default",
+        "team/orchestrator/default", "team/stack/default"]
+    assert "default/stack/gpu" in _complete(run, "stackctl apply --exclude default/s")
+    assert _complete(run, "stackctl export default/artifact_store/s") == [
+        "default/artifact_store/s3_store"]
+    assert _complete(run, "stackctl export prof") == [
+        "profile/default", "profile/dev", "profile/team"]
+
+
+@pytest.mark.usefixtures("named")
 def test_completion_of_names(run) -> None:
     assert _complete(run, "stackctl profile set ") == ["default", "dev", "team"]
     assert _complete(run, "stackctl profile describe t") == ["team"]

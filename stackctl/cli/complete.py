@@ -61,3 +61,10 @@ def components_of(ctype: ComponentType) -> Any:
         return _matching(component_names(ctype), incomplete)
 
     return complete
+
+
+def addresses(ctx: Any, args: list[str], incomplete: str) -> list[str]:
+    """Addresses of live objects (``--target``, ``--exclude``, ``export ADDRESS``)."""
+    from stackctl.operations.names import live_addresses
+
+    return _matching(live_addresses(), incomplete)

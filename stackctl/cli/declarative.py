@@ -42,10 +42,11 @@ MaxDeletes = Annotated[int | None, typer.Option(
     "--max-deletes", min=0, metavar="N",
     help="Refuse a plan that deletes more objects (overrides maxDeletes).")]
 Targets = Annotated[list[str] | None, typer.Option(
-    "--target", metavar="ADDRESS",
+    "--target", metavar="ADDRESS", autocompletion=complete.addresses,
     help="Only this resource and what it needs (repeatable, globs).")]
 Excludes = Annotated[list[str] | None, typer.Option(
-    "--exclude", metavar="ADDRESS", help="Leave this resource out (repeatable, globs).")]
+    "--exclude", metavar="ADDRESS", autocompletion=complete.addresses,
+    help="Leave this resource out (repeatable, globs).")]
 
 
 
@@ -275,7 +276,8 @@ def drift(
     "stackctl export --profile team -o -"))
 def export(
     addresses: Annotated[list[str] | None, typer.Argument(
-        metavar="[ADDRESS]...", show_default=False)] = None,
+        metavar="[ADDRESS]...", show_default=False, autocompletion=complete.addresses,
+        help="Live objects to export (e.g. team/stack/prod), instead of whole profiles.")] = None,
     profiles: Annotated[list[str] | None, typer.Option(
         "--profile", metavar="NAME", autocompletion=complete.profiles,
         help="Profile to export (repeatable; default: the active one).")] = None,

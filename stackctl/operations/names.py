@@ -1,4 +1,5 @@
-"""Names that exist, for shell completion: profiles, stacks, components, environments.
+"""Names that exist, for shell completion: profiles, stacks, components, environments
+and the addresses of live objects.
 
 Read-only and forgiving: a broken or missing config, store or project file yields
 no names (completion must never fail or print), and nothing is created.
@@ -59,3 +60,25 @@ def environment_names(cwd: Path | None = None) -> list[str]:
     from stackctl.compiler.project import Inputs, load_project
 
     return _quietly(lambda: list(load_project(Inputs(paths=()), cwd or Path.cwd()).environments))
+
+
+def live_addresses() -> list[str]:
+    """Every live object's address in every profile (``profile/P``, ``P/stack/S``,
+    ``P/<type>/C``), as ``--target``, ``--exclude`` and ``export ADDRESS`` take them."""
+    from stackctl.model import Address
+    from stackctl.workspace import Workspace
+
+    def read() -> list[str]:
+        ws = Workspace()
+        if not ws.globals.exists():
+            return []
+        found: list[str] = []
+        for profile in ws.config().profiles:
+            found.append(str(Address.of_profile(profile)))
+            state = ws.state(profile)
+            found += [str(Address.stack(profile, name)) for name in state.stacks]
+            found += [str(Address.component(profile, c.type, c.name))
+                      for c in state.components.values()]
+        return found
+
+    return _quietly(read)
