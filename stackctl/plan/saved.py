@@ -123,12 +123,18 @@ def plan_file_among(targets: tuple[str, ...]) -> Path | None:
     return path
 
 
+def _no_constant(name: str) -> Any:
+    """``NaN``/``Infinity``: Python's json reads them, JSON has no such values (and stackctl
+    never writes them), so a file holding one is not a plan file."""
+    raise ValueError(f"{name} is not JSON")
+
+
 def load(path: Path) -> Plan:
     """Read, verify and parse a saved plan; any defect is a clean ``ConfigFileError``."""
     where = Location(str(path))
     try:
         text = path.read_bytes().decode("utf-8")
-        data = json.loads(text)
+        data = json.loads(text, parse_constant=_no_constant)
     except OSError as exc:
         raise ConfigFileError(f"Cannot read the plan file: {exc.strerror}.",
                               location=where) from None
