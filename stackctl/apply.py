@@ -22,7 +22,7 @@ from stackctl.compiler.desired import DesiredState
 from stackctl.config import repository as repo_config
 from stackctl.defaults import DEFAULT, default_state, local_artifact_dirs
 from stackctl.errors import IntegrityError, StaleStateError
-from stackctl.model import Address, ProfileConfig
+from stackctl.model import Address, ProfileConfig, ProfileState
 from stackctl.plan import compare, records
 from stackctl.plan.model import Change, Plan, defaults_line
 from stackctl.stores.base import Bookkeeping, ProfileStore, Transaction
@@ -213,7 +213,8 @@ def nothing_applied(plan: Plan) -> ApplyResult:
 def _result(change: Change) -> str:
     if change.action == "no-op":
         return "now managed" if change.adopt else "unchanged"
-    return {"create": "created", "update": "updated", "delete": "deleted"}[change.action]
+    return {"create": "created", "update": "updated", "delete": "deleted",
+            "rename": "renamed"}[change.action]
 
 
 def _new_profile(ws: Workspace, change: Change, desired: DesiredState) -> ProfileConfig:
@@ -259,13 +260,27 @@ def _verify(tx_reads: Mapping[str, Any], plan: Plan, addresses: list[str]) -> No
             + "\n  ".join(changed), hint="Run `stackctl plan` again.")
 
 
-def _live_views(tx: Transaction, profile: str) -> dict[str, Any]:
+def _live_views(tx: Transaction, profile: str, items: list[Change]) -> dict[str, Any]:
+    """What the plan read, by address: after its renames, as the planner compared them
+    (a rename itself read its source before)."""
+    from stackctl.plan import moves
+
+    state = tx.before
+    books = moves.Books(dict(tx.managed), dict(tx.owners), dict(tx.applied))
     found: dict[str, Any] = {}
-    for (ctype, name), comp in tx.before.components.items():
-        found[str(Address.component(profile, ctype, name))] = compare.component_view(comp)
-    for name, stack in tx.before.stacks.items():
-        found[str(Address.stack(profile, name))] = compare.stack_view(stack)
-    for (ctype, name), flavor in tx.before.flavors.items():
+    for change in items:
+        if change.action == "rename" and moves.exists(state, change.key):
+            found[change.address] = (compare.stack_view(state.stacks[change.key.name])
+                                     if change.kind == "stack" else
+                                     compare.component_view(state.components[change.key.key]))
+            state = moves.rename(state, books, change.key,
+                                 Address.parse(str((change.after or {})["to"])))
+    for (ctype, name), comp in state.components.items():
+        found.setdefault(str(Address.component(profile, ctype, name)),
+                         compare.component_view(comp))
+    for name, stack in state.stacks.items():
+        found.setdefault(str(Address.stack(profile, name)), compare.stack_view(stack))
+    for (ctype, name), flavor in state.flavors.items():
         found[str(Address.flavor(profile, ctype, name))] = compare.flavor_view(flavor)
     return found
 
@@ -277,7 +292,7 @@ def _apply_profile(plan: Plan, store: ProfileStore, profile: str, items: list[Ch
         if expected and tx.books_before.lineage != expected:
             raise StaleStateError(f"The store of profile '{profile}' was replaced since the "
                                   "plan was made (lineage differs).")
-        _verify(_live_views(tx, profile), plan, [c.address for c in items])
+        _verify(_live_views(tx, profile, items), plan, [c.address for c in items])
         _apply_changes(tx, profile, items, desired)
         after = tx.after
         for stack in after.stacks.values():
@@ -298,6 +313,9 @@ def _apply_changes(tx: Transaction, profile: str, items: list[Change],
         target = change.key
         written: Any = None
         hidden: set[tuple[str, ...]] = set()
+        if change.action == "rename":
+            _rename(tx, change)
+            continue
         if change.kind == "flavor":
             if change.action == "delete":
                 tx.delete_flavor(*target.key)
@@ -326,10 +344,22 @@ def _apply_changes(tx: Transaction, profile: str, items: list[Change],
                         records.record_of(written, hidden))
 
 
+def _rename(tx: Transaction, change: Change) -> None:
+    """A ``moved:`` rename inside the store's transaction: the same object (uuid kept),
+    its stacks and bookkeeping follow (plan.moves)."""
+    from stackctl.plan import moves
+
+    books = moves.Books(tx.managed, tx.owners, tx.applied)
+    after = moves.rename(ProfileState(tx.components, tx.stacks, tx.flavors), books, change.key,
+                         Address.parse(str((change.after or {})["to"])))
+    tx.components, tx.stacks = dict(after.components), dict(after.stacks)
+
+
 def _verb(change: Change) -> str:
     if change.adopt:
         return "Now managing"
-    return {"create": "Created", "update": "Updated", "delete": "Deleted"}[change.action]
+    return {"create": "Created", "update": "Updated", "delete": "Deleted",
+            "rename": "Renamed"}[change.action]
 
 
 def _apply_repository(change: Change) -> None:

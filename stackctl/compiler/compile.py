@@ -122,7 +122,8 @@ def _failed(exc: StackctlError, base: Path) -> Compiled:
 
 def _compile_files(project: Project, files: list[Path], reader: _Reader,
                    policies: bool = True) -> Compiled:
-    result = Compiled(project=project, desired=DesiredState(owner=project.name))
+    result = Compiled(project=project, desired=DesiredState(owner=project.name,
+                                                             moves=project.moves))
     docs: list[Document] = []
     for path in files:
         loaded = reader.load(path, project.variables)

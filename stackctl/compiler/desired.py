@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from stackctl.compiler.load import Document
+from stackctl.compiler.moved import Move
 from stackctl.model import (
     Address,
     Component,
@@ -77,6 +78,7 @@ class DesiredState:
     sources: dict[str, Document] = field(default_factory=dict)
     # the project file's ``name``: recorded as the owner of what is applied
     owner: str | None = None
+    moves: tuple[Move, ...] = ()  # the project file's ``moved:`` renames
 
     def profile(self, name: str) -> DesiredProfile:
         if name not in self.profiles:

@@ -14,6 +14,7 @@ from typing import Any
 from stackctl.compiler.diagnostics import Diagnostic
 from stackctl.compiler.discover import PROJECT_FILE
 from stackctl.compiler.load import Document, load_file
+from stackctl.compiler.moved import Move, load_moves
 from stackctl.defaults import DEFAULT
 from stackctl.errors import Location, ManifestError
 
@@ -61,6 +62,7 @@ class Project:
     exclude: tuple[str, ...] = ()
     max_deletes: int | None = None  # the cap on deletions per plan (plan.delete_cap)
     name: str | None = None  # ``name:``: the owner recorded for what this project applies
+    moves: tuple[Move, ...] = ()  # ``moved:`` renames (compiler.moved)
 
 
 def _find_project_file(paths: Sequence[Path]) -> Path | None:
@@ -82,6 +84,7 @@ def load_project(inputs: Inputs, cwd: Path | None = None) -> Project:
     file = _find_project_file(given)
     data: dict[str, Any] = {}
     default_at: Location | None = None
+    moves: tuple[Move, ...] = ()
     if file is not None:
         docs = load_file(file)
         data = docs[0].data if docs else {}
@@ -89,6 +92,9 @@ def load_project(inputs: Inputs, cwd: Path | None = None) -> Project:
             _check_project(docs[0])
             if "defaultProfile" in data:
                 default_at = docs[0].locate(("defaultProfile",))
+            moves, problems = load_moves(docs[0])
+            if problems:
+                raise ProjectFileError(sorted(problems, key=Diagnostic.sort_key))
     root = file.parent if file else (given[0] if given[0].is_dir() else given[0].parent)
     paths = given
     declared = file is not None and bool(data.get("manifests"))
@@ -114,7 +120,7 @@ def load_project(inputs: Inputs, cwd: Path | None = None) -> Project:
                    environments=tuple(sorted(data.get("environments") or {})),
                    declared_manifests=declared, exclude=tuple(data.get("exclude") or ()),
                    max_deletes=data.get("maxDeletes"),
-                   name=str(data["name"]) if data.get("name") else None)
+                   name=str(data["name"]) if data.get("name") else None, moves=moves)
 
 
 _GLOB_CHARS = frozenset("*?[")

@@ -58,6 +58,7 @@ class Planner:
         self.desired_prints: dict[str, str] = {}
         self.stores: dict[str, dict[str, Any]] = {}
         self.problems: list[str] = []
+        self.notes: list[Mapping[str, Any]] = []  # e.g. a move with nothing to rename
         self.owner = desired.owner  # the planning project's name
         # (address, owner): declared here, managed by another project
         self.foreign: list[tuple[str, str]] = []
@@ -91,7 +92,7 @@ class Planner:
                     changes=tuple(sorted(self.changes, key=_order)), drift=tuple(self.drift),
                     unmanaged=tuple(sorted(self.unmanaged)),
                     prunable=tuple(sorted(self.prunable)), prune=self.prune,
-                    defaults=tuple(sorted(self.defaults)))
+                    defaults=tuple(sorted(self.defaults)), policy=tuple(self.notes))
 
     def _emit(self, key: Address, before: Mapping[str, Any] | None,
               after: Mapping[str, Any] | None, *, managed: Mapping[str, str],
@@ -166,7 +167,8 @@ class Planner:
             url = s.url if s else None
             store_url = url or (live_cfg.store_url if live_cfg else "(default)")
             active = (s.active_stack if s and s.active_stack else
-                      (live_cfg.active_stack if live_cfg else DEFAULT))
+                      (self._moved_stack(name, live_cfg.active_stack, lp)
+                       if live_cfg else DEFAULT))
             after = {"store_type": store_type, "store_url": store_url, "active_stack": active}
             reason = (_store_change(live_cfg.store_type, live_cfg.store_url, store_type,
                                     url or live_cfg.store_url) if live_cfg else None)
@@ -205,8 +207,57 @@ class Planner:
             live_state = ProfileState({}, {})
         managed = lp.books.managed if lp and lp.books else {}
         owners = lp.books.owners if lp and lp.books else {}
+        if any(m.source.profile == name for m in self.desired.moves):
+            live_state, managed, owners = self._moves(name, live_state, managed, owners)
         self._external(name, dp, live_state)
         self._resources(name, dp, live_state, managed, owners)
+
+    def _moved_stack(self, profile: str, stack: str | None,
+                     lp: LiveProfile | None) -> str | None:
+        """The live active ``stack``, or its new name if a move renames it."""
+        for move in self.desired.moves:
+            if (stack is not None and move.source == Address.stack(profile, stack)
+                    and lp is not None
+                    and lp.state is not None and stack in lp.state.stacks):
+                return move.target.name
+        return stack
+
+    def _moves(self, profile: str, live_state: ProfileState, managed: Mapping[str, str],
+               owners: Mapping[str, str]) -> tuple[ProfileState, dict[str, str],
+                                                   dict[str, str]]:
+        """Rename what ``moved:`` renames in the live snapshot (and its bookkeeping), so
+        the rest of the plan compares the manifests against the renamed objects."""
+        from stackctl.plan import moves
+
+        books = moves.Books(dict(managed), dict(owners), {
+            a: r for a, r in self.records.items() if Address.parse(a).profile == profile})
+        for move in self.desired.moves:
+            if move.source.profile != profile:
+                continue
+            source, target = str(move.source), str(move.target)
+            if not moves.exists(live_state, move.source):
+                where = ("only in stackctl's bookkeeping, not live" if source in books.managed
+                         else "neither live nor in stackctl's bookkeeping")
+                if moves.exists(live_state, move.target):
+                    where += f" ({target} does: already renamed)"
+                self.notes.append({
+                    "file": move.location.path, "line": move.location.line,
+                    "column": move.location.column, "severity": "note", "rule": "moved",
+                    "message": f"moved: {source} exists {where}; nothing to rename"})
+                continue
+            if moves.exists(live_state, move.target):
+                self.problems.append(f"{move.location}: moved: {source} → {target}: both "
+                                     "exist live; delete one or drop the move")
+                continue
+            before = (compare.stack_view(live_state.stacks[move.source.name])
+                      if move.source.kind == "stack"
+                      else compare.component_view(live_state.components[move.source.key]))
+            self.reads[source] = compare.print_of(before)
+            self.changes.append(Change(key=move.source, action="rename",
+                                       after={"to": target}))
+            live_state = moves.rename(live_state, books, move.source, move.target)
+        self.records.update(books.applied)
+        return live_state, books.managed, books.owners
 
     def _mine(self, address: str, managed: Mapping[str, str],
               owners: Mapping[str, str]) -> bool:
@@ -314,6 +365,8 @@ class Planner:
 
 
 def _order(change: Change) -> tuple[int, int, str]:
+    if change.action == "rename":  # first in its store's commit: later changes see new names
+        return (0, PHASES["flavor"], change.address)
     phase = PHASES["profile-settings"] if (change.kind == "profile"
                                            and change.action == "update") else PHASES[change.kind]
     if change.action == "delete":

@@ -15,7 +15,8 @@ from typing import Any
 from stackctl.model import Address
 
 FORMAT_VERSION = 2  # 2: plan files carry a digest (stackctl.plan.saved)
-ACTIONS = ("create", "update", "delete", "no-op")
+# rename: a ``moved:`` entry; the change's address is the old one, ``after`` {"to": new}
+ACTIONS = ("create", "update", "delete", "no-op", "rename")
 
 
 @dataclass(frozen=True)
@@ -114,8 +115,9 @@ class Plan:
     @property
     def summary(self) -> str:
         c = self.counts
+        renames = f" {c['rename']} to rename." if c["rename"] else ""
         return (f"Plan: {c['create']} to create, {c['update']} to update, "
-                f"{c['delete']} to delete.")
+                f"{c['delete']} to delete.{renames}")
 
     def to_dict(self) -> dict[str, Any]:
         data = asdict(self)

@@ -136,7 +136,7 @@ def make_plan(given: Inputs, *, prune: bool = False, cwd: Path | None = None,
         plan = narrow(plan, compiled.desired, targets, excludes)
         check_delete_cap(plan, max_deletes, compiled.project.max_deletes)
         if policy:
-            plan = replace(plan, policy=as_records(policy, cwd))
+            plan = replace(plan, policy=(*plan.policy, *as_records(policy, cwd)))
     finally:
         gc.enable()
     notices = tuple(d for d in [*compiled.diagnostics, *policy] if d.severity == "warning")

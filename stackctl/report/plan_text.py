@@ -7,10 +7,12 @@ from collections.abc import Mapping
 from typing import Any
 
 from stackctl.flavors import SENSITIVE
+from stackctl.model import Address
 from stackctl.plan.model import Change, Drift, Plan, defaults_line
 
-SYMBOLS = {"create": "+", "update": "~", "delete": "-", "no-op": "="}
-COLORS = {"create": "green", "update": "yellow", "delete": "red", "no-op": "white"}
+SYMBOLS = {"create": "+", "update": "~", "delete": "-", "no-op": "=", "rename": "~"}
+COLORS = {"create": "green", "update": "yellow", "delete": "red", "no-op": "white",
+          "rename": "yellow"}
 
 
 def _value(value: Any) -> str:
@@ -21,6 +23,9 @@ def change_lines(change: Change, plan: Plan | None = None) -> list[str]:
     """One change; with its ``plan``, also what applying does to each field of it changed
     outside stackctl (the plan's drift: last applied → live)."""
     drifted = _drifted(plan, change.address)
+    if change.action == "rename":  # ~ rename default/orchestrator/old → new
+        target = Address.parse(str((change.after or {}).get("to")))
+        return [f"~ rename {change.address} → {target.name}"]
     lines = [f"{SYMBOLS[change.action]} {change.action:<6} {change.address}"
              + ("  (now managed by stackctl)" if change.adopt else "")]
     if change.action == "create" and change.after:
@@ -96,6 +101,11 @@ def render(plan: Plan, *, color: bool = False, diff_only: bool = False) -> str:
         lines.append("Drift (live changed outside stackctl since its last apply):")
         for d in plan.drift:
             lines.extend(drift_lines(d, "  "))
+    moved_notes = [n for n in plan.policy if n.get("rule") == "moved"]
+    if moved_notes:
+        lines.append("")
+        lines.extend(f"note: {n['file']}:{n['line']}:{n['column']}: {n['message']}"
+                     for n in moved_notes)
     if plan.prunable and not diff_only:
         lines.append("")
         lines.append("Managed by stackctl but gone from the manifests (deleted only with "

@@ -1,0 +1,148 @@
+"""``moved:`` in stackctl.yaml renames a component or stack in place: same uuid, stacks follow."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+from helpers import STACKCTL, run_process, snapshot
+
+from stackctl.model import ComponentType
+from stackctl.workspace import Workspace
+
+MANIFESTS = """\
+apiVersion: stackctl/v1
+kind: Profile
+metadata: {{name: team}}
+spec: {{store: {{type: local}}{active}}}
+---
+apiVersion: stackctl/v1
+kind: Component
+metadata: {{name: {orch}, profile: team}}
+spec: {{type: orchestrator, flavor: local}}
+---
+apiVersion: stackctl/v1
+kind: Stack
+metadata: {{name: {stack}, profile: team}}
+spec: {{components: {{orchestrator: {orch}, artifact_store: default, metadata_store: default}}}}
+"""
+
+ORCH = "team/orchestrator/old → new"
+
+
+def _write(work: Path, *, orch: str = "old", stack: str = "main", active: str = "",
+           moved: str = "") -> None:
+    (work / "m" / "all.yaml").write_text(MANIFESTS.format(orch=orch, stack=stack, active=active))
+    (work / "stackctl.yaml").write_text(f"manifests: [m]\nmoved:\n{moved}" if moved else
+                                        "manifests: [m]\n")
+
+
+@pytest.fixture
+def work(tmp_path: Path) -> Path:
+    """Profile team with orchestrator 'old' used by stack 'main' (active), applied."""
+    work = tmp_path / "work"
+    (work / "m").mkdir(parents=True)
+    _write(work, active=", activeStack: main")
+    applied = run_process([STACKCTL, "apply", "-y"], cwd=work)
+    assert applied.rc == 0, applied.stderr
+    return work
+
+
+def _uuid(name: str) -> str:
+    comp = Workspace().state("team").component(ComponentType.ORCHESTRATOR, name)
+    assert comp is not None
+    return comp.uuid
+
+
+def test_component_rename_keeps_uuid_and_updates_stacks(work: Path) -> None:
+    uuid = _uuid("old")
+    _write(work, orch="new", active=", activeStack: main",
+           moved="  - {from: team/orchestrator/old, to: team/orchestrator/new}\n")
+    planned = run_process([STACKCTL, "plan"], cwd=work)
+    assert planned.rc == 0, planned.stderr
+    assert "~ rename team/orchestrator/old → new\n" in planned.stdout
+    assert "Plan: 0 to create, 0 to update, 0 to delete. 1 to rename." in planned.stdout
+    assert "delete" not in planned.stdout.replace("0 to delete", "")
+    applied = run_process([STACKCTL, "apply", "-y"], cwd=work)
+    assert applied.rc == 0, applied.stderr
+    state = Workspace().state("team")
+    assert _uuid("new") == uuid
+    assert state.component(ComponentType.ORCHESTRATOR, "old") is None
+    assert state.stacks["main"].components[ComponentType.ORCHESTRATOR] == "new"
+    # the bookkeeping moved with it: nothing left to do, no drift, nothing to adopt
+    again = run_process([STACKCTL, "plan"], cwd=work)
+    assert again.rc == 0, again.stderr
+    assert "No changes." in again.stdout
+    assert "~ rename" not in again.stdout
+    assert "(team/orchestrator/new does: already renamed)" in again.stdout
+    assert "Drift" not in again.stdout
+    assert "now managed" not in again.stdout
+    managed = Workspace().store("team").bookkeeping().managed
+    assert "team/orchestrator/new" in managed
+    assert "team/orchestrator/old" not in managed
+
+
+def test_renamed_active_stack_stays_active(work: Path) -> None:
+    _write(work, stack="prod", moved="  - {from: team/stack/main, to: team/stack/prod}\n")
+    planned = run_process([STACKCTL, "plan"], cwd=work)
+    assert planned.rc == 0, planned.stderr
+    assert "~ rename team/stack/main → prod\n" in planned.stdout
+    assert run_process([STACKCTL, "apply", "-y"], cwd=work).rc == 0
+    ws = Workspace()
+    assert set(ws.state("team").stacks) == {"default", "prod"}
+    profile = ws.config().profile("team")
+    assert profile is not None
+    assert profile.active_stack == "prod"
+    assert "No changes." in run_process([STACKCTL, "plan"], cwd=work).stdout
+
+
+def test_move_with_nothing_to_rename_is_a_noop_with_a_note(work: Path) -> None:
+    _write(work, active=", activeStack: main",
+           moved="  - {from: team/orchestrator/ghost, to: team/orchestrator/spirit}\n")
+    planned = run_process([STACKCTL, "plan"], cwd=work)
+    assert planned.rc == 0, planned.stderr
+    assert (f"note: {work / 'stackctl.yaml'}:3:12: moved: team/orchestrator/ghost exists "
+            "neither live nor in stackctl's bookkeeping; nothing to rename\n") in planned.stdout
+    assert "No changes." in planned.stdout
+
+
+@pytest.mark.parametrize(("moved", "message"), [
+    ("  - {from: team/orchestrator/old, to: team/orchestrator/a}\n"
+     "  - {from: team/orchestrator/old, to: team/orchestrator/b}\n",
+     "stackctl.yaml:4:12: error: moved: team/orchestrator/old is moved twice (also at "),
+    ("  - {from: team/orchestrator/x, to: team/orchestrator/new}\n"
+     "  - {from: team/orchestrator/old, to: team/orchestrator/new}\n",
+     "stackctl.yaml:4:12: error: moved: two moves to team/orchestrator/new (also at "),
+    ("  - {from: team/orchestrator/old, to: team/orchestrator/mid}\n"
+     "  - {from: team/orchestrator/mid, to: team/orchestrator/new}\n",
+     "stackctl.yaml:3:12: error: moved: team/orchestrator/mid is both the target of this move "
+     "and the source of another (at "),
+    ("  - {from: team/orchestrator/old, to: team/artifact_store/old}\n",
+     "stackctl.yaml:3:39: error: moved: team/orchestrator/old → team/artifact_store/old: a move "
+     "renames within one profile, keeping the kind (and component type)"),
+])
+def test_conflicting_moves_are_located_errors(work: Path, moved: str, message: str) -> None:
+    _write(work, orch="new", active=", activeStack: main", moved=moved)
+    config = Path(os.environ["STACKCTL_CONFIG_PATH"])
+    before = snapshot(config)
+    for argv in (["plan"], ["apply", "-y"]):
+        result = run_process([STACKCTL, *argv], cwd=work)
+        assert result.rc == 1
+        assert message in result.stderr, result.stderr
+    assert snapshot(config) == before  # nothing changed
+
+
+def test_saved_plan_round_trip(work: Path, tmp_path: Path) -> None:
+    uuid = _uuid("old")
+    _write(work, orch="new", active=", activeStack: main",
+           moved="  - {from: team/orchestrator/old, to: team/orchestrator/new}\n")
+    out = tmp_path / "plan.json"
+    assert run_process([STACKCTL, "plan", "-o", str(out)], cwd=work).rc == 0
+    shown = run_process([STACKCTL, "show", str(out)], cwd=work)
+    assert shown.rc == 0, shown.stderr
+    assert "~ rename team/orchestrator/old → new\n" in shown.stdout
+    applied = run_process([STACKCTL, "apply", str(out), "-y"], cwd=work)
+    assert applied.rc == 0, applied.stderr
+    assert _uuid("new") == uuid
+    assert Workspace().state("team").stacks["main"].components[ComponentType.ORCHESTRATOR] == "new"
