@@ -15,7 +15,7 @@ MANIFESTS = """\
 apiVersion: stackctl/v1
 kind: Profile
 metadata: {{name: team}}
-spec: {{store: {{type: local}}{active}}}
+spec: {{store: {store}{active}}}
 ---
 apiVersion: stackctl/v1
 kind: Component
@@ -32,8 +32,9 @@ ORCH = "team/orchestrator/old → new"
 
 
 def _write(work: Path, *, orch: str = "old", stack: str = "main", active: str = "",
-           moved: str = "") -> None:
-    (work / "m" / "all.yaml").write_text(MANIFESTS.format(orch=orch, stack=stack, active=active))
+           moved: str = "", store: str = "{type: local}") -> None:
+    (work / "m" / "all.yaml").write_text(MANIFESTS.format(orch=orch, stack=stack, active=active,
+                                                          store=store))
     (work / "stackctl.yaml").write_text(f"manifests: [m]\nmoved:\n{moved}" if moved else
                                         "manifests: [m]\n")
 
@@ -146,3 +147,20 @@ def test_saved_plan_round_trip(work: Path, tmp_path: Path) -> None:
     assert applied.rc == 0, applied.stderr
     assert _uuid("new") == uuid
     assert Workspace().state("team").stacks["main"].components[ComponentType.ORCHESTRATOR] == "new"
+
+
+def test_component_rename_in_a_sql_store(tmp_path: Path) -> None:
+    """The SQL store commits the rename (old row out, new row in, same uuid) in one commit."""
+    work = tmp_path / "work"
+    (work / "m").mkdir(parents=True)
+    store = f"{{type: sql, url: 'sqlite:///{tmp_path / 'team.db'}'}}"
+    _write(work, store=store)
+    assert run_process([STACKCTL, "apply", "-y"], cwd=work).rc == 0
+    uuid = _uuid("old")
+    _write(work, orch="new", store=store,
+           moved="  - {from: team/orchestrator/old, to: team/orchestrator/new}\n")
+    applied = run_process([STACKCTL, "apply", "-y"], cwd=work)
+    assert applied.rc == 0, applied.stderr
+    assert _uuid("new") == uuid
+    assert Workspace().state("team").stacks["main"].components[ComponentType.ORCHESTRATOR] == "new"
+    assert "No changes." in run_process([STACKCTL, "plan"], cwd=work).stdout

@@ -98,9 +98,10 @@ class Plan:
 
     @property
     def counts(self) -> dict[str, int]:
-        counts = dict.fromkeys(ACTIONS, 0)
+        # "rename" only when there are renames: the JSON summary of other plans is unchanged
+        counts = dict.fromkeys(ACTIONS[:4], 0)
         for change in self.changes:
-            counts[change.action] += 1
+            counts[change.action] = counts.get(change.action, 0) + 1
         counts["create"] += len(self.defaults)
         return counts
 
@@ -115,7 +116,7 @@ class Plan:
     @property
     def summary(self) -> str:
         c = self.counts
-        renames = f" {c['rename']} to rename." if c["rename"] else ""
+        renames = f" {c['rename']} to rename." if c.get("rename") else ""
         return (f"Plan: {c['create']} to create, {c['update']} to update, "
                 f"{c['delete']} to delete.{renames}")
 
