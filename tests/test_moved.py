@@ -164,3 +164,30 @@ def test_component_rename_in_a_sql_store(tmp_path: Path) -> None:
     assert _uuid("new") == uuid
     assert Workspace().state("team").stacks["main"].components[ComponentType.ORCHESTRATOR] == "new"
     assert "No changes." in run_process([STACKCTL, "plan"], cwd=work).stdout
+
+
+def test_target_of_the_new_name_brings_its_rename(work: Path) -> None:
+    _write(work, orch="new", active=", activeStack: main",
+           moved="  - {from: team/orchestrator/old, to: team/orchestrator/new}\n")
+    planned = run_process([STACKCTL, "plan", "--target", "team/orchestrator/new"], cwd=work)
+    assert planned.rc == 0, planned.stderr
+    assert "~ rename team/orchestrator/old → new\n" in planned.stdout
+
+
+def test_another_projects_object_is_not_renamed(tmp_path: Path) -> None:
+    work = tmp_path / "work"
+    (work / "m").mkdir(parents=True)
+    _write(work)
+    (work / "stackctl.yaml").write_text("name: alpha\nmanifests: [m]\n")
+    assert run_process([STACKCTL, "apply", "-y"], cwd=work).rc == 0
+    _write(work, orch="new",
+           moved="  - {from: team/orchestrator/old, to: team/orchestrator/new}\n")
+    (work / "stackctl.yaml").write_text("name: beta\n" + (work / "stackctl.yaml").read_text())
+    config = Path(os.environ["STACKCTL_CONFIG_PATH"])
+    before = snapshot(config)
+    planned = run_process([STACKCTL, "plan"], cwd=work)
+    assert planned.rc == 1
+    assert ("team/orchestrator/old: managed by project 'alpha'; this project cannot change "
+            "it") in planned.stderr
+    assert snapshot(config) == before
+    assert _uuid("old")

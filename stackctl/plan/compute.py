@@ -245,6 +245,10 @@ class Planner:
                     "column": move.location.column, "severity": "note", "rule": "moved",
                     "message": f"moved: {source} exists {where}; nothing to rename"})
                 continue
+            owner = books.owners.get(source)
+            if source in books.managed and owner is not None and owner != self.owner:
+                self.foreign.append((source, owner))  # another project's: never renamed here
+                continue
             if moves.exists(live_state, move.target):
                 self.problems.append(f"{move.location}: moved: {source} → {target}: both "
                                      "exist live; delete one or drop the move")

@@ -35,6 +35,8 @@ def needs(change: Change, desired: DesiredState) -> list[Address]:
     if change.action == "delete" or key.profile is None or key.kind == "profile":
         return []
     found = [Address.of_profile(key.profile)]
+    # a renamed object needs its rename (whose address is the old name)
+    found.extend(move.source for move in desired.moves if move.target == key)
     profile = desired.profiles.get(key.profile)
     if profile is None:
         return found
