@@ -191,3 +191,20 @@ def test_another_projects_object_is_not_renamed(tmp_path: Path) -> None:
             "it") in planned.stderr
     assert snapshot(config) == before
     assert _uuid("old")
+
+
+def test_saved_rename_refused_when_its_source_changed(work: Path, tmp_path: Path) -> None:
+    from dataclasses import replace
+
+    _write(work, orch="new", active=", activeStack: main",
+           moved="  - {from: team/orchestrator/old, to: team/orchestrator/new}\n")
+    out = tmp_path / "plan.json"
+    assert run_process([STACKCTL, "plan", "-o", str(out)], cwd=work).rc == 0
+    with Workspace().store("team").transaction() as tx:  # someone edits it meanwhile
+        comp = tx.components[(ComponentType.ORCHESTRATOR, "old")]
+        tx.put_component(replace(comp, config={"synchronous": True}))
+    applied = run_process([STACKCTL, "apply", str(out), "-y"], cwd=work)
+    assert applied.rc == 1
+    assert "team/orchestrator/old: changed since the plan was made" in applied.stderr
+    assert _uuid("old")
+    assert Workspace().state("team").component(ComponentType.ORCHESTRATOR, "new") is None
