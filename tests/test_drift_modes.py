@@ -1,8 +1,9 @@
 """Drift modes: stackctl.yaml's driftMode says what plan/apply do with out-of-band edits.
 
 remediate (the default) reverts them; refuse fails plan and apply, naming each
-drifted address and the ways out: take the live value into the manifest (the plan
-then records it without changing live) or pass --force to revert.
+drifted address and the ways out: take the live value into the manifest or adopt it
+with --adopt ADDRESS (the plan then records it without changing live) or pass --force
+to revert.
 """
 
 from __future__ import annotations
@@ -60,8 +61,8 @@ REFUSED = (
     "stackctl to 1 object; nothing was planned or applied:\n"
     f"  {ADDRESS}: config.path is '/tmp/art-by-hand' live (set outside stackctl), the plan "
     "would make it '/tmp/art-v1'\n"
-    "  hint: Either adopt the live value: set it in the manifest (the plan then records it "
-    "and changes nothing live); or revert it: pass --force.\n")
+    "  hint: Either adopt the live value: --adopt ADDRESS, or set it in the manifest (the "
+    "plan then records it and changes nothing live); or revert it: pass --force.\n")
 
 
 def _config() -> Path:
@@ -148,4 +149,41 @@ def test_unknown_mode_is_a_located_error(work: Path) -> None:
     assert planned.stderr.splitlines()[0] == (
         "stackctl.yaml:2:12: error: driftMode: 'sometimes' is not one of ['remediate', "
         "'refuse'] [project-file]")
+    assert snapshot(_config()) == before
+
+
+def test_adopt_records_the_live_value_without_changing_live(work: Path) -> None:
+    _refuse(work)
+    planned = _run(work, "plan", "m", "--adopt", ADDRESS)
+    assert planned.rc == 0, planned.stderr
+    assert f"= no-op  {ADDRESS}  (now managed by stackctl)" in planned.stdout
+    saved = _run(work, "plan", "m", "--adopt", ADDRESS, "-o", "p.json")
+    assert saved.rc == 0, saved.stderr
+    assert json.loads((work / "p.json").read_text())["inputs"]["adopt"] == [ADDRESS]
+    applied = _run(work, "apply", "p.json")  # recomputed with the recorded --adopt
+    assert applied.rc == 0, applied.stderr
+    assert _live_path(work) == "/tmp/art-by-hand"
+    assert _run(work, "drift", "m").rc == 0  # the live value is now the last applied
+    # the manifest still says v1: with no drift left, that is an ordinary change
+    again = _run(work, "plan", "m")
+    assert again.rc == 0, again.stderr
+    assert "config.path: /tmp/art-by-hand → /tmp/art-v1" in again.stdout
+    assert "outside stackctl" not in again.stdout
+
+
+def test_adopt_keeps_other_manifest_changes(work: Path) -> None:
+    (work / "m" / "other.yaml").write_text(COMPONENT.format(name="other", path="/tmp/o"))
+    applied = _run(work, "apply", "m", "-y", "--adopt", ADDRESS)
+    assert applied.rc == 0, applied.stderr
+    assert _live_path(work) == "/tmp/art-by-hand"
+    assert "other" in _run(work, "export", "default/artifact_store/other", "-o", "-").stdout
+
+
+def test_adopt_of_an_undrifted_address_is_an_error(work: Path) -> None:
+    before = snapshot(_config())
+    result = _run(work, "apply", "m", "-y", "--adopt", "default/artifact_store/nope")
+    assert (result.rc, result.stdout, result.stderr) == (1, "", (
+        "Error: --adopt default/artifact_store/nope: not an object changed outside stackctl "
+        f"in this plan (drifted: {ADDRESS}).\n"
+        "  hint: See what drifted with `stackctl drift`.\n"))
     assert snapshot(_config()) == before
