@@ -187,3 +187,31 @@ def test_adopt_of_an_undrifted_address_is_an_error(work: Path) -> None:
         f"in this plan (drifted: {ADDRESS}).\n"
         "  hint: See what drifted with `stackctl drift`.\n"))
     assert snapshot(_config()) == before
+
+
+STACK = """\
+apiVersion: stackctl/v1
+kind: Stack
+metadata: {name: s}
+spec: {components: {orchestrator: default, artifact_store: art, metadata_store: default}}
+"""
+
+
+def test_adopt_a_stack_keeps_its_live_components(work: Path) -> None:
+    (work / "m" / "other.yaml").write_text(COMPONENT.format(name="other", path="/tmp/o"))
+    (work / "m" / "s.yaml").write_text(STACK)
+    assert _run(work, "apply", "m", "-y", "--force").rc == 0
+    # out of band: the stack now uses the other artifact store
+    assert _run(work, "stack", "delete", "s", "-y").rc == 0, "stack delete"
+    assert _run(work, "stack", "register", "s", "-o", "default", "-m", "default",
+                "-a", "other").rc == 0
+    _refuse(work)
+    refused = _run(work, "plan", "m")
+    assert refused.rc == 1
+    assert ("  default/stack/s: components.artifact_store is 'other' live (set outside "
+            "stackctl), the plan would make it 'art'\n") in refused.stderr
+    applied = _run(work, "apply", "m", "-y", "--adopt", "default/stack/s")
+    assert applied.rc == 0, applied.stderr
+    exported = _run(work, "export", "default/stack/s", "-o", "-").stdout
+    assert "artifact_store: other" in exported, exported
+    assert _run(work, "drift", "m").rc == 0
