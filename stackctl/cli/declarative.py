@@ -41,6 +41,12 @@ Prune = Annotated[bool, typer.Option(
 MaxDeletes = Annotated[int | None, typer.Option(
     "--max-deletes", min=0, metavar="N",
     help="Refuse a plan that deletes more objects (overrides maxDeletes).")]
+Force = Annotated[bool, typer.Option(
+    "--force", help="Revert changes made outside stackctl even when stackctl.yaml says "
+                    "driftMode: refuse.")]
+Adopt = Annotated[list[str] | None, typer.Option(
+    "--adopt", metavar="ADDRESS", autocompletion=complete.addresses,
+    help="Keep this drifted object's live values and record them as applied (repeatable).")]
 Targets = Annotated[list[str] | None, typer.Option(
     "--target", metavar="ADDRESS", autocompletion=complete.addresses,
     help="Only this resource and what it needs (repeatable, globs).")]
@@ -119,6 +125,7 @@ def plan(
     detailed_exitcode: Annotated[bool, typer.Option(
         "--detailed-exitcode", help="Exit 2 when there are changes.")] = False,
     max_deletes: MaxDeletes = None, target: Targets = None, exclude: Excludes = None,
+    force: Force = False, adopt: Adopt = None,
 ) -> int:
     """Show what applying the manifests would change."""
     from stackctl.cli.progress import progress
@@ -135,7 +142,8 @@ def plan(
         planned = pipeline.make_plan(_inputs(paths, env, variables, var_files), prune=prune,
                                      step=step, max_deletes=max_deletes,
                                      targets=tuple(target or ()),
-                                     excludes=tuple(exclude or ()))
+                                     excludes=tuple(exclude or ()), gate_drift=True,
+                                     force=force, adopt=tuple(adopt or ()))
     _notices(planned.notices)
     result = planned.plan
     if out:
@@ -215,6 +223,7 @@ def apply(
     auto_approve: Annotated[bool, typer.Option(
         "-y", "--auto-approve", help="Apply without asking (CI).")] = False,
     max_deletes: MaxDeletes = None, target: Targets = None, exclude: Excludes = None,
+    force: Force = False, adopt: Adopt = None,
     fmt: Annotated[Literal["text", "json"], typer.Option(
         "--format", parser=one_of("text", "json"), show_default=True,
         help="text: the plan, then a line per change on stderr; json: what was done, per "
@@ -228,7 +237,8 @@ def apply(
         prepared = pipeline.prepare_apply(targets or (), env, variables or (), var_files or (),
                                           prune, step=step, max_deletes=max_deletes,
                                           only=tuple(target or ()),
-                                          excludes=tuple(exclude or ()))
+                                          excludes=tuple(exclude or ()), force=force,
+                                          adopt=tuple(adopt or ()))
     _notices(prepared.planned.notices)
     if not prepared.saved:  # a plan file was reviewed already
         if fmt == "text":

@@ -61,6 +61,7 @@ class Project:
     declared_manifests: bool = False
     exclude: tuple[str, ...] = ()
     max_deletes: int | None = None  # the cap on deletions per plan (plan.delete_cap)
+    drift_mode: str = "remediate"  # driftMode: remediate | refuse (plan.drift_mode)
     name: str | None = None  # ``name:``: the owner recorded for what this project applies
     moves: tuple[Move, ...] = ()  # ``moved:`` renames (compiler.moved)
 
@@ -120,6 +121,7 @@ def load_project(inputs: Inputs, cwd: Path | None = None) -> Project:
                    environments=tuple(sorted(data.get("environments") or {})),
                    declared_manifests=declared, exclude=tuple(data.get("exclude") or ()),
                    max_deletes=data.get("maxDeletes"),
+                   drift_mode=str(data.get("driftMode") or "remediate"),
                    name=str(data["name"]) if data.get("name") else None, moves=moves)
 
 

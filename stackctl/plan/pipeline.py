@@ -98,15 +98,20 @@ def make_plan(given: Inputs, *, prune: bool = False, cwd: Path | None = None,
               plan_id: str | None = None, ws: Workspace | None = None,
               environ: Mapping[str, str] | None = None, step: Step = _silent,
               max_deletes: int | None = None, targets: tuple[str, ...] = (),
-              excludes: tuple[str, ...] = ()) -> Planned:
+              excludes: tuple[str, ...] = (), gate_drift: bool = False, force: bool = False,
+              drift_mode: str | None = None, adopt: tuple[str, ...] = ()) -> Planned:
     """Compile, read live, check policies against it, compute. ``plan_id`` reuses a saved
     plan's id (its salt), so desired fingerprints can be compared with the saved plan's;
     ``ws`` and ``environ`` default to this process's; ``step`` is told each stage as it
-    starts; ``targets``/``excludes`` narrow the plan; ``max_deletes`` caps deletions."""
+    starts; ``targets``/``excludes`` narrow the plan; ``max_deletes`` caps deletions.
+    ``gate_drift`` (plan, apply; not the drift report) checks the drift mode — the
+    project file's, or ``drift_mode`` (a saved plan's) — unless ``force``; ``adopt`` keeps
+    those drifted addresses' live values (plan.drift_mode.adopt_live)."""
     from dataclasses import replace
 
     from stackctl.plan.compute import compute_plan
     from stackctl.plan.delete_cap import check_delete_cap
+    from stackctl.plan.drift_mode import DEFAULT_MODE, adopt_live, check_drift_mode
     from stackctl.plan.live import read_live
     from stackctl.plan.target import narrow
     from stackctl.policy.live import as_records, plan_policies
@@ -131,10 +136,24 @@ def make_plan(given: Inputs, *, prune: bool = False, cwd: Path | None = None,
         recorded = recorded_inputs(given, cwd)
         if max_deletes is not None:  # a saved plan keeps the override it was made with
             recorded["max_deletes"] = max_deletes
+        mode = drift_mode or compiled.project.drift_mode
+        if gate_drift and mode != DEFAULT_MODE:  # a saved plan keeps the mode it was made in
+            recorded["drift_mode"] = mode
+        if gate_drift and force:
+            recorded["force"] = True
+        if adopt:
+            recorded["adopt"] = list(adopt)
         plan = compute_plan(compiled.desired, live, inputs=recorded,
                             prune=prune, plan_id=plan_id)
+        if adopt:  # planned again with the adopted live values as desired (apply writes it)
+            compiled = replace(compiled, desired=adopt_live(compiled.desired, live, plan,
+                                                            adopt))
+            plan = compute_plan(compiled.desired, live, inputs=recorded, prune=prune,
+                                plan_id=plan.id)
         plan = narrow(plan, compiled.desired, targets, excludes)
         check_delete_cap(plan, max_deletes, compiled.project.max_deletes)
+        if gate_drift:
+            check_drift_mode(plan, mode, force)
         if policy:
             plan = replace(plan, policy=(*plan.policy, *as_records(policy, cwd)))
     finally:
@@ -155,12 +174,14 @@ def prepare_apply(targets: Iterable[str], env: str | None = None,
                   variables: Iterable[str] = (), var_files: Iterable[str] = (),
                   prune: bool = False, step: Step = _silent, *,
                   max_deletes: int | None = None, only: tuple[str, ...] = (),
-                  excludes: tuple[str, ...] = ()) -> Prepared:
+                  excludes: tuple[str, ...] = (), force: bool = False,
+                  adopt: tuple[str, ...] = ()) -> Prepared:
     """``apply TARGETS``: a fresh plan of the manifests, or — when the one target is a
     plan file — that file's changes, checked against a plan computed now from its
     recorded inputs (not applied before, live state unchanged, the same changes)."""
     from stackctl.apply import check_fresh, check_not_applied, check_same_changes
     from stackctl.plan import saved as saved_plans
+    from stackctl.plan.drift_mode import DEFAULT_MODE
     from stackctl.workspace import Workspace
 
     targets = tuple(targets)
@@ -168,9 +189,12 @@ def prepare_apply(targets: Iterable[str], env: str | None = None,
     if planfile is None:
         return Prepared(make_plan(inputs(targets, env, variables, var_files), prune=prune,
                                   step=step, max_deletes=max_deletes, targets=only,
-                                  excludes=excludes), saved=False)
+                                  excludes=excludes, gate_drift=True, force=force,
+                                  adopt=adopt),
+                        saved=False)
     saved = saved_plans.load(planfile)
-    if env or tuple(var_files) or prune or max_deletes is not None or only or excludes:
+    if (env or tuple(var_files) or prune or max_deletes is not None or only or excludes
+            or force or adopt):
         raise UsageError("A saved plan carries its own inputs; give only the plan file "
                          "(and its --var values).")
     inp = saved.inputs
@@ -181,7 +205,10 @@ def prepare_apply(targets: Iterable[str], env: str | None = None,
                       cwd=Path(inp["cwd"]) if inp.get("cwd") else None, plan_id=saved.id,
                       step=step, max_deletes=inp.get("max_deletes"),
                       targets=tuple(inp.get("targets", ())),
-                      excludes=tuple(inp.get("excludes", ())))
+                      excludes=tuple(inp.get("excludes", ())), gate_drift=True,
+                      force=bool(inp.get("force", False)),
+                      drift_mode=inp.get("drift_mode", DEFAULT_MODE),
+                      adopt=tuple(inp.get("adopt", ())))
     check_fresh(saved, fresh.plan)
     check_same_changes(saved, fresh.plan)
     return Prepared(fresh, saved=True)  # the very changes of the file, as computed now

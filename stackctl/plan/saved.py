@@ -54,6 +54,8 @@ SCHEMA: dict[str, Any] = {
                 "variables_salt": _STR,
                 "max_deletes": {"type": "integer", "minimum": 0},  # plan.delete_cap
                 "targets": _STRS, "excludes": _STRS,  # plan.target
+                "drift_mode": {"enum": ["refuse"]}, "force": {"const": True},  # plan.drift_mode
+                "adopt": _STRS,
                 "variables": {"type": "array", "items": {
                     "type": "object", "required": ["name", "print"],
                     "additionalProperties": False,
