@@ -68,6 +68,50 @@ def run(workdir: Path) -> Runner:
     return _run
 
 
+# --- Declarative CLI fixture: ``stackctl ARGS`` run IN-PROCESS (fast), for the
+# --- plan/apply tests that make many runs.
+
+from helpers import Cli, CliResult  # noqa: E402
+
+
+@pytest.fixture
+def secrets() -> dict[str, str]:
+    """Secret env vars the ``cli`` fixture sets and proves never printed (override per module)."""
+    return {}
+
+
+@pytest.fixture
+def cli(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], tmp_path: Path,
+        secrets: dict[str, str]) -> Cli:
+    """``cli("plan", ..., cwd=..., env=...)`` → CliResult(rc, out, err), run in-process.
+
+    Runs in ``tmp_path`` unless ``cwd`` says otherwise. Whatever the command, it must
+    not crash (no traceback, no internal error) and no output may hold a secret.
+    """
+    from stackctl.cli.main import main
+
+    for name, value in secrets.items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.chdir(tmp_path)
+
+    def run_cli(*args: str, cwd: Path | None = None,
+                env: Mapping[str, str] | None = None) -> CliResult:
+        with monkeypatch.context() as patch:
+            for name, value in (env or {}).items():
+                patch.setenv(name, value)
+            patch.chdir(cwd or tmp_path)
+            capsys.readouterr()
+            rc = main(list(args))
+            out, err = capsys.readouterr()
+        assert "Traceback" not in err, err
+        assert "internal error" not in err, err
+        for value in secrets.values():
+            assert value not in out + err, f"a secret was printed by stackctl {' '.join(args)}"
+        return CliResult(rc, out, err)
+
+    return run_cli
+
+
 # ---- SQL store: real PostgreSQL and MariaDB servers (owner: SQL profile store) ------
 # Each test gets its own database, created here and dropped after. Without a
 # server the test skips with the reason; with STACKCTL_REQUIRE_DB=1 (CI) that

@@ -6,7 +6,7 @@ import os
 import shutil
 import subprocess
 import sys
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import NamedTuple
 
@@ -19,6 +19,17 @@ class Result(NamedTuple):
     rc: int
     stdout: str
     stderr: str
+
+
+class CliResult(NamedTuple):
+    """An in-process run of ``stackctl`` (the ``cli`` fixture of conftest.py)."""
+
+    rc: int
+    out: str
+    err: str
+
+
+Cli = Callable[..., CliResult]
 
 
 def run_process(argv: list[str], cwd: Path, *, env: Mapping[str, str] | None = None,

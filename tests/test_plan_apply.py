@@ -12,14 +12,12 @@ import os
 import re
 import subprocess
 import sys
-from collections.abc import Callable
 from pathlib import Path
-from typing import NamedTuple
 
 import pytest
 import yaml
+from helpers import Cli
 
-from stackctl.cli.main import main
 from stackctl.compiler.compile import compile_manifests
 from stackctl.compiler.project import Inputs
 from stackctl.plan.compute import compute_plan
@@ -35,35 +33,9 @@ DB_PASSWORD = "db-pa55word-value-9912"
 SECRETS = (S3_SECRET, DB_PASSWORD)
 
 
-class Result(NamedTuple):
-    rc: int
-    out: str
-    err: str
-
-
-Cli = Callable[..., Result]
-
-
 @pytest.fixture
-def cli(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str],
-        tmp_path: Path) -> Cli:
-    """Run ``stackctl ARGS`` in-process in ``cwd`` (default: tmp_path) → (rc, stdout, stderr)."""
-    monkeypatch.setenv("S3_SECRET", S3_SECRET)
-    monkeypatch.setenv("DB_PASSWORD", DB_PASSWORD)
-
-    def run(*args: str, cwd: Path | None = None, env: dict[str, str] | None = None) -> Result:
-        with monkeypatch.context() as patch:
-            for key, value in (env or {}).items():
-                patch.setenv(key, value)
-            patch.chdir(cwd or tmp_path)
-            capsys.readouterr()
-            rc = main(list(args))
-            out, err = capsys.readouterr()
-        for secret in SECRETS:  # whatever the command, a secret never shows
-            assert secret not in out + err
-        return Result(rc, out, err)
-
-    return run
+def secrets() -> dict[str, str]:
+    return {"S3_SECRET": S3_SECRET, "DB_PASSWORD": DB_PASSWORD}
 
 
 def _run_installed(*args: str, cwd: Path, env: dict[str, str] | None = None,

@@ -11,12 +11,11 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any, NamedTuple
+from typing import Any
 
 import pytest
-from helpers import snapshot
+from helpers import Cli, snapshot
 
-from stackctl.cli.main import main
 from stackctl.plan import saved
 from stackctl.workspace import Workspace
 
@@ -46,30 +45,6 @@ kind: Stack
 metadata: {name: cloud, profile: team}
 spec: {components: {orchestrator: local, artifact_store: s3, metadata_store: default}}
 """
-
-
-class Result(NamedTuple):
-    rc: int
-    out: str
-    err: str
-
-
-Cli = Callable[..., Result]
-
-
-@pytest.fixture
-def cli(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str],
-        tmp_path: Path) -> Cli:
-    def run(*args: str) -> Result:
-        monkeypatch.chdir(tmp_path)
-        capsys.readouterr()
-        rc = main(list(args))
-        out, err = capsys.readouterr()
-        assert "Traceback" not in err
-        assert "internal error" not in err
-        return Result(rc, out, err)
-
-    return run
 
 
 @pytest.fixture

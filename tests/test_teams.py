@@ -8,38 +8,12 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Callable
 from pathlib import Path
-from typing import NamedTuple
 
 import pytest
-from helpers import snapshot
+from helpers import Cli, snapshot
 
-from stackctl.cli.main import main
 from stackctl.workspace import Workspace
-
-
-class Result(NamedTuple):
-    rc: int
-    out: str
-    err: str
-
-
-Cli = Callable[..., Result]
-
-
-@pytest.fixture
-def cli(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str],
-        tmp_path: Path) -> Cli:
-    def run(*args: str, cwd: Path | None = None) -> Result:
-        with monkeypatch.context() as patch:
-            patch.chdir(cwd or tmp_path)
-            capsys.readouterr()
-            rc = main(list(args))
-            out, err = capsys.readouterr()
-        return Result(rc, out, err)
-
-    return run
 
 
 def write(root: Path, files: dict[str, str]) -> Path:
