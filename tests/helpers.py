@@ -54,3 +54,29 @@ def snapshot(root: Path) -> dict[str, str]:
             continue
         found[rel] = "<dir>" if path.is_dir() else path.read_text(errors="replace")
     return found
+
+
+def team_manifests(art_path: str) -> str:
+    """A small applied world: profile ``team`` (active, globally) whose active stack
+    ``cloud`` uses a local artifact store ``art`` at ``art_path``."""
+    return f"""\
+apiVersion: stackctl/v1
+kind: GlobalConfig
+metadata: {{name: global}}
+spec: {{activeProfile: team}}
+---
+apiVersion: stackctl/v1
+kind: Profile
+metadata: {{name: team}}
+spec: {{store: {{type: local}}, activeStack: cloud}}
+---
+apiVersion: stackctl/v1
+kind: Component
+metadata: {{name: art, profile: team}}
+spec: {{type: artifact_store, flavor: local, config: {{path: {art_path}}}}}
+---
+apiVersion: stackctl/v1
+kind: Stack
+metadata: {{name: cloud, profile: team}}
+spec: {{components: {{orchestrator: default, artifact_store: art, metadata_store: default}}}}
+"""

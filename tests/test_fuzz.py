@@ -23,7 +23,7 @@ from typing import Any
 
 import pytest
 import yaml
-from helpers import snapshot
+from helpers import snapshot, team_manifests
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -35,27 +35,7 @@ SETTINGS = settings(max_examples=40, deadline=None,
                     suppress_health_check=[HealthCheck.function_scoped_fixture,
                                            HealthCheck.too_slow])
 
-MANIFESTS = """\
-apiVersion: stackctl/v1
-kind: Profile
-metadata: {name: team}
-spec: {store: {type: local}, activeStack: cloud}
----
-apiVersion: stackctl/v1
-kind: GlobalConfig
-metadata: {name: global}
-spec: {activeProfile: team}
----
-apiVersion: stackctl/v1
-kind: Component
-metadata: {name: art, profile: team}
-spec: {type: artifact_store, flavor: local, config: {path: /tmp/stackctl-fuzz-art}}
----
-apiVersion: stackctl/v1
-kind: Stack
-metadata: {name: cloud, profile: team}
-spec: {components: {orchestrator: default, artifact_store: art, metadata_store: default}}
-"""
+MANIFESTS = team_manifests("/tmp/stackctl-fuzz-art")
 CHANGED = MANIFESTS.replace("/tmp/stackctl-fuzz-art", "/tmp/stackctl-fuzz-art2")
 
 # Non-finite floats too: json.dumps writes them as Infinity, which a plan file must refuse

@@ -29,33 +29,13 @@ from typing import Any
 
 import pytest
 import yaml
-from helpers import STACKCTL, run_process, snapshot
+from helpers import STACKCTL, run_process, snapshot, team_manifests
 
 from stackctl.plan import saved
 
 CASES = Path(__file__).resolve().parent / "cases" / "hostile"
 NAMES = sorted(p.stem for p in CASES.glob("*.yaml"))
-SEED_MANIFEST = """\
-apiVersion: stackctl/v1
-kind: GlobalConfig
-metadata: {name: global}
-spec: {activeProfile: team}
----
-apiVersion: stackctl/v1
-kind: Profile
-metadata: {name: team}
-spec: {store: {type: local}, activeStack: cloud}
----
-apiVersion: stackctl/v1
-kind: Component
-metadata: {name: art, profile: team}
-spec: {type: artifact_store, flavor: local, config: {path: /tmp/stackctl-hostile-art}}
----
-apiVersion: stackctl/v1
-kind: Stack
-metadata: {name: cloud, profile: team}
-spec: {components: {orchestrator: default, artifact_store: art, metadata_store: default}}
-"""
+SEED_MANIFEST = team_manifests("/tmp/stackctl-hostile-art")
 
 
 @pytest.fixture(scope="session")
