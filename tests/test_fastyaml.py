@@ -134,6 +134,16 @@ def test_load_text_uses_the_fast_path_and_keeps_locating_errors() -> None:
     assert (err.value.location.line, err.value.location.column) == (2, 1)
 
 
+def test_stackctl_yaml_fast_0_turns_the_fast_path_off(monkeypatch: pytest.MonkeyPatch) -> None:
+    calls: list[str] = []
+    monkeypatch.setattr(fastyaml, "fast_documents", calls.append)
+    load_text("a: 1\n", PATH)
+    assert calls == ["a: 1\n"]
+    monkeypatch.setenv("STACKCTL_YAML_FAST", "0")
+    assert load_text("a: 1\n", PATH)[0].data == {"a": 1}
+    assert calls == ["a: 1\n"]
+
+
 # Generated documents: manifest-like mappings with awkward scalars, in block or flow
 # style, plain or quoted.
 _words = st.sampled_from(SCALARS[:95]) | st.text(

@@ -8,6 +8,7 @@ accept: duplicate keys, non-string keys, alias bombs and non-JSON tags.
 from __future__ import annotations
 
 import functools
+import os
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -159,7 +160,7 @@ def load_text(text: str, path: Path, *, rendered: bool = False) -> list[Document
     text = text.removeprefix(_BOM)
     from stackctl.compiler.fastyaml import fast_documents
 
-    fast = fast_documents(text)
+    fast = None if os.environ.get("STACKCTL_YAML_FAST") == "0" else fast_documents(text)
     if fast is not None:
         return [Document(path, index, data, line, column, rendered, text)
                 for index, line, column, data in fast]
