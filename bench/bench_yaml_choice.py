@@ -38,11 +38,11 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
 
-import benchlib as bl  # noqa: E402
-from test_fastyaml import SCALARS  # noqa: E402
+import benchlib as bl
+from test_fastyaml import SCALARS
 
-from stackctl.compiler.fastyaml import fast_documents  # noqa: E402
-from stackctl.compiler.load import ManifestError, compose_documents  # noqa: E402
+from stackctl.compiler.fastyaml import fast_documents
+from stackctl.compiler.load import ManifestError, compose_documents
 
 BAD = bl.ROOT / "tests" / "cases" / "load" / "bad"
 
@@ -84,7 +84,7 @@ def candidates() -> dict[str, tuple[str, Callable[[str], Any]]]:
     import yaml
 
     def libyaml(text: str) -> Any:
-        return [d.data for d in compose_documents(text, Path("x.yaml"))][0]
+        return compose_documents(text, Path("x.yaml"))[0].data
 
     found: dict[str, tuple[str, Callable[[str], Any]]] = {
         "libyaml (stackctl loader)": (f"PyYAML {yaml.__version__}", libyaml)}
@@ -160,7 +160,7 @@ def main() -> None:
                 want = None  # the loader refuses: so should the candidate
             try:
                 got = load(text)
-            except Exception:  # noqa: BLE001 - any refusal counts as one
+            except Exception:
                 refused += 1
                 same += want is None
                 continue
@@ -175,7 +175,7 @@ def main() -> None:
             try:
                 load(text)
                 accepted += 1
-            except Exception:  # noqa: BLE001, S112
+            except Exception:
                 continue
         rows.append((name, version, f"{best * 1000:.0f} ms",
                      f"{same}/{len(scalars)} as the loader ({refused} refused)",

@@ -208,3 +208,32 @@ def test_caches_stay_bounded() -> None:
         fastyaml._token_alike(f"{i}.{i}.{i}")
     assert len(fastyaml._SAFE_STRINGS) <= 4096
     assert len(fastyaml._TOKENS_ALIKE) <= 4096
+
+
+def test_compile_turns_the_cyclic_gc_off_while_it_runs_and_restores_it(tmp_path: Path) -> None:
+    import gc
+
+    from stackctl.compiler.compile import compile_manifests
+    from stackctl.compiler.project import Inputs
+
+    (tmp_path / "m.yaml").write_text("apiVersion: stackctl/v1\nkind: Profile\n"
+                                     "metadata: {name: p}\nspec: {}\n")
+    seen: list[bool] = []
+    original = fastyaml.fast_documents
+
+    def spy(text: str) -> Any:
+        seen.append(gc.isenabled())
+        return original(text)
+
+    fastyaml.fast_documents = spy
+    try:
+        assert gc.isenabled()
+        assert compile_manifests(Inputs(paths=(str(tmp_path),)), tmp_path, {}).ok
+        assert seen == [False]
+        assert gc.isenabled()
+        gc.disable()
+        compile_manifests(Inputs(paths=(str(tmp_path),)), tmp_path, {})
+        assert not gc.isenabled()
+    finally:
+        gc.enable()
+        fastyaml.fast_documents = original
