@@ -102,7 +102,8 @@ def test_the_fast_path_declines_what_only_the_loader_checks() -> None:
     for text in ["a: &x 1\nb: *x\n", "a: !!str 1\n", "<<: {a: 1}\nb: 2\n", "a: 1\na: 2\n",
                  "on: 1\n", "1: a\n", "a: [1\n", "- a\n", "just text\n", "%YAML 1.1\n---\na: 1\n",
                  "a: 1\n...\n", "\ta: b\n", "a: \x07\n", "a: b\r\nc: d\r\n", "a: 'x\\y'\n",
-                 "a: " + "[" * 80 + "]" * 80 + "\n", "k" * 1100 + ": v\n",
+                 "a: " + "[" * 80 + "]" * 80 + "\n", "k" * 1100 + ": v\n", "{>}", ":: |\n",
+                 "a: @x\n", "a: `x`\n",
                  "a: " + "x " * 30_000 + "\n", "a:\n" + "".join(
                      "  " * i + f"k{i}:\n" for i in range(1, 80)) + "  " * 80 + "v: 1\n"]:
         assert fast_documents(text) is None, text
@@ -122,6 +123,15 @@ def test_documents_positions_and_null_documents() -> None:
         check(text)
     assert fast_documents("# c\n---\n\n  a: 1\n---\n---\nb: 2\n") == [
         (0, 4, 3, {"a": 1}), (2, 7, 1, {"b": 2})]
+
+
+def test_quoted_strings_that_look_like_other_types_are_taken_unless_also_plain() -> None:
+    assert fast_documents('tier: "1"\nflag: \'on\'\n"no": x\n') == [
+        (0, 1, 1, {"tier": "1", "flag": "on", "no": "x"})]
+    for text in ['a: "1"\nb: 1\n', 'a: "on"\nb: on\n', "on: x\n", "k: |\n  on\n",
+                 'k: ["null", null]\n', "? 2001-12-14\n  21:59:43.10 -5\n: v\n"]:
+        assert fast_documents(text) is None, text
+        check(text)
 
 
 def test_load_text_uses_the_fast_path_and_keeps_locating_errors() -> None:
@@ -146,8 +156,10 @@ def test_stackctl_yaml_fast_0_turns_the_fast_path_off(monkeypatch: pytest.Monkey
 
 # Generated documents: manifest-like mappings with awkward scalars, in block or flow
 # style, plain or quoted.
-_words = st.sampled_from(SCALARS[:95]) | st.text(
-    alphabet="abcxyz019.:-+_ /#'\"eEoOxX~", min_size=0, max_size=8)
+_safe = st.from_regex(r"[a-z][a-z0-9_-]{0,8}|[1-9][0-9]{0,4}|[0-9]\.[0-9]{1,3}|true|null",
+                      fullmatch=True)
+_awkward = st.sampled_from(SCALARS[:95]) | st.text(
+    alphabet="abcxyz019.:-+_ /#'\"eEoOxX~", min_size=0, max_size=8) | _safe
 
 
 def _scalar(word: str, style: str) -> str:
@@ -161,10 +173,13 @@ def _scalar(word: str, style: str) -> str:
 @st.composite
 def documents(draw: st.DrawFn) -> str:
     lines: list[str] = []
+    # Mostly ordinary words (the fast path takes those), or awkward ones.
+    _words = draw(st.sampled_from([_safe, _safe, _awkward]))
+    keys = st.from_regex(r"[a-z][a-z0-9_-]{0,8}", fullmatch=True) if _words is _safe else _words
 
     def block(indent: int, depth: int) -> None:
         for _ in range(draw(st.integers(1, 4))):
-            key = _scalar(draw(_words), draw(st.sampled_from(["plain", "single"])))
+            key = _scalar(draw(keys), draw(st.sampled_from(["plain", "single"])))
             kind = draw(st.sampled_from(["scalar", "scalar", "map", "seq", "flow"]))
             pad = " " * indent
             if kind == "map" and depth < 3:
@@ -196,8 +211,13 @@ def test_generated_documents_agree(text: str) -> None:
     check(text)
 
 
-@settings(max_examples=300, deadline=None)
-@given(st.text(alphabet="ab01.:-+ \n#'\"[]{},~&*!|>?", max_size=40))
+_PIECES = ["---\n", "...\n", "a: ", "- ", "? ", ": ", "\n", "  ", "x", "1", "on", "[", "]",
+           "{", "}", ", ", "#c", '"q"', "'s'", "|\n", ">-\n", "null", "~"]
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.text(alphabet="ab01.:-+ \n#'\"[]{},~|>?onyeE@`%\t\u00e9=<&*!", max_size=60)
+       | st.lists(st.sampled_from(_PIECES), max_size=20).map("".join))
 def test_arbitrary_short_texts_agree(text: str) -> None:
     check(text)
 

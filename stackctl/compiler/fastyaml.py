@@ -13,15 +13,18 @@ path never reports an error itself.
 It declines (returns ``None``) when the text holds:
 
 - anything the loader checks for or rejects that the fast parser would not:
-  tags (``!``), anchors and aliases (``&``, ``*``), merge keys, directives
-  (``%`` at a line start), ``...`` markers, ``---`` with content on its line,
-  tabs, backslashes (escapes), CR/NEL/LS/PS line breaks, a BOM, characters YAML
-  forbids, lines of 1,000 characters or more (libyaml's implicit key limit) or
-  more than 40,000 characters (so the 100,000-node cap cannot be reached);
-- a value that YAML 1.1 would read as something else: every string (key or
-  value) that a *plain* scalar of the same text would resolve to a bool, int,
-  float, null or merge key in YAML 1.1 (so ``"on"`` quoted declines too), and
-  every number-like token of the text whose 1.1 and 1.2 readings differ;
+  tags (``!``), anchors and aliases (``&``, ``*``), merge keys (``<``), directives
+  (``%``), block scalars (``|``, ``>``), the reserved ``@`` and backtick, ``...``,
+  ``---`` with content on its line, tabs, backslashes (escapes), CR/NEL/LS/PS line
+  breaks, a BOM, characters YAML forbids, lines of 1,000 characters or more
+  (libyaml's implicit key limit) or more than 40,000 characters (so the
+  100,000-node cap cannot be reached);
+- a value that YAML 1.1 would read as something else: a string (key or value)
+  that a *plain* scalar of the same text would resolve to a bool, int, float,
+  null or merge key in YAML 1.1, unless it holds no whitespace and the text
+  holds it nowhere as a plain scalar could be (then it was quoted: ``"on"``);
+  and, if a number was read, every number-like token of the text whose 1.1 and
+  1.2 readings differ;
 - anything the fast parser refuses (syntax, duplicate keys, depth), a document
   that is not a mapping, a non-string key, or nesting over 64 levels.
 
@@ -42,10 +45,12 @@ MAX_DEPTH: Final = 64
 
 # One character-class search (fast in re) finds what the fast path leaves to
 # libyaml: tabs, CR, escapes, anchors, aliases, tags, merge keys ("<<"),
-# directives ("%"), NEL/LS/PS line breaks, a BOM, and the characters YAML forbids
-# (the complement of PyYAML's reader's printable set, yaml.reader.Reader.NON_PRINTABLE).
+# directives ("%"), the reserved "@" and "`", block scalars ("|", ">": yaml-rs keeps
+# a newline in an empty one, and reads "{>}" as text), NEL/LS/PS line breaks, a BOM,
+# and the characters YAML forbids (the complement of PyYAML's reader's printable
+# set, yaml.reader.Reader.NON_PRINTABLE).
 _DECLINE: Final = re.compile(
-    "[\t\r\\\\&*!<%\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x84\x86-\x9f"
+    "[\t\r\\\\&*!<%@`|>\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x84\x86-\x9f"
     "\ud800-\udfff\ufffe\uffff\u2028\u2029\ufeff]")
 _LONG_LINE: Final = re.compile(r"[^\n]{1000}")
 _MARKER: Final = re.compile(r"^---[ ]*(?:\n|\Z)", re.MULTILINE)
@@ -101,7 +106,7 @@ def fast_documents(text: str) -> list[tuple[int, int, int, dict[str, Any]]] | No
         pieces = [(text, 1, False)]
     loads = _parser()
     documents: list[tuple[int, int, int, dict[str, Any]]] = []
-    numbers = _Numbers()
+    seen = _Seen()
     index = 0
     for piece, line, counts in pieces:
         content = _CONTENT.search(piece)
@@ -111,7 +116,7 @@ def fast_documents(text: str) -> list[tuple[int, int, int, dict[str, Any]]] | No
             except Exception:
                 return None
             if data is not None:
-                if type(data) is not dict or not _plain(data, 0, numbers):
+                if type(data) is not dict or not _plain(data, 0, seen):
                     return None
                 offset = content.end() - 1
                 row = line + piece.count("\n", 0, offset)
@@ -122,10 +127,16 @@ def fast_documents(text: str) -> list[tuple[int, int, int, dict[str, Any]]] | No
             index += 1  # an empty document after a '---'
     # A number may have been written in a way YAML 1.1 reads otherwise ("010",
     # "0o10", "1e3"): every number-like token of the text must read alike.
-    if numbers.seen:
+    if seen.numbers:
         for token in _TOKEN.findall("\n" + text):
             if not _SIMPLE.fullmatch(token) and not _token_alike(token):
                 return None
+    # A string YAML 1.1 would read otherwise if plain ("on", "1", "null") was quoted
+    # (or a block scalar) unless the text holds it as a plain scalar: at a place a
+    # plain scalar can start, ending where one can end.
+    for string in seen.quoted:
+        if re.search(r"(?<![^\s\[{,:?-])" + re.escape(string) + r"(?![^\s,\]}:#])", text):
+            return None
     return documents
 
 
@@ -154,43 +165,59 @@ def _parser() -> Callable[[str], Any]:
                              duplicate_key_policy=DuplicateKeyPolicy.Error)
 
 
-class _Numbers:
-    __slots__ = ("seen",)
+class _Seen:
+    """What the walk met that the text must vouch for."""
+
+    __slots__ = ("numbers", "quoted")
 
     def __init__(self) -> None:
-        self.seen = False
+        self.numbers = False  # an int or a float
+        self.quoted: set[str] = set()  # strings that YAML 1.1 reads otherwise if plain
+
+    def must_be_quoted(self, text: str) -> bool:
+        # Without whitespace, a plain scalar is its text on one line; with, it may
+        # have been folded from several (e.g. an explicit "? " key): decline.
+        if text and (text.isspace() or not text.isprintable() or " " in text):
+            return False
+        if text:
+            self.quoted.add(text)
+        return True  # "" is never plain (an empty plain scalar is null)
 
 
-def _plain(value: Any, depth: int, numbers: _Numbers) -> bool:
-    """Only strings that YAML 1.1 also reads as strings, string keys, bounded depth;
-    notes in numbers whether an int or float was seen."""
+def _plain(value: Any, depth: int, seen: _Seen) -> bool:
+    """Only strings that YAML 1.1 also reads as strings (or were quoted: noted in
+    seen), string keys, bounded depth; notes in seen whether a number was met."""
     if depth > MAX_DEPTH:
         return False
     if type(value) is dict:
         for key, item in value.items():
-            if type(key) is not str or (key not in _SAFE_KEYS and not _string_alike(
-                    key, _SAFE_KEYS, _RISKY_KEY)):
+            if type(key) is not str:
+                return False
+            if key not in _SAFE_KEYS and not _string_alike(key, _SAFE_KEYS, _RISKY_KEY) \
+                    and not seen.must_be_quoted(key):
                 return False
             kind = type(item)
             if kind is str:
-                if item not in _SAFE_STRINGS and not _string_alike(item):
+                if item not in _SAFE_STRINGS and not _string_alike(item) \
+                        and not seen.must_be_quoted(item):
                     return False
             elif kind is dict or kind is list:
-                if not _plain(item, depth + 1, numbers):
+                if not _plain(item, depth + 1, seen):
                     return False
             elif kind is int or kind is float:
-                numbers.seen = True
+                seen.numbers = True
         return True
     for item in value:  # a list
         kind = type(item)
         if kind is str:
-            if item not in _SAFE_STRINGS and not _string_alike(item):
+            if item not in _SAFE_STRINGS and not _string_alike(item) \
+                    and not seen.must_be_quoted(item):
                 return False
         elif kind is dict or kind is list:
-            if not _plain(item, depth + 1, numbers):
+            if not _plain(item, depth + 1, seen):
                 return False
         elif kind is int or kind is float:
-            numbers.seen = True
+            seen.numbers = True
     return True
 
 
