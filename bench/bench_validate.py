@@ -20,7 +20,8 @@ as real subprocesses interleaved run by run:
                     ``if``/``then`` picking the kind's schema by ``kind`` first.
                     Timed up to --cjs-max files (default 1,000: ~25 s a run at 10,000).
   ajv-cli           ``ajv validate --spec=draft2020 --strict=false -c ajv-formats
-                    -s combined.json -d "DIR/**/*.yaml"`` (ajv-cli 5.0.0, ajv 8, ajv-formats
+                    -s combined.json -d F1 -d F2 ...`` (every file named, which is about
+                    10 % faster than ajv's own "**" glob; ajv-cli 5.0.0, ajv 8, ajv-formats
                     3; ajv-cli reads the YAML files itself, with js-yaml), with the same two
                     combined schemas. ajv-cli validates each file against one schema, so it
                     gets the combined one; it does less than stackctl (no cross-document
@@ -74,10 +75,12 @@ def ajv_exe() -> tuple[str | None, str]:
     return str(exe), ""
 
 
-def _ajv(exe: str, schema: Path, data: str) -> list[str]:
+def _ajv(exe: str, schema: Path, files: list[Path]) -> list[str]:
     # -c resolves "ajv-formats" from the working directory's node_modules (AJV_DIR).
+    # Files one by one ("-d F" each): about 10 % faster than ajv's own "**" glob.
+    data = [arg for f in files for arg in ("-d", str(f))]
     return [exe, "validate", "--spec=draft2020", "--strict=false", "-c", "ajv-formats",
-            "-s", str(schema), "-d", data]
+            "-s", str(schema), *data]
 
 
 def _strip(schema: dict[str, Any]) -> dict[str, Any]:
@@ -177,7 +180,7 @@ def sanity_check(tmp: Path, schemas: dict[str, Path], ajv: str | None = None) ->
         (good / "good.yaml").write_text(bl.component_doc(
             "good", "team-0", "artifact_store", "s3", {"path": "s3://b/z"}, {}))
         for folder, want in ((bad, 1), (good, 0)):
-            run = bl.run_once(_ajv(ajv, schema, str(folder / "*.yaml")), capture=True,
+            run = bl.run_once(_ajv(ajv, schema, sorted(folder.glob("*.yaml"))), capture=True,
                               cwd=AJV_DIR)
             if run.returncode != want:
                 problems.append(f"ajv-cli ({mode}) exited {run.returncode} on {folder.name}.yaml"
@@ -221,7 +224,7 @@ def run(files: int = 1000, runs: int = 7, cjs_max: int = 1000) -> dict[str, Any]
             commands["check-jsonschema (if/then)"] = _cjs(schemas["ifthen"], paths)
         if ajv is not None:
             for mode, label in (("oneof", "oneOf"), ("ifthen", "if/then")):
-                commands[f"ajv-cli ({label})"] = _ajv(ajv, schemas[mode], f"{corpus}/**/*.yaml")
+                commands[f"ajv-cli ({label})"] = _ajv(ajv, schemas[mode], paths)
                 cwds[f"ajv-cli ({label})"] = AJV_DIR
         series = bl.compare(commands, runs=runs, warmup=1, env=env, envs=envs, cwds=cwds)
     s = {k: v.median for k, v in series.items()}
