@@ -161,13 +161,14 @@ def compare(commands: Mapping[str, Sequence[str]], *, runs: int, warmup: int = 2
             env: Mapping[str, str] | None = None, cwd: str | Path | None = None,
             ok_codes: Mapping[str, Sequence[int]] | None = None,
             envs: Mapping[str, Mapping[str, str]] | None = None,
-            before: Mapping[str, Callable[[], object]] | None = None) -> dict[str, Series]:
+            before: Mapping[str, Callable[[], object]] | None = None,
+            cwds: Mapping[str, str | Path] | None = None) -> dict[str, Series]:
     """A hyperfine-like loop: warm up, then run the commands interleaved (A B A B ...).
 
     Interleaving spreads machine noise (another process, CPU frequency) evenly
     over the commands compared, which is what a ratio needs. ``envs`` gives a
     command its own environment; ``before`` an untimed step before each of its
-    runs (e.g. emptying a cache).
+    runs (e.g. emptying a cache); ``cwds`` a command its own working directory.
     """
     series = {label: Series(label) for label in commands}
     codes = ok_codes or {}
@@ -177,7 +178,8 @@ def compare(commands: Mapping[str, Sequence[str]], *, runs: int, warmup: int = 2
     def one(label: str, capture: bool) -> Run:
         if label in before:
             before[label]()
-        return run_once(commands[label], env=envs.get(label, env), cwd=cwd, capture=capture)
+        return run_once(commands[label], env=envs.get(label, env),
+                        cwd=(cwds or {}).get(label, cwd), capture=capture)
 
     for _ in range(warmup):
         for label in commands:

@@ -3,7 +3,7 @@
     .venv/bin/python bench/run_all.py [--n 1000,10000] [--quick] [--zenml PATH]
 
 Runs, in this order: bench_startup (start-up, `stack list`), bench_validate
-(1,000 manifest files), bench_plan_apply (N components), then the teammates'
+(1,000 and 10,000 manifest files), bench_plan_apply (N components), then the teammates'
 bench_store_backends.py (``--n 10000``) and bench_load_floor.py as
 subprocesses when present; their absence or failure is reported, not fatal.
 The summary (markdown) goes to bench/results/latest.md (gitignored) and stdout.
@@ -113,7 +113,8 @@ def section(name: str, work: Callable[[], Any], render: Callable[[Any], str],
 
 
 def _ratio_rows(res: dict[str, Any]) -> list[tuple[str, str, str, str]]:
-    return [(k.strip(), f"{v:.2f}", str(t) if str(t).startswith(("<", ">")) else f"<= {t}",
+    where = f"validate {res['files']:,} files: " if "files" in res else ""
+    return [(where + k.strip(), f"{v:.2f}", str(t) if str(t).startswith(("<", ">")) else f"<= {t}",
              bl.verdict(ok)) for k, (v, t, ok) in res["ratios"].items() if ok is not None]
 
 
@@ -140,6 +141,9 @@ def main() -> None:
     parts.append(section("startup", lambda: bench_startup.run(args.startup_runs, args.zenml),
                          bench_startup.markdown, _ratio_rows, glance))
     parts.append(section("validate", lambda: bench_validate.run(1000, args.validate_runs),
+                         bench_validate.markdown, _ratio_rows, glance))
+    parts.append(section("validate (10,000 files)",
+                         lambda: bench_validate.run(10_000, args.validate_runs),
                          bench_validate.markdown, _ratio_rows, glance))
     parts.append(section("plan/apply", lambda: bench_plan_apply.run(sizes, args.plan_runs),
                          bench_plan_apply.markdown, bench_plan_apply.figures, glance))

@@ -8,6 +8,7 @@ accept: duplicate keys, non-string keys, alias bombs and non-JSON tags.
 from __future__ import annotations
 
 import functools
+import os
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -16,6 +17,7 @@ from typing import Any, Final
 import yaml
 from yaml.constructor import SafeConstructor
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
+from yaml.resolver import Resolver
 
 from stackctl.errors import Location, ManifestError
 
@@ -75,6 +77,7 @@ class ManifestReadError(ManifestError):
 _Y = "tag:yaml.org,2002:"
 _STR, _MAP, _SEQ, _NULL, _MERGE = _Y + "str", _Y + "map", _Y + "seq", _Y + "null", _Y + "merge"
 _SAFE = SafeConstructor()
+_RESOLVER = Resolver()
 _SCALARS: Final[dict[str, Callable[[ScalarNode], Any]]] = {
     _Y + "int": _SAFE.construct_yaml_int,
     _Y + "float": _SAFE.construct_yaml_float,
@@ -155,6 +158,17 @@ def load_text(text: str, path: Path, *, rendered: bool = False) -> list[Document
     the rendered output, and messages say so.
     """
     text = text.removeprefix(_BOM)
+    from stackctl.compiler.fastyaml import fast_documents
+
+    fast = None if os.environ.get("STACKCTL_YAML_FAST") == "0" else fast_documents(text)
+    if fast is not None:
+        return [Document(path, index, data, line, column, rendered, text)
+                for index, line, column, data in fast]
+    return compose_documents(text, path, rendered=rendered)
+
+
+def compose_documents(text: str, path: Path, *, rendered: bool = False) -> list[Document]:
+    """load_text's libyaml path (BOM already removed): every check, located errors."""
     source = _Source(str(path), text, rendered=rendered)
     # An alias needs an anchor, and an anchor needs "&": without one the
     # alias pre-pass cannot find anything and is skipped.
@@ -178,6 +192,20 @@ def load_text(text: str, path: Path, *, rendered: bool = False) -> list[Document
     except RecursionError:  # only pure-Python PyYAML composes recursively
         raise source.at(YamlSyntaxError, "document nests too deeply to load", (0, 0)) from None
     return documents
+
+
+def plain_scalar(text: str) -> Any:
+    """What the loader makes of a plain (unquoted) scalar of this text.
+
+    Raises ValueError where it makes no value of it (a merge key, a number too long).
+    """
+    tag: str = _RESOLVER.resolve(ScalarNode, text, (True, False))  # type: ignore[no-untyped-call]
+    if tag == _STR:
+        return text
+    construct = _SCALARS.get(tag)
+    if construct is None:
+        raise ValueError(f"{tag} is no value")
+    return construct(ScalarNode(tag, text))
 
 
 class _Source:
