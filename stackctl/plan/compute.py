@@ -142,9 +142,11 @@ class Planner:
         if full_after is not None and (action != "no-op" or recorded is None):
             self.desired_prints[address] = compare.salted_print(self.plan_id, full_after)
         fields = compare.field_changes(before, after, hidden) if action == "update" else ()
+        shown_before = compare.redact_view(before, hidden)
+        # a no-op's two sides are equal: one redacted view serves both (time and memory)
+        shown_after = shown_before if action == "no-op" else compare.redact_view(after, hidden)
         self.changes.append(Change(
-            key=key, action=action,
-            before=compare.redact_view(before, hidden), after=compare.redact_view(after, hidden),
+            key=key, action=action, before=shown_before, after=shown_after,
             # a no-op stackctl does not manage yet, or whose record is stale (live was changed
             # to what the manifests say, e.g. by an interrupted apply): apply records it
             fields=fields, adopt=action == "no-op" and (recorded != before_print or (

@@ -211,6 +211,10 @@ class ProfileStore(abc.ABC):
     def bookkeeping(self) -> Bookkeeping:
         """Read serial, lineage and managed records."""
 
+    def load_with_books(self) -> tuple[ProfileState, Bookkeeping]:
+        """``load()`` and ``bookkeeping()`` (a backend may read both in one go)."""
+        return self.load(), self.bookkeeping()
+
     @abc.abstractmethod
     def destroy(self) -> None:
         """Remove the store's data (profile deletion)."""

@@ -73,26 +73,41 @@ class LocalStore(ProfileStore):
         self._require()  # recovers too
         return self._consistent(self._read_state)
 
+    def load_with_books(self) -> tuple[ProfileState, Bookkeeping]:
+        """State and bookkeeping of one consistent read (``state.json`` parsed once)."""
+        self._require()
+
+        def read() -> tuple[ProfileState, Bookkeeping]:
+            data = self._state_file()
+            return self._read_state(data), self._books(data)
+
+        return self._consistent(read)
+
     def load_stacks(self) -> Mapping[str, Stack]:
         """Only ``stacks.yaml``: what `stack list` needs, without any component file."""
         self._require()
         return self._consistent(lambda: self._stacks(yamlio.read_mapping(self.stacks_file)))
 
-    def _read_state(self) -> ProfileState:
-        raw = yamlio.read_mapping(self.stacks_file)
-        state = self._state_file()
-        comps: dict[tuple[ComponentType, str], Component] = {}
-        listing = yamlio.expect(raw.get("stack_components") or {}, dict, self.stacks_file,
-                                "stack_components")
+    def _read_state(self, state: dict[str, Any] | None = None) -> ProfileState:
+        """The profile's state; ``state``: ``state.json`` already read (else read here)."""
         with ReadCache.for_store(self.root) as cache:
+            raw = cache.read(self.stacks_file)
+            listing = yamlio.expect(raw.get("stack_components") or {}, dict, self.stacks_file,
+                                    "stack_components")
+            comps: dict[tuple[ComponentType, str], Component] = {}
+            read = cache.read
             for type_name, members in listing.items():
                 ctype = self._type(type_name)
-                for name, flavor in (yamlio.expect(members or {}, dict, self.stacks_file,
-                                                   f"stack_components.{type_name}")).items():
-                    comps[(ctype, str(name))] = self._read_component(
-                        ctype, str(name), str(flavor), cache)
+                for listed, flavor in (yamlio.expect(members or {}, dict, self.stacks_file,
+                                                     f"stack_components.{type_name}")).items():
+                    name = str(listed)
+                    data = read(self._component_file(ctype, name))
+                    data.pop("name", None)
+                    uid = str(data.pop("uuid", "") or "")
+                    comps[(ctype, name)] = Component(type=ctype, name=name, flavor=str(flavor),
+                                                     uuid=uid, config=data)
         stacks = self._stacks(raw)
-        schemas = state.get("flavor_schemas", {})
+        schemas = (self._state_file() if state is None else state).get("flavor_schemas", {})
         found: dict[tuple[ComponentType, str], CustomFlavor] = {}
         for entry in yamlio.expect(raw.get("stack_component_flavors") or [], list,
                                    self.stacks_file, "stack_component_flavors"):
@@ -123,21 +138,14 @@ class LocalStore(ProfileStore):
                 hint="This store may come from a newer ZenML; stackctl will not modify it.",
             ) from None
 
-    def _read_component(self, ctype: ComponentType, name: str, flavor: str,
-                        cache: ReadCache | None = None) -> Component:
-        path = self._component_path(ctype, name)
-        data = cache.read(path) if cache is not None else yamlio.read_mapping(path)
-        data.pop("name", None)
-        uid = str(data.pop("uuid", "") or "")
-        return Component(type=ctype, name=name, flavor=flavor, uuid=uid, config=data)
-
-    def _component_path(self, ctype: ComponentType, name: str) -> Path:
-        return self.root / ctype.plural / f"{name}.yaml"
+    def _component_file(self, ctype: ComponentType, name: str) -> str:
+        """The component's file as a string (no Path object per file of 10,000)."""
+        return f"{self.root}/{ctype.plural}/{name}.yaml"
 
     def _state_file(self) -> dict[str, Any]:
         path = self.meta / "state.json"
         try:
-            data = json.loads(path.read_text())
+            data = json.loads(path.read_bytes())
         except FileNotFoundError:
             return {}
         except (OSError, ValueError, RecursionError) as exc:
@@ -149,8 +157,9 @@ class LocalStore(ProfileStore):
     def bookkeeping(self) -> Bookkeeping:
         return self._consistent(self._books)
 
-    def _books(self) -> Bookkeeping:
-        data = self._state_file()
+    def _books(self, data: dict[str, Any] | None = None) -> Bookkeeping:
+        """The bookkeeping; ``data``: ``state.json`` already read (else read here)."""
+        data = self._state_file() if data is None else data
         if not data:
             # A store made by ZenML itself: stackctl has applied nothing yet.
             return Bookkeeping(lineage="", serial=0, managed={})
@@ -185,26 +194,27 @@ class LocalStore(ProfileStore):
             files.recover(self.meta, [self.root, self.meta,
                                       *(self.root / t.plural for t in ComponentType)],
                           root=self.root)
-            yield self._read_state(), self._books()
+            data = self._state_file()
+            yield self._read_state(data), self._books(data)
 
     def _commit(self, tx: Transaction) -> None:
         self._write(tx, fresh=False)
 
     def _write(self, tx: Transaction, *, fresh: bool) -> None:
         before, after = tx.before, tx.after
-        writes: dict[Path, bytes] = {}
-        deletes: list[Path] = []
+        writes: dict[str, bytes] = {}
+        deletes: list[str] = []
         for key, comp in after.components.items():
             if before.components.get(key) != comp:
-                writes[self._component_path(*key)] = yamlio.dump(
+                writes[self._component_file(*key)] = yamlio.dump(
                     {**dict(comp.config), "name": comp.name, "uuid": comp.uuid})
         for key in before.components.keys() - after.components.keys():
-            deletes.append(self._component_path(*key))
+            deletes.append(self._component_file(*key))
         if fresh or self._index_changed(before, after):
             raw = {} if fresh else yamlio.read_mapping(self.stacks_file)
-            writes[self.stacks_file] = yamlio.dump(self._stacks_document(raw, after))
+            writes[str(self.stacks_file)] = yamlio.dump(self._stacks_document(raw, after))
         if fresh:
-            writes[self.root / "pipeline_runs.yaml"] = yamlio.dump({"pipeline_runs": {}})
+            writes[str(self.root / "pipeline_runs.yaml")] = yamlio.dump({"pipeline_runs": {}})
         state = {} if fresh else self._state_file()
         state.update(
             lineage=tx.books_before.lineage or str(uuidlib.uuid4()),
@@ -215,12 +225,14 @@ class LocalStore(ProfileStore):
             flavor_schemas={f"{t.value}/{n}": dict(f.config_schema)
                             for (t, n), f in sorted(after.flavors.items())},
         )
-        writes[self.meta / "state.json"] = json.dumps(state, indent=1, sort_keys=True).encode()
+        # compact: json's C encoder (indent= takes the pure-Python one, 3x slower here)
+        writes[str(self.meta / "state.json")] = json.dumps(
+            state, sort_keys=True, separators=(",", ":")).encode()
         files.commit_files(self.meta, writes, deletes, private=self._is_private(after))
 
-    def _is_private(self, after: ProfileState) -> Any:
+    def _is_private(self, after: ProfileState) -> Callable[[str], bool]:
         secret_paths = {
-            self._component_path(*key)
+            self._component_file(*key)
             for key, comp in after.components.items()
             if flavors.has_secret_values(comp.type, comp.flavor, comp.config, after.flavors)
         }

@@ -55,20 +55,21 @@ class ReadCache:
             self.entries = {}
         return self
 
-    def read(self, path: Path) -> dict[str, Any]:
-        full = str(path)
+    def read(self, path: str | Path) -> dict[str, Any]:
+        """The file's mapping (a fresh top-level dict: the caller may change it)."""
+        full = os.fspath(path)
         prefix = self._prefix
         key = full[len(prefix):] if full.startswith(prefix) else full
         self.seen.add(key)
         try:
-            st = os.stat(path)
+            st = os.stat(full)
         except FileNotFoundError:
-            return yamlio.read_mapping(path)  # raises the located "missing" error
+            return yamlio.read_mapping(Path(full))  # raises the located "missing" error
         signature = [st.st_mtime_ns, st.st_ctime_ns, st.st_size, st.st_ino]
         entry = self.entries.get(key)
         if entry is not None and entry[:4] == signature:
             return dict(entry[4])
-        data = yamlio.read_mapping(path)
+        data = yamlio.read_mapping(Path(full))
         private = stat.S_IMODE(st.st_mode) & 0o077 == 0
         fresh = time.time() - max(st.st_mtime, st.st_ctime) < RACY_SECONDS
         if private or fresh:
