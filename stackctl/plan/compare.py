@@ -48,6 +48,8 @@ def redact_view(view: Mapping[str, Any] | None,
                 hidden: AbstractSet[tuple[str, ...]]) -> dict[str, Any] | None:
     if view is None:
         return None
+    if not hidden and "store_url" not in view and type(view) is dict:
+        return view  # nothing to redact: the view itself (views are never changed)
     out: dict[str, Any] = {}
     for key, value in view.items():
         if isinstance(value, Mapping) and key == "config":

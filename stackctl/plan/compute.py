@@ -10,11 +10,12 @@ from __future__ import annotations
 
 import os
 import uuid as uuidlib
-from collections.abc import Mapping
+from collections import ChainMap
+from collections.abc import Mapping, MutableMapping
 from collections.abc import Set as AbstractSet
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from stackctl import rules
 from stackctl.compiler.desired import DesiredProfile, DesiredState
@@ -62,11 +63,14 @@ class Planner:
         self.owner = desired.owner  # the planning project's name
         # (address, owner): declared here, managed by another project
         self.foreign: list[tuple[str, str]] = []
-        # address -> last-applied record, from every store read (addresses are unique)
-        self.records: dict[str, Mapping[str, Any]] = dict(live.books.applied)
-        for lp in live.profiles.values():
-            if lp.books is not None:
-                self.records.update(lp.books.applied)
+        # address -> last-applied record, from every store read (addresses are unique);
+        # chained, not copied: a store's records are read only if asked for (LazyRecords)
+        # (read-only below the first map: ChainMap writes only to its first mapping)
+        stores = [lp.books.applied for lp in reversed(live.profiles.values())
+                  if lp.books is not None]
+        self.records: ChainMap[str, Mapping[str, Any]] = ChainMap(
+            {}, *cast("list[MutableMapping[str, Mapping[str, Any]]]",
+                      [*stores, live.books.applied]))
 
     def plan(self, inputs: Mapping[str, Any]) -> Plan:
         desired, live = self.desired, self.live

@@ -10,19 +10,23 @@ commit journal live in ``profiles/<name>/.stackctl/``, which ZenML never reads.
 from __future__ import annotations
 
 import json
+import os
+import re
 import uuid as uuidlib
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
+from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 from stackctl import flavors
-from stackctl.errors import ConfigFileError, Location, StoreError
+from stackctl.errors import ConfigFileError, Location, StaleStateError, StoreError
 from stackctl.model import Component, ComponentType, CustomFlavor, ProfileState, Stack
 from stackctl.stores import files, yamlio
 from stackctl.stores.base import (
     Bookkeeping,
+    LazyRecords,
     ProfileStore,
     Transaction,
     parse_bookkeeping,
@@ -78,10 +82,26 @@ class LocalStore(ProfileStore):
         self._require()
 
         def read() -> tuple[ProfileState, Bookkeeping]:
-            data = self._state_file()
-            return self._read_state(data), self._books(data)
+            # the files first: the read cache's entries are freed before state.json is
+            # parsed, so the two never take memory at once (the peak RSS of a plan)
+            raw, comps = self._read_files()
+            data, signature = self._signed_state_file(records=False)
+            books = self._books(data)
+            if data.pop("applied", None):  # read when asked for (a drifted field, a rename)
+                books = replace(books, applied=LazyRecords(lambda: self._records(signature)))
+            return self._assemble(raw, comps, data), books
 
         return self._consistent(read)
+
+    def _records(self, signature: tuple[int, ...]) -> Mapping[str, Mapping[str, Any]]:
+        """The last-applied records of ``state.json``, if it is still the file of that
+        ``signature`` (our commits replace it: a new inode); else the plan is stale."""
+        data, now = self._signed_state_file()
+        if now != signature:
+            raise StaleStateError(
+                f"The store of profile '{self.profile}' changed while it was being read.",
+                hint="Run the command again.")
+        return self._books(data).applied
 
     def load_stacks(self) -> Mapping[str, Stack]:
         """Only ``stacks.yaml``: what `stack list` needs, without any component file."""
@@ -90,6 +110,11 @@ class LocalStore(ProfileStore):
 
     def _read_state(self, state: dict[str, Any] | None = None) -> ProfileState:
         """The profile's state; ``state``: ``state.json`` already read (else read here)."""
+        raw, comps = self._read_files()
+        return self._assemble(raw, comps, self._state_file() if state is None else state)
+
+    def _read_files(self) -> tuple[dict[str, Any], dict[tuple[ComponentType, str], Component]]:
+        """``stacks.yaml`` and every component file it lists (through the read cache)."""
         with ReadCache.for_store(self.root) as cache:
             raw = cache.read(self.stacks_file)
             listing = yamlio.expect(raw.get("stack_components") or {}, dict, self.stacks_file,
@@ -106,8 +131,12 @@ class LocalStore(ProfileStore):
                     uid = str(data.pop("uuid", "") or "")
                     comps[(ctype, name)] = Component(type=ctype, name=name, flavor=str(flavor),
                                                      uuid=uid, config=data)
+        return raw, comps
+
+    def _assemble(self, raw: dict[str, Any], comps: dict[tuple[ComponentType, str], Component],
+                  state: dict[str, Any]) -> ProfileState:
         stacks = self._stacks(raw)
-        schemas = (self._state_file() if state is None else state).get("flavor_schemas", {})
+        schemas = state.get("flavor_schemas", {})
         found: dict[tuple[ComponentType, str], CustomFlavor] = {}
         for entry in yamlio.expect(raw.get("stack_component_flavors") or [], list,
                                    self.stacks_file, "stack_component_flavors"):
@@ -143,16 +172,28 @@ class LocalStore(ProfileStore):
         return f"{self.root}/{ctype.plural}/{name}.yaml"
 
     def _state_file(self) -> dict[str, Any]:
+        return self._signed_state_file()[0]
+
+    def _signed_state_file(self, *, records: bool = True
+                           ) -> tuple[dict[str, Any], tuple[int, ...]]:
+        """``state.json`` and its (inode, size, mtime, ctime) when read ((), if absent).
+
+        ``records=False``: its last-applied records are not kept — ``applied`` is then
+        ``{}`` if it held none, else ``{"": {}}`` (a marker: "read them later").
+        """
         path = self.meta / "state.json"
         try:
-            data = json.loads(path.read_bytes())
+            with open(path, "rb") as handle:
+                st = os.fstat(handle.fileno())
+                text = handle.read()
+            data = (None if records else _without_records(text)) or json.loads(text)
         except FileNotFoundError:
-            return {}
+            return {}, ()
         except (OSError, ValueError, RecursionError) as exc:
             raise ConfigFileError(f"Cannot read stackctl's bookkeeping: {exc}.",
                                   location=Location(str(path))) from None
         parse_bookkeeping(data, str(path))  # checks every field's type
-        return dict(data)
+        return dict(data), (st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns)
 
     def bookkeeping(self) -> Bookkeeping:
         return self._consistent(self._books)
@@ -274,3 +315,44 @@ class LocalStore(ProfileStore):
         if self.root.exists():
             with store_lock(self.meta, f"profile '{self.profile}'"):
                 shutil.rmtree(self.root)
+
+
+_GONE = object()
+_APPLIED_FIRST = re.compile(rb'\s*\{\s*"applied"\s*:\s*')
+
+
+def _without_records(text: bytes) -> dict[str, Any] | None:
+    """``state.json`` parsed without building its last-applied records (~1 KiB each).
+
+    stackctl writes the file with sorted keys, so ``applied`` comes first: it is
+    parsed with every object dropped as soon as it is built, then the rest normally.
+    The records must each be an object (as ``parse_bookkeeping`` checks); anything
+    unexpected gives None, and the caller parses the file whole (with its errors).
+    """
+    start = _APPLIED_FIRST.match(text)
+    if start is None:
+        return None
+    last: list[Any] = []
+
+    def drop(obj: dict[str, Any]) -> Any:
+        last[:] = [obj]  # the last object built is ``applied`` itself
+        return _GONE
+
+    try:
+        decoded = text.decode()  # the matched start is ASCII: the same offset in both
+        gone, end = json.JSONDecoder(object_hook=drop).raw_decode(decoded, start.end())
+        rest = decoded[end:].strip()
+        if rest.startswith(","):
+            data = json.loads("{" + rest[1:])
+        elif rest == "}":
+            data = {}
+        else:
+            return None
+    except (ValueError, RecursionError):
+        return None
+    applied = last[0] if last else None
+    if (gone is not _GONE or not isinstance(data, dict) or "applied" in data
+            or not isinstance(applied, dict) or any(v is not _GONE for v in applied.values())):
+        return None
+    data["applied"] = {"": {}} if applied else {}
+    return data

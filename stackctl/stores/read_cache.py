@@ -91,8 +91,15 @@ class ReadCache:
             return
         from stackctl.stores.files import atomic_write
 
-        payload = json.dumps({"version": _VERSION, "entries": self.entries},
-                             separators=(",", ":"), default=str).encode()
+        # entry by entry: one json.dumps of 10,000 entries builds a chunk per token
+        # before joining them (megabytes more of peak memory than the file's size)
+        encode = json.JSONEncoder(separators=(",", ":"), default=str).encode
+        parts = [f'{{"version":{_VERSION},"entries":{{'.encode()]
+        parts += [f"{',' if i else ''}{encode(key)}:{encode(entry)}".encode()
+                  for i, (key, entry) in enumerate(self.entries.items())]
+        parts.append(b"}}")
+        payload = b"".join(parts)
+        del parts
         with contextlib.suppress(OSError):  # no cache dir: reading still works
             self.path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
             atomic_write(self.path, payload, durable=False)
