@@ -182,3 +182,13 @@ def test_a_large_commit_writes_every_file_and_leaves_no_temp_file(tmp_path: Path
     assert (tmp_path / "d0" / "secret.yaml").stat().st_mode & 0o777 == 0o600
     assert not list(tmp_path.rglob(".stackctl-tmp-*"))
     assert not (meta / files.JOURNAL_NAME).exists()
+
+
+def test_a_bare_file_name_is_written_in_the_working_directory(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    files.atomic_write(Path("plan.json"), b"{}")
+    files.commit_files(tmp_path / ".stackctl", {"a.yaml": b"a: 1\n"}, [])
+    assert (tmp_path / "plan.json").read_bytes() == b"{}"
+    assert (tmp_path / "a.yaml").read_bytes() == b"a: 1\n"
+    assert not list(tmp_path.glob(".stackctl-tmp-*"))

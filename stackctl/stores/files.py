@@ -52,6 +52,11 @@ _CREATE = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_CLOEXEC", 0) | g
     os, "O_NOFOLLOW", 0)
 
 
+def _parent(path: str | Path) -> str:
+    """The directory of ``path`` as a string ("." for a bare file name, like Path.parent)."""
+    return os.path.dirname(os.fspath(path)) or "."
+
+
 def _create_temp(directory: str) -> tuple[int, str]:
     while True:
         name = os.path.join(
@@ -65,7 +70,7 @@ def _create_temp(directory: str) -> tuple[int, str]:
 def write_temp(target: str | Path, data: bytes, *, private: bool = False,
                durable: bool = True, make_parent: bool = True) -> str:
     """Write ``data`` to a temp file beside ``target`` (fsynced if ``durable``)."""
-    directory = os.path.dirname(os.fspath(target))
+    directory = _parent(target)
     if make_parent:
         os.makedirs(directory, exist_ok=True)
     fd, name = _create_temp(directory)
@@ -145,7 +150,7 @@ def commit_files(
     # fsync per file (10,000 fsyncs take many seconds; one syncfs, a fraction).
     batch = len(writes) > BATCH_SYNC_THRESHOLD
     try:
-        for directory in {os.path.dirname(os.fspath(t)) for t in writes}:
+        for directory in {_parent(t) for t in writes}:
             os.makedirs(directory, exist_ok=True)
         for target_path, data in writes.items():
             target = os.fspath(target_path)
@@ -180,12 +185,12 @@ def _roll_forward(journal_dir: Path, journal: Mapping[str, object]) -> None:
         except FileNotFoundError:  # already moved by an earlier, interrupted run
             if os.path.exists(tmp):
                 raise
-        touched.add(os.path.dirname(target))
+        touched.add(_parent(target))
     for target in deletes:
         _step(f"delete {os.path.basename(target)}")
         with contextlib.suppress(FileNotFoundError):
             os.unlink(target)
-        touched.add(os.path.dirname(target))
+        touched.add(_parent(target))
     trash = journal.get("trash", {})
     assert isinstance(trash, dict)
     for directory, aside in trash.items():
@@ -193,7 +198,7 @@ def _roll_forward(journal_dir: Path, journal: Mapping[str, object]) -> None:
         if os.path.exists(directory):
             os.rename(directory, aside)
         shutil.rmtree(aside, ignore_errors=True)
-        touched.add(os.path.dirname(directory))
+        touched.add(_parent(directory))
     for directory in touched:
         if os.path.isdir(directory):
             _fsync_dir(directory)
