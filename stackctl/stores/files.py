@@ -17,7 +17,7 @@ import json
 import os
 import shutil
 import uuid
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
 
 JOURNAL_NAME = "journal.json"
@@ -67,9 +67,10 @@ def _create_temp(directory: str) -> tuple[int, str]:
             continue
 
 
-def write_temp(target: str | Path, data: bytes, *, private: bool = False,
+def write_temp(target: str | Path, data: bytes | Iterable[bytes], *, private: bool = False,
                durable: bool = True, make_parent: bool = True) -> str:
-    """Write ``data`` to a temp file beside ``target`` (fsynced if ``durable``)."""
+    """Write ``data`` (or its chunks, never joined) to a temp file beside ``target``
+    (fsynced if ``durable``)."""
     directory = _parent(target)
     if make_parent:
         os.makedirs(directory, exist_ok=True)
@@ -77,9 +78,13 @@ def write_temp(target: str | Path, data: bytes, *, private: bool = False,
     try:
         try:
             os.fchmod(fd, 0o600 if private else 0o644)
-            view = memoryview(data)
-            while view:
-                view = view[os.write(fd, view):]
+            if isinstance(data, bytes):
+                view = memoryview(data)
+                while view:
+                    view = view[os.write(fd, view):]
+            else:
+                with os.fdopen(fd, "wb", closefd=False) as handle:
+                    handle.writelines(data)
             if durable:
                 os.fsync(fd)
         finally:
@@ -91,7 +96,7 @@ def write_temp(target: str | Path, data: bytes, *, private: bool = False,
     return name
 
 
-def atomic_write(target: Path, data: bytes, *, private: bool = False,
+def atomic_write(target: Path, data: bytes | Iterable[bytes], *, private: bool = False,
                  durable: bool = True) -> None:
     """Replace ``target`` with ``data`` so readers see old or new, never half.
 

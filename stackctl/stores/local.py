@@ -341,17 +341,12 @@ def _without_records(text: bytes) -> dict[str, Any] | None:
     try:
         decoded = text.decode()  # the matched start is ASCII: the same offset in both
         gone, end = json.JSONDecoder(object_hook=drop).raw_decode(decoded, start.end())
-        rest = decoded[end:].strip()
-        if rest.startswith(","):
-            data = json.loads("{" + rest[1:])
-        elif rest == "}":
-            data = {}
-        else:
-            return None
+        # the rest, with an empty ``applied`` in place of the records (one copy of it)
+        data = json.loads(decoded[:start.end()] + "{}" + decoded[end:])
     except (ValueError, RecursionError):
         return None
     applied = last[0] if last else None
-    if (gone is not _GONE or not isinstance(data, dict) or "applied" in data
+    if (gone is not _GONE or not isinstance(data, dict) or data.get("applied") != {}
             or not isinstance(applied, dict) or any(v is not _GONE for v in applied.values())):
         return None
     data["applied"] = {"": {}} if applied else {}

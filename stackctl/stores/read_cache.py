@@ -14,6 +14,7 @@ not state): ``$STACKCTL_CACHE_DIR``, else ``$XDG_CACHE_HOME/stackctl``, else
 from __future__ import annotations
 
 import contextlib
+import itertools
 import json
 import os
 import stat
@@ -91,15 +92,14 @@ class ReadCache:
             return
         from stackctl.stores.files import atomic_write
 
-        # entry by entry: one json.dumps of 10,000 entries builds a chunk per token
-        # before joining them (megabytes more of peak memory than the file's size)
+        # streamed entry by entry: one json.dumps of 10,000 entries builds a chunk per
+        # token and then the whole text (megabytes of peak memory beyond the file's size)
         encode = json.JSONEncoder(separators=(",", ":"), default=str).encode
-        parts = [f'{{"version":{_VERSION},"entries":{{'.encode()]
-        parts += [f"{',' if i else ''}{encode(key)}:{encode(entry)}".encode()
-                  for i, (key, entry) in enumerate(self.entries.items())]
-        parts.append(b"}}")
-        payload = b"".join(parts)
-        del parts
+        chunks = itertools.chain(
+            [f'{{"version":{_VERSION},"entries":{{'.encode()],
+            (f"{',' if i else ''}{encode(key)}:{encode(entry)}".encode()
+             for i, (key, entry) in enumerate(self.entries.items())),
+            [b"}}"])
         with contextlib.suppress(OSError):  # no cache dir: reading still works
             self.path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-            atomic_write(self.path, payload, durable=False)
+            atomic_write(self.path, chunks, durable=False)
