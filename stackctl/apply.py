@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Mapping
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -312,7 +313,7 @@ def _apply_changes(tx: Transaction, profile: str, items: list[Change],
     for change in items:
         target = change.key
         written: Any = None
-        hidden: set[tuple[str, ...]] = set()
+        hidden: AbstractSet[tuple[str, ...]] = frozenset()
         if change.action == "rename":
             _rename(tx, change)
             continue

@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, cached_property
 from typing import Any
 
 from stackctl.errors import ConfigValidationError, NotFoundError, UsageError
@@ -44,7 +44,7 @@ class Flavor:
     def defaults(self) -> dict[str, Any]:
         return {k: v["default"] for k, v in self.properties.items() if "default" in v}
 
-    @property
+    @cached_property  # asked once per component of a plan: computed once per flavor
     def sensitive(self) -> frozenset[str]:
         return frozenset(k for k, v in self.properties.items() if v.get("writeOnly"))
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from collections.abc import Set as AbstractSet
+from functools import cache
 from typing import Any
 
 from stackctl import flavors
@@ -38,16 +39,28 @@ def profile_view(profile: ProfileConfig) -> dict[str, Any]:
 
 
 def sensitive_paths(ctype: ComponentType, flavor_names: list[str],
-                    custom: Mapping[Any, CustomFlavor] | None = None) -> set[tuple[str, ...]]:
+                    custom: Mapping[Any, CustomFlavor] | None = None
+                    ) -> AbstractSet[tuple[str, ...]]:
     """Paths in a component view whose values must never be shown."""
-    return {("config", f) for name in flavor_names
-            for f in flavors.sensitive_fields(ctype, name, custom)}
+    if custom and any((ctype, name) in custom for name in flavor_names):
+        return {("config", f) for name in flavor_names
+                for f in flavors.sensitive_fields(ctype, name, custom)}
+    return _builtin_sensitive_paths(ctype, tuple(flavor_names))
+
+
+@cache  # built-in flavors never change: once per (type, flavors), not per component
+def _builtin_sensitive_paths(ctype: ComponentType,
+                             flavor_names: tuple[str, ...]) -> frozenset[tuple[str, ...]]:
+    return frozenset(("config", f) for name in flavor_names
+                     for f in flavors.sensitive_fields(ctype, name))
 
 
 def redact_view(view: Mapping[str, Any] | None,
                 hidden: AbstractSet[tuple[str, ...]]) -> dict[str, Any] | None:
     if view is None:
         return None
+    if not hidden and "store_url" not in view and type(view) is dict:
+        return view  # nothing to redact: the view itself (views are never changed)
     out: dict[str, Any] = {}
     for key, value in view.items():
         if isinstance(value, Mapping) and key == "config":

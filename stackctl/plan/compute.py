@@ -10,11 +10,12 @@ from __future__ import annotations
 
 import os
 import uuid as uuidlib
-from collections.abc import Mapping
+from collections import ChainMap
+from collections.abc import Mapping, MutableMapping
 from collections.abc import Set as AbstractSet
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from stackctl import rules
 from stackctl.compiler.desired import DesiredProfile, DesiredState
@@ -62,11 +63,14 @@ class Planner:
         self.owner = desired.owner  # the planning project's name
         # (address, owner): declared here, managed by another project
         self.foreign: list[tuple[str, str]] = []
-        # address -> last-applied record, from every store read (addresses are unique)
-        self.records: dict[str, Mapping[str, Any]] = dict(live.books.applied)
-        for lp in live.profiles.values():
-            if lp.books is not None:
-                self.records.update(lp.books.applied)
+        # address -> last-applied record, from every store read (addresses are unique);
+        # chained, not copied: a store's records are read only if asked for (LazyRecords)
+        # (read-only below the first map: ChainMap writes only to its first mapping)
+        stores = [lp.books.applied for lp in reversed(live.profiles.values())
+                  if lp.books is not None]
+        self.records: ChainMap[str, Mapping[str, Any]] = ChainMap(
+            {}, *cast("list[MutableMapping[str, Mapping[str, Any]]]",
+                      [*stores, live.books.applied]))
 
     def plan(self, inputs: Mapping[str, Any]) -> Plan:
         desired, live = self.desired, self.live
@@ -142,9 +146,11 @@ class Planner:
         if full_after is not None and (action != "no-op" or recorded is None):
             self.desired_prints[address] = compare.salted_print(self.plan_id, full_after)
         fields = compare.field_changes(before, after, hidden) if action == "update" else ()
+        shown_before = compare.redact_view(before, hidden)
+        # a no-op's two sides are equal: one redacted view serves both (time and memory)
+        shown_after = shown_before if action == "no-op" else compare.redact_view(after, hidden)
         self.changes.append(Change(
-            key=key, action=action,
-            before=compare.redact_view(before, hidden), after=compare.redact_view(after, hidden),
+            key=key, action=action, before=shown_before, after=shown_after,
             # a no-op stackctl does not manage yet, or whose record is stale (live was changed
             # to what the manifests say, e.g. by an interrupted apply): apply records it
             fields=fields, adopt=action == "no-op" and (recorded != before_print or (

@@ -45,7 +45,7 @@ def read_live(ws: Workspace, profiles: Iterable[str], repositories: Iterable[str
             live.profiles[name] = _unlisted(ws, name)
             continue
         store = open_store(pc)
-        live.profiles[name] = LiveProfile(pc, store.load(), store.bookkeeping(), store)
+        live.profiles[name] = LiveProfile(pc, *store.load_with_books(), store)
     managed_repos = {a.name for a in recorded if a.kind == "repository"}
     for path in sorted({*repositories, *managed_repos}):
         root = Path(path)
@@ -65,4 +65,4 @@ def _unlisted(ws: Workspace, name: str) -> LiveProfile:
     store = LocalStore(name, ws.default_store_url(name, "local"))
     if not store.exists():
         return LiveProfile(None)
-    return LiveProfile(None, store.load(), store.bookkeeping(), store)
+    return LiveProfile(None, *store.load_with_books(), store)

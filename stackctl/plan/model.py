@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass
+from functools import cached_property
 from typing import Any
 
 from stackctl.model import Address
@@ -36,7 +37,7 @@ class Change:
     adopt: bool = False  # live equals the manifest; stackctl's record of it is missing or stale
     impact: tuple[str, ...] = ()  # e.g. "stack 'prod' (globally active)"
 
-    @property
+    @cached_property  # asked many times per change by apply and the views
     def address(self) -> str:
         return str(self.key)
 

@@ -25,11 +25,16 @@ from stackctl.policy.model import SEVERITY, Policy, Rule, from_document
 _IMPLICIT_FLAVORS = {ctype.value: flavor for ctype, flavor in DEFAULT_COMPONENTS}
 
 
+def policy_documents(desired: DesiredState) -> list[Document]:
+    """The Policy manifests of the desired state (none: nothing to check)."""
+    return [d for a, d in desired.sources.items() if a.startswith("policy/")]
+
+
 def check_policies(desired: DesiredState, default_profile: str,
                    old_objects: Mapping[str, dict[str, Any]] | None = None,
                    today: dt.date | None = None) -> list[Diagnostic]:
     """Every policy diagnostic; ``old_objects`` (address → live object) only in `plan`."""
-    docs = [d for a, d in desired.sources.items() if a.startswith("policy/")]
+    docs = policy_documents(desired)
     if not docs:
         return []  # no CEL runtime loaded for projects without policies
     today = today or dt.datetime.now(dt.timezone.utc).date()

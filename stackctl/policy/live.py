@@ -32,8 +32,10 @@ def live_objects(ws: Workspace, live: Live) -> dict[str, dict[str, Any]]:
 
 def plan_policies(ws: Workspace, desired: Any, default_profile: str, live: Live) -> list[Any]:
     """Policy diagnostics of a plan: the desired state, with ``oldObject`` from live."""
-    from stackctl.policy.check import check_policies
+    from stackctl.policy.check import check_policies, policy_documents
 
+    if not policy_documents(desired):
+        return []  # no live object is shaped for a policy that is not there
     return check_policies(desired, default_profile, live_objects(ws, live))
 
 

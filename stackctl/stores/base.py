@@ -9,7 +9,7 @@ the store commits atomically under its lock.
 from __future__ import annotations
 
 import abc
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
@@ -34,6 +34,33 @@ class Bookkeeping:
     # address -> redacted record of the view stackctl last applied there (plan.records):
     # names the fields that drifted; bookkeeping from before records has none
     applied: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
+
+
+class LazyRecords(Mapping[str, Mapping[str, Any]]):
+    """Last-applied records read when first asked for.
+
+    Only a drifted resource or a rename needs them; a no-op plan of 10,000
+    resources never does, so it does not keep ~1 KiB of parsed record each.
+    ``load`` reads them again (and must refuse a store changed meanwhile).
+    """
+
+    def __init__(self, load: Callable[[], Mapping[str, Mapping[str, Any]]]) -> None:
+        self._load = load
+        self._records: Mapping[str, Mapping[str, Any]] | None = None
+
+    def _all(self) -> Mapping[str, Mapping[str, Any]]:
+        if self._records is None:
+            self._records = self._load()
+        return self._records
+
+    def __getitem__(self, address: str) -> Mapping[str, Any]:
+        return self._all()[address]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._all())
+
+    def __len__(self) -> int:
+        return len(self._all())
 
 
 def parse_bookkeeping(data: Any, path: str) -> Bookkeeping:
@@ -210,6 +237,10 @@ class ProfileStore(abc.ABC):
     @abc.abstractmethod
     def bookkeeping(self) -> Bookkeeping:
         """Read serial, lineage and managed records."""
+
+    def load_with_books(self) -> tuple[ProfileState, Bookkeeping]:
+        """``load()`` and ``bookkeeping()`` (a backend may read both in one go)."""
+        return self.load(), self.bookkeeping()
 
     @abc.abstractmethod
     def destroy(self) -> None:

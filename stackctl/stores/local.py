@@ -10,19 +10,23 @@ commit journal live in ``profiles/<name>/.stackctl/``, which ZenML never reads.
 from __future__ import annotations
 
 import json
+import os
+import re
 import uuid as uuidlib
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
+from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 from stackctl import flavors
-from stackctl.errors import ConfigFileError, Location, StoreError
+from stackctl.errors import ConfigFileError, Location, StaleStateError, StoreError
 from stackctl.model import Component, ComponentType, CustomFlavor, ProfileState, Stack
 from stackctl.stores import files, yamlio
 from stackctl.stores.base import (
     Bookkeeping,
+    LazyRecords,
     ProfileStore,
     Transaction,
     parse_bookkeeping,
@@ -73,24 +77,64 @@ class LocalStore(ProfileStore):
         self._require()  # recovers too
         return self._consistent(self._read_state)
 
+    def load_with_books(self) -> tuple[ProfileState, Bookkeeping]:
+        """State and bookkeeping of one consistent read (``state.json`` parsed once)."""
+        self._require()
+
+        def read() -> tuple[ProfileState, Bookkeeping]:
+            # the files first: the read cache's entries are freed before state.json is
+            # parsed, so the two never take memory at once (the peak RSS of a plan)
+            raw, comps = self._read_files()
+            data, signature = self._signed_state_file(records=False)
+            books = self._books(data)
+            if data.pop("applied", None):  # read when asked for (a drifted field, a rename)
+                books = replace(books, applied=LazyRecords(lambda: self._records(signature)))
+            return self._assemble(raw, comps, data), books
+
+        return self._consistent(read)
+
+    def _records(self, signature: tuple[int, ...]) -> Mapping[str, Mapping[str, Any]]:
+        """The last-applied records of ``state.json``, if it is still the file of that
+        ``signature`` (our commits replace it: a new inode); else the plan is stale."""
+        data, now = self._signed_state_file()
+        if now != signature:
+            raise StaleStateError(
+                f"The store of profile '{self.profile}' changed while it was being read.",
+                hint="Run the command again.")
+        return self._books(data).applied
+
     def load_stacks(self) -> Mapping[str, Stack]:
         """Only ``stacks.yaml``: what `stack list` needs, without any component file."""
         self._require()
         return self._consistent(lambda: self._stacks(yamlio.read_mapping(self.stacks_file)))
 
-    def _read_state(self) -> ProfileState:
-        raw = yamlio.read_mapping(self.stacks_file)
-        state = self._state_file()
-        comps: dict[tuple[ComponentType, str], Component] = {}
-        listing = yamlio.expect(raw.get("stack_components") or {}, dict, self.stacks_file,
-                                "stack_components")
+    def _read_state(self, state: dict[str, Any] | None = None) -> ProfileState:
+        """The profile's state; ``state``: ``state.json`` already read (else read here)."""
+        raw, comps = self._read_files()
+        return self._assemble(raw, comps, self._state_file() if state is None else state)
+
+    def _read_files(self) -> tuple[dict[str, Any], dict[tuple[ComponentType, str], Component]]:
+        """``stacks.yaml`` and every component file it lists (through the read cache)."""
         with ReadCache.for_store(self.root) as cache:
+            raw = cache.read(self.stacks_file)
+            listing = yamlio.expect(raw.get("stack_components") or {}, dict, self.stacks_file,
+                                    "stack_components")
+            comps: dict[tuple[ComponentType, str], Component] = {}
+            read = cache.read
             for type_name, members in listing.items():
                 ctype = self._type(type_name)
-                for name, flavor in (yamlio.expect(members or {}, dict, self.stacks_file,
-                                                   f"stack_components.{type_name}")).items():
-                    comps[(ctype, str(name))] = self._read_component(
-                        ctype, str(name), str(flavor), cache)
+                for listed, flavor in (yamlio.expect(members or {}, dict, self.stacks_file,
+                                                     f"stack_components.{type_name}")).items():
+                    name = str(listed)
+                    data = read(self._component_file(ctype, name))
+                    data.pop("name", None)
+                    uid = str(data.pop("uuid", "") or "")
+                    comps[(ctype, name)] = Component(type=ctype, name=name, flavor=str(flavor),
+                                                     uuid=uid, config=data)
+        return raw, comps
+
+    def _assemble(self, raw: dict[str, Any], comps: dict[tuple[ComponentType, str], Component],
+                  state: dict[str, Any]) -> ProfileState:
         stacks = self._stacks(raw)
         schemas = state.get("flavor_schemas", {})
         found: dict[tuple[ComponentType, str], CustomFlavor] = {}
@@ -123,34 +167,40 @@ class LocalStore(ProfileStore):
                 hint="This store may come from a newer ZenML; stackctl will not modify it.",
             ) from None
 
-    def _read_component(self, ctype: ComponentType, name: str, flavor: str,
-                        cache: ReadCache | None = None) -> Component:
-        path = self._component_path(ctype, name)
-        data = cache.read(path) if cache is not None else yamlio.read_mapping(path)
-        data.pop("name", None)
-        uid = str(data.pop("uuid", "") or "")
-        return Component(type=ctype, name=name, flavor=flavor, uuid=uid, config=data)
-
-    def _component_path(self, ctype: ComponentType, name: str) -> Path:
-        return self.root / ctype.plural / f"{name}.yaml"
+    def _component_file(self, ctype: ComponentType, name: str) -> str:
+        """The component's file as a string (no Path object per file of 10,000)."""
+        return f"{self.root}/{ctype.plural}/{name}.yaml"
 
     def _state_file(self) -> dict[str, Any]:
+        return self._signed_state_file()[0]
+
+    def _signed_state_file(self, *, records: bool = True
+                           ) -> tuple[dict[str, Any], tuple[int, ...]]:
+        """``state.json`` and its (inode, size, mtime, ctime) when read ((), if absent).
+
+        ``records=False``: its last-applied records are not kept — ``applied`` is then
+        ``{}`` if it held none, else ``{"": {}}`` (a marker: "read them later").
+        """
         path = self.meta / "state.json"
         try:
-            data = json.loads(path.read_text())
+            with open(path, "rb") as handle:
+                st = os.fstat(handle.fileno())
+                text = handle.read()
+            data = (None if records else _without_records(text)) or json.loads(text)
         except FileNotFoundError:
-            return {}
+            return {}, ()
         except (OSError, ValueError, RecursionError) as exc:
             raise ConfigFileError(f"Cannot read stackctl's bookkeeping: {exc}.",
                                   location=Location(str(path))) from None
         parse_bookkeeping(data, str(path))  # checks every field's type
-        return dict(data)
+        return dict(data), (st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns)
 
     def bookkeeping(self) -> Bookkeeping:
         return self._consistent(self._books)
 
-    def _books(self) -> Bookkeeping:
-        data = self._state_file()
+    def _books(self, data: dict[str, Any] | None = None) -> Bookkeeping:
+        """The bookkeeping; ``data``: ``state.json`` already read (else read here)."""
+        data = self._state_file() if data is None else data
         if not data:
             # A store made by ZenML itself: stackctl has applied nothing yet.
             return Bookkeeping(lineage="", serial=0, managed={})
@@ -185,26 +235,27 @@ class LocalStore(ProfileStore):
             files.recover(self.meta, [self.root, self.meta,
                                       *(self.root / t.plural for t in ComponentType)],
                           root=self.root)
-            yield self._read_state(), self._books()
+            data = self._state_file()
+            yield self._read_state(data), self._books(data)
 
     def _commit(self, tx: Transaction) -> None:
         self._write(tx, fresh=False)
 
     def _write(self, tx: Transaction, *, fresh: bool) -> None:
         before, after = tx.before, tx.after
-        writes: dict[Path, bytes] = {}
-        deletes: list[Path] = []
+        writes: dict[str, bytes] = {}
+        deletes: list[str] = []
         for key, comp in after.components.items():
             if before.components.get(key) != comp:
-                writes[self._component_path(*key)] = yamlio.dump(
+                writes[self._component_file(*key)] = yamlio.dump(
                     {**dict(comp.config), "name": comp.name, "uuid": comp.uuid})
         for key in before.components.keys() - after.components.keys():
-            deletes.append(self._component_path(*key))
+            deletes.append(self._component_file(*key))
         if fresh or self._index_changed(before, after):
             raw = {} if fresh else yamlio.read_mapping(self.stacks_file)
-            writes[self.stacks_file] = yamlio.dump(self._stacks_document(raw, after))
+            writes[str(self.stacks_file)] = yamlio.dump(self._stacks_document(raw, after))
         if fresh:
-            writes[self.root / "pipeline_runs.yaml"] = yamlio.dump({"pipeline_runs": {}})
+            writes[str(self.root / "pipeline_runs.yaml")] = yamlio.dump({"pipeline_runs": {}})
         state = {} if fresh else self._state_file()
         state.update(
             lineage=tx.books_before.lineage or str(uuidlib.uuid4()),
@@ -215,12 +266,14 @@ class LocalStore(ProfileStore):
             flavor_schemas={f"{t.value}/{n}": dict(f.config_schema)
                             for (t, n), f in sorted(after.flavors.items())},
         )
-        writes[self.meta / "state.json"] = json.dumps(state, indent=1, sort_keys=True).encode()
+        # compact: json's C encoder (indent= takes the pure-Python one, 3x slower here)
+        writes[str(self.meta / "state.json")] = json.dumps(
+            state, sort_keys=True, separators=(",", ":")).encode()
         files.commit_files(self.meta, writes, deletes, private=self._is_private(after))
 
-    def _is_private(self, after: ProfileState) -> Any:
+    def _is_private(self, after: ProfileState) -> Callable[[str], bool]:
         secret_paths = {
-            self._component_path(*key)
+            self._component_file(*key)
             for key, comp in after.components.items()
             if flavors.has_secret_values(comp.type, comp.flavor, comp.config, after.flavors)
         }
@@ -262,3 +315,39 @@ class LocalStore(ProfileStore):
         if self.root.exists():
             with store_lock(self.meta, f"profile '{self.profile}'"):
                 shutil.rmtree(self.root)
+
+
+_GONE = object()
+_APPLIED_FIRST = re.compile(rb'\s*\{\s*"applied"\s*:\s*')
+
+
+def _without_records(text: bytes) -> dict[str, Any] | None:
+    """``state.json`` parsed without building its last-applied records (~1 KiB each).
+
+    stackctl writes the file with sorted keys, so ``applied`` comes first: it is
+    parsed with every object dropped as soon as it is built, then the rest normally.
+    The records must each be an object (as ``parse_bookkeeping`` checks); anything
+    unexpected gives None, and the caller parses the file whole (with its errors).
+    """
+    start = _APPLIED_FIRST.match(text)
+    if start is None:
+        return None
+    last: list[Any] = []
+
+    def drop(obj: dict[str, Any]) -> Any:
+        last[:] = [obj]  # the last object built is ``applied`` itself
+        return _GONE
+
+    try:
+        decoded = text.decode()  # the matched start is ASCII: the same offset in both
+        gone, end = json.JSONDecoder(object_hook=drop).raw_decode(decoded, start.end())
+        # the rest, with an empty ``applied`` in place of the records (one copy of it)
+        data = json.loads(decoded[:start.end()] + "{}" + decoded[end:])
+    except (ValueError, RecursionError):
+        return None
+    applied = last[0] if last else None
+    if (gone is not _GONE or not isinstance(data, dict) or data.get("applied") != {}
+            or not isinstance(applied, dict) or any(v is not _GONE for v in applied.values())):
+        return None
+    data["applied"] = {"": {}} if applied else {}
+    return data

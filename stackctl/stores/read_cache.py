@@ -14,6 +14,7 @@ not state): ``$STACKCTL_CACHE_DIR``, else ``$XDG_CACHE_HOME/stackctl``, else
 from __future__ import annotations
 
 import contextlib
+import itertools
 import json
 import os
 import stat
@@ -55,20 +56,21 @@ class ReadCache:
             self.entries = {}
         return self
 
-    def read(self, path: Path) -> dict[str, Any]:
-        full = str(path)
+    def read(self, path: str | Path) -> dict[str, Any]:
+        """The file's mapping (a fresh top-level dict: the caller may change it)."""
+        full = os.fspath(path)
         prefix = self._prefix
         key = full[len(prefix):] if full.startswith(prefix) else full
         self.seen.add(key)
         try:
-            st = os.stat(path)
+            st = os.stat(full)
         except FileNotFoundError:
-            return yamlio.read_mapping(path)  # raises the located "missing" error
+            return yamlio.read_mapping(Path(full))  # raises the located "missing" error
         signature = [st.st_mtime_ns, st.st_ctime_ns, st.st_size, st.st_ino]
         entry = self.entries.get(key)
         if entry is not None and entry[:4] == signature:
             return dict(entry[4])
-        data = yamlio.read_mapping(path)
+        data = yamlio.read_mapping(Path(full))
         private = stat.S_IMODE(st.st_mode) & 0o077 == 0
         fresh = time.time() - max(st.st_mtime, st.st_ctime) < RACY_SECONDS
         if private or fresh:
@@ -90,8 +92,14 @@ class ReadCache:
             return
         from stackctl.stores.files import atomic_write
 
-        payload = json.dumps({"version": _VERSION, "entries": self.entries},
-                             separators=(",", ":"), default=str).encode()
+        # streamed entry by entry: one json.dumps of 10,000 entries builds a chunk per
+        # token and then the whole text (megabytes of peak memory beyond the file's size)
+        encode = json.JSONEncoder(separators=(",", ":"), default=str).encode
+        chunks = itertools.chain(
+            [f'{{"version":{_VERSION},"entries":{{'.encode()],
+            (f"{',' if i else ''}{encode(key)}:{encode(entry)}".encode()
+             for i, (key, entry) in enumerate(self.entries.items())),
+            [b"}}"])
         with contextlib.suppress(OSError):  # no cache dir: reading still works
             self.path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-            atomic_write(self.path, payload, durable=False)
+            atomic_write(self.path, chunks, durable=False)
