@@ -371,3 +371,18 @@ spec:
         ("rule B", "policy/p1"), ("rule C", "policy/p2"),  # a-20
         ("rule A", "policy/p1"), ("rule B", "policy/p1"),  # o-151
         ("rule B", "policy/p1")]  # a-290
+
+
+def test_a_rule_too_deep_to_combine_is_still_judged() -> None:
+    """cel-cpp parses at most 32 levels of nesting: a rule just within that compiles,
+    but not wrapped in the combined programs; its resources are judged rule by rule."""
+    from stackctl.policy.engine import Engine
+
+    engine = Engine()
+    deep = "[" * 26 + "object.metadata.name != 'a'" + "]" * 26 + " == " + "[" * 26 + "true" + \
+        "]" * 26
+    rules = (engine.add(deep), engine.add("object.metadata.name != 'b'"))
+    objs = [{"metadata": {"name": name}} for name in ("a", "b", "c", "a", "b", "c") * 3]
+    failed = [(i, position) for i, position, _ in engine.failures_many(rules, objs)]
+    assert failed == [(i, i % 3) for i in range(len(objs)) if i % 3 < 2]
+    assert [p for p, _ in engine.failures(rules, objs[0], None)] == [0]

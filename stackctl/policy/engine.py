@@ -61,8 +61,10 @@ class Engine:
                                                 "oldObject": cel.Type.DYN})
         self._sources: list[str] = []
         self._single: list[Any] = []
-        self._batches: dict[tuple[int, ...], Any] = {}
-        self._chunked: dict[tuple[int, ...], Any] = {}
+        # the combined programs by rule set; None: it does not compile (e.g. a rule
+        # near cel-cpp's nesting limit, which the combination exceeds)
+        self._batches: dict[tuple[int, ...], Any | None] = {}
+        self._chunked: dict[tuple[int, ...], Any | None] = {}
 
     def add(self, expression: str) -> int:
         """Compile and type-check one rule; its id. Raises CelError."""
@@ -87,12 +89,12 @@ class Engine:
         not pass on one resource."""
         if not rules:
             return []
-        batch = self._batches.get(rules)
-        if batch is None:
-            batch = self._batches[rules] = self._env.compile(self._conjunction(rules))
+        if rules not in self._batches:
+            self._batches[rules] = _compile(self._env, self._conjunction(rules))
+        batch = self._batches[rules]
         data = {"object": obj, "oldObject": old}
         try:
-            if batch.eval(data=data).plain_value() is True:
+            if batch is not None and batch.eval(data=data).plain_value() is True:
                 return []  # the common case: everything passes
         except RuntimeError:
             pass  # e.g. cel-cpp's iteration budget: each rule on its own says which
@@ -110,11 +112,16 @@ class Engine:
         not pass on each resource, in that order; ``oldObject`` is null for all."""
         if not rules or not objs:
             return []
-        program = self._chunked.get(rules)
-        if program is None:
-            program = self._chunked[rules] = self._chunk_env.compile(
-                f"items.map(object, {self._conjunction(rules)})")
+        if rules not in self._chunked:
+            self._chunked[rules] = _compile(
+                self._chunk_env, f"items.map(object, {self._conjunction(rules)})")
+        program = self._chunked[rules]
         found: list[tuple[int, int, Outcome]] = []
+        if program is None:  # resource by resource
+            for index, obj in enumerate(objs):
+                found.extend((index, position, outcome)
+                             for position, outcome in self.failures(rules, obj, None))
+            return found
         size = [CHUNK]  # halved for the next chunks when one exceeds the iteration budget
         start = 0
         while start < len(objs):
@@ -156,6 +163,15 @@ class Engine:
             return Outcome(False, f"the expression gave {value.type().name().lower()}, "
                                   "not a bool")
         return Outcome(result)
+
+
+def _compile(env: Any, source: str) -> Any | None:
+    """A program combining rules that each compiled, or None where the combination
+    does not (its rules are then evaluated one by one)."""
+    try:
+        return env.compile(source)
+    except RuntimeError:
+        return None
 
 
 def _cel_error(text: str) -> CelError:
