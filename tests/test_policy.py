@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import shutil
 from pathlib import Path
+from typing import Any
 
 import pytest
 from helpers import STACKCTL, run_process
@@ -386,3 +387,33 @@ def test_a_rule_too_deep_to_combine_is_still_judged() -> None:
     failed = [(i, position) for i, position, _ in engine.failures_many(rules, objs)]
     assert failed == [(i, i % 3) for i in range(len(objs)) if i % 3 < 2]
     assert [p for p, _ in engine.failures(rules, objs[0], None)] == [0]
+
+
+def test_chunks_shrink_when_a_rule_errs_on_most_resources() -> None:
+    """A rule erring everywhere (a common slip: no ``has()`` guard) fails every chunk's
+    call; after the first chunks fail, the next are smaller and the resources go one by
+    one, rather than every chunk being split in halves again."""
+    from stackctl.policy.engine import Engine
+
+    class Counting:
+        def __init__(self, env: Any) -> None:
+            self.env, self.calls = env, 0
+
+        def compile(self, source: str) -> Any:
+            program = self.env.compile(source)
+            outer = self
+
+            class Program:
+                def eval(self, **kwargs: Any) -> Any:
+                    outer.calls += 1
+                    return program.eval(**kwargs)
+            return Program()
+
+    engine = Engine()
+    counting = engine._chunk_env = Counting(engine._chunk_env)
+    rules = (engine.add("object.spec.config.port > 0"), engine.add("true"))
+    objs = [{"spec": {"config": {}}} for _ in range(2000)]
+    found = engine.failures_many(rules, objs)
+    assert [(i, p) for i, p, _ in found] == [(i, 0) for i in range(2000)]
+    assert all(o.error for _, _, o in found)
+    assert counting.calls < 200  # halving every chunk of 128 anew: 16 x 63 calls

@@ -11,13 +11,14 @@ CEL call per chunk (``items.map(object, conjunction)``), since each call and
 each conversion of Python data into CEL values costs more than most rules do.
 Rule semantics are kept: a chunk whose call fails (a rule erred on some
 resource, an iteration budget ran out) is split in halves down to single
-resources; a resource whose conjunction is not plainly true is evaluated rule
-by rule, so a rule's error is reported for that rule and hides no other
-rule's result.
+resources, and the next chunks are smaller until calls succeed again; a
+resource whose conjunction is not plainly true is evaluated rule by rule, so a
+rule's error is reported for that rule and hides no other rule's result.
 """
 
 from __future__ import annotations
 
+import contextlib
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -122,34 +123,39 @@ class Engine:
                 found.extend((index, position, outcome)
                              for position, outcome in self.failures(rules, obj, None))
             return found
-        size = [CHUNK]  # halved for the next chunks when one exceeds the iteration budget
+        # A chunk whose call fails makes the next ones half as big, down to single
+        # resources (a rule erring on most resources, a heavy rule); one that passes,
+        # twice as big again.
+        size = CHUNK
         start = 0
         while start < len(objs):
-            stop = min(start + size[0], len(objs))
-            self._chunk(program, rules, objs, start, stop, found, size)
+            stop = min(start + size, len(objs))
+            ok = self._chunk(program, rules, objs, start, stop, found)
+            size = min(CHUNK, size * 2) if ok else max(1, size // 2)
             start = stop
         return found
 
     def _chunk(self, program: Any, rules: tuple[int, ...], objs: Sequence[dict[str, Any]],
-               start: int, stop: int, found: list[tuple[int, int, Outcome]],
-               size: list[int]) -> None:
+               start: int, stop: int, found: list[tuple[int, int, Outcome]]) -> bool:
+        """Evaluate objs[start:stop] into ``found``; whether that went cleanly (its CEL
+        call succeeded, or one by one its resources met no error)."""
         results: Any = None
         if stop - start > _SPLIT_FLOOR:
-            try:
+            with contextlib.suppress(RuntimeError):  # cel-cpp's iteration budget ran out
                 results = program.eval(
                     data={"items": objs[start:stop], "oldObject": None}).plain_value()
-            except RuntimeError:  # cel-cpp's iteration budget (per call) ran out
-                size[0] = max(_SPLIT_FLOOR, (stop - start) // 2)
             if not isinstance(results, list):  # or an error value: a rule erred somewhere
                 middle = (start + stop) // 2
-                self._chunk(program, rules, objs, start, middle, found, size)
-                self._chunk(program, rules, objs, middle, stop, found, size)
-                return
+                self._chunk(program, rules, objs, start, middle, found)
+                self._chunk(program, rules, objs, middle, stop, found)
+                return False
+        before = len(found)
         for index in range(start, stop):
             if results is not None and results[index - start] is True:
                 continue
             found.extend((index, position, outcome)
                          for position, outcome in self.failures(rules, objs[index], None))
+        return results is not None or not any(o.error for _, _, o in found[before:])
 
     def _one(self, program: Any, activation: Any) -> Outcome:
         try:
