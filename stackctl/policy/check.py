@@ -63,6 +63,7 @@ def check_policies(desired: DesiredState, default_profile: str,
     resources: list[tuple[Document, dict[str, Any]]] = []
     olds: dict[int, dict[str, Any]] = {}  # resource → its live object (`plan` only)
     types = {t.value: t for t in ComponentType}  # the enum's own lookup costs more
+    components = {name: p.components for name, p in desired.profiles.items()}
     for address, doc in desired.sources.items():
         data = doc.data
         kind = data["kind"]
@@ -70,28 +71,41 @@ def check_policies(desired: DesiredState, default_profile: str,
             continue
         meta = data["metadata"]
         spec = data.get("spec") or {}
+        ctype = spec.get("type")
         profile = meta["name"] if kind == "Profile" else (meta.get("profile") or (
             default_profile if kind in _PROFILED else None))
         labels = meta.get("labels") if with_labels else None
-        key = (kind, spec.get("type"), spec.get("flavor"), profile,
+        key = (kind, ctype, spec.get("flavor"), profile,
                tuple(sorted(labels.items())) if labels else ())
         chosen = by_match.get(key)
         if chosen is None:
             chosen = by_match[key] = tuple(
                 i for i, (_, rule, _) in enumerate(compiled)
-                if rule.match.applies_to(kind, spec.get("type"), spec.get("flavor"), profile,
+                if rule.match.applies_to(kind, ctype, spec.get("flavor"), profile,
                                          meta.get("labels")))
         if exempting and chosen:
             chosen = tuple(i for i in chosen if i not in exempting or not any(
                 e.covers(address) for e in live_exemptions[compiled[i][0].name]))
         if not chosen:
             continue
-        old = old_objects.get(address) if old_objects is not None else None
-        if old is not None:
-            olds[len(resources)] = old
+        # The ``object`` a rule sees: the manifest, with the profile it lives in filled
+        # in (on a copy: documents stay as read), a component's config with its
+        # flavor's defaults, a stack's component flavors.
+        if profile is not None and meta.get("profile") != profile:
+            meta = {**meta, "profile": profile}
+        obj = {"apiVersion": data["apiVersion"], "kind": kind, "metadata": meta,
+               "spec": spec, "address": address}
+        if kind == "Component":
+            in_profile = components.get(profile) if profile else None
+            component = in_profile.get((types[spec["type"]], meta["name"])) if in_profile else None
+            if component is not None:
+                obj["spec"] = {**spec, "config": component.config}
+        elif kind == "Stack":
+            obj["flavors"] = _stack_flavors(desired, profile or "", spec["components"])
+        if old_objects is not None and address in old_objects:
+            olds[len(resources)] = old_objects[address]
         groups.setdefault(chosen, []).append(len(resources))
-        resources.append((doc, _object(desired, address, data, kind, meta, spec, profile,
-                                       types)))
+        resources.append((doc, obj))
     found: list[tuple[int, int, Diagnostic]] = []
     for chosen, members in groups.items():
         rule_ids = tuple(compiled[i][2] for i in chosen)
@@ -144,27 +158,6 @@ def _in_expression(doc: Document, rule: Rule, exc: CelError) -> Location:
     if source[:1] in "'\"" and source[1:].startswith(rule.expression):
         return Location(where.path, where.line, where.column + exc.column)
     return where
-
-
-def _object(desired: DesiredState, address: str, data: dict[str, Any], kind: str,
-            meta: dict[str, Any], spec: dict[str, Any], profile: str | None,
-            types: Mapping[str, ComponentType]) -> dict[str, Any]:
-    """The ``object`` a rule sees for one resource: its manifest, with the profile it
-    lives in filled in (on a copy: documents stay as read), a component's config with
-    its flavor's defaults, a stack's component flavors."""
-    if profile is not None and meta.get("profile") != profile:
-        meta = {**meta, "profile": profile}
-    obj: dict[str, Any] = {"apiVersion": data["apiVersion"], "kind": kind,
-                           "metadata": meta, "spec": spec, "address": address}
-    if kind == "Component":
-        in_profile = desired.profiles.get(profile) if profile else None
-        component = in_profile.components.get(
-            (types[spec["type"]], meta["name"])) if in_profile else None
-        if component is not None:  # with the flavor's defaults
-            obj["spec"] = {**spec, "config": component.config}
-    elif kind == "Stack":
-        obj["flavors"] = _stack_flavors(desired, meta["profile"], spec["components"])
-    return obj
 
 
 def _stack_flavors(desired: DesiredState, profile_name: str,
