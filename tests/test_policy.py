@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import shutil
 from pathlib import Path
+from typing import Any
 
 import pytest
 from helpers import STACKCTL, run_process
@@ -212,3 +213,207 @@ def test_sarif_has_every_severity_with_its_level(tmp_path: Path) -> None:
         ("policy/s3-paths", "warning", {"startLine": 14, "startColumn": 18}),
         ("policy/no-such-field", "error", {"startLine": 22, "startColumn": 18}),
         ("policy/kubeflow-needs-registry", "note", {"startLine": 27, "startColumn": 18})]
+
+
+# -- evaluation in chunks (stackctl.policy.engine): the same diagnostics as one by one -----------
+
+def _many_components(count: int) -> str:
+    """Alternately a local artifact store ``a-N`` (config.path /data/N) and a local
+    orchestrator ``o-N`` (no config.path): two rule sets, interleaved in the file."""
+    docs = []
+    for i in range(count):
+        if i % 2 == 0:
+            docs.append(f"apiVersion: stackctl/v1\nkind: Component\nmetadata:\n  name: a-{i}\n"
+                        f"spec:\n  type: artifact_store\n  flavor: local\n"
+                        f"  config: {{path: /data/{i}}}\n")
+        else:
+            docs.append(f"apiVersion: stackctl/v1\nkind: Component\nmetadata:\n  name: o-{i}\n"
+                        f"spec:\n  type: orchestrator\n  flavor: local\n")
+    return "---\n".join(docs)
+
+
+_MANY_POLICIES = """\
+apiVersion: stackctl/v1
+kind: Policy
+metadata: {name: p1}
+spec:
+  rules:
+    - expression: object.metadata.name != 'o-151' || object.spec.config.path == 'x'
+      message: rule A
+      match: {kinds: [Component]}
+    - expression: "!(object.metadata.name in ['a-20', 'o-151', 'a-290', 'o-3'])"
+      message: rule B
+      match: {kinds: [Component]}
+---
+apiVersion: stackctl/v1
+kind: Policy
+metadata: {name: p2}
+spec:
+  rules:
+    - expression: object.spec.config.path != '/data/20'
+      message: rule C
+      severity: warn
+      match: {types: [artifact_store]}
+"""
+
+
+def test_chunks_report_an_erring_rule_and_a_violated_one_on_the_same_resource(
+        tmp_path: Path) -> None:
+    """300 resources (more than one chunk per rule set), two rule sets interleaved: one
+    rule errs on o-151 (no config.path there), which another rule also denies; the
+    error splits its chunk, and every diagnostic comes in file order, as one resource
+    at a time gives them."""
+    from stackctl.policy.engine import CHUNK
+
+    assert CHUNK < 300 // 2
+    text = _many_components(300)
+    (tmp_path / "m.yaml").write_text(text)
+    (tmp_path / "policy.yaml").write_text(_MANY_POLICIES)
+    lines = text.splitlines()
+
+    def at(name: str) -> str:
+        return f"m.yaml:{lines.index(f'  name: {name}') + 1}:9"
+
+    not_found = 'NOT_FOUND: Key not found in map : "path"'
+    assert _lines(tmp_path) == [
+        f"{at('o-3')} error policy/p1 rule B",
+        f"{at('a-20')} error policy/p1 rule B",
+        f"{at('a-20')} warning policy/p2 rule C",
+        f"{at('o-151')} error policy/p1 rule A (the rule could not be evaluated: {not_found})",
+        f"{at('o-151')} error policy/p1 rule B",
+        f"{at('a-290')} error policy/p1 rule B",
+    ]
+
+
+def test_chunked_evaluation_agrees_with_one_resource_at_a_time() -> None:
+    from stackctl.policy.engine import Engine
+
+    engine = Engine()
+    rules = tuple(engine.add(expression) for expression in (
+        "object.spec.config.port > 0",  # errs where there is no port
+        "object.metadata.name != 'c-7'",
+        "object.spec.flavor != 'local' || object.metadata.name.endsWith('0')",
+        "true",
+        "object.spec.flavor",  # not a bool: a dyn that is a string
+    ))
+    objs = [{"kind": "Component", "metadata": {"name": f"c-{i}"},
+             "spec": {"flavor": "local" if i % 3 else "s3",
+                      "config": {"port": i} if i % 50 else {}}} for i in range(1000)]
+    expected = [(i, position, outcome) for i, obj in enumerate(objs)
+                for position, outcome in engine.failures(rules, obj, None)]
+    assert engine.failures_many(rules, objs) == expected
+    errs = {(i, p) for i, p, o in expected if o.error}
+    assert (0, 0) in errs  # no port
+    assert (0, 4) in errs  # not a bool
+    assert (7, 1) in {(i, p) for i, p, o in expected if o.error is None}
+    assert engine.failures_many(rules, []) == []
+    assert engine.failures_many((), objs) == []
+
+
+def test_a_rule_over_the_iteration_budget_is_an_error_of_that_rule(tmp_path: Path) -> None:
+    """cel-cpp stops a call after so many comprehension steps: that rule's error on
+    each resource (not a crash), the other rules still judged; chunks shrink to fit."""
+    big = "[" + ", ".join(str(i) for i in range(120)) + "]"
+    (tmp_path / "m.yaml").write_text(_many_components(20))
+    (tmp_path / "policy.yaml").write_text(f"""\
+apiVersion: stackctl/v1
+kind: Policy
+metadata: {{name: heavy}}
+spec:
+  rules:
+    - expression: "{big}.all(a, {big}.all(b, object.metadata.name != ''))"
+      message: too heavy
+      match: {{types: [orchestrator]}}
+    - expression: object.metadata.name != 'o-5'
+      message: not o-5
+      match: {{types: [orchestrator]}}
+    - expression: "[0, 1, 2, 3, 4, 5, 6, 7, 8, 9].all(a, {big}.all(b, true))"
+      message: heavy but fits one resource
+      match: {{types: [artifact_store]}}
+""")
+    found = _lines(tmp_path)
+    heavy = [line for line in found if "too heavy" in line]
+    assert len(heavy) == 10  # every orchestrator
+    assert all(line.endswith("(the rule could not be evaluated: INTERNAL: Iteration budget "
+                             "exceeded [INTERNAL])") for line in heavy)
+    assert [line.split()[-2:] for line in found if "too heavy" not in line] == [
+        ["not", "o-5"]]
+
+
+def test_plan_policies_keep_file_order_with_and_without_old_objects(tmp_path: Path) -> None:
+    """In `plan` a resource with a live object is judged on its own (``oldObject``), the
+    others in chunks; the diagnostics still come resource by resource, in file order."""
+    from stackctl.policy.check import check_policies
+
+    (tmp_path / "m.yaml").write_text(_many_components(300))
+    (tmp_path / "policy.yaml").write_text(_MANY_POLICIES + """\
+---
+apiVersion: stackctl/v1
+kind: Policy
+metadata: {name: p3}
+spec:
+  rules:
+    - expression: oldObject == null || oldObject.spec.flavor == object.spec.flavor
+      message: rule D
+      match: {kinds: [Component]}
+""")
+    compiled = compile_manifests(Inputs(paths=(str(tmp_path),)), cwd=tmp_path)
+    address = {a.rsplit("/", 1)[-1]: a for a in compiled.desired.sources}
+    old = {address["o-3"]: {"spec": {"flavor": "kubeflow"}},
+           address["a-290"]: {"spec": {"flavor": "local"}},
+           address["o-9"]: {"spec": {"flavor": "airflow"}}}
+    found = check_policies(compiled.desired, compiled.project.default_profile, old)
+    assert [(d.location.line, d.rule, d.message.split(" (")[0]) for d in found] == [
+        (d.location.line, d.rule, d.message.split(" (")[0]) for d in sorted(
+            found, key=lambda d: d.location.line)]
+    assert [(d.message.split(" (")[0], d.rule) for d in found] == [
+        ("rule B", "policy/p1"), ("rule D", "policy/p3"),  # o-3
+        ("rule D", "policy/p3"),  # o-9
+        ("rule B", "policy/p1"), ("rule C", "policy/p2"),  # a-20
+        ("rule A", "policy/p1"), ("rule B", "policy/p1"),  # o-151
+        ("rule B", "policy/p1")]  # a-290
+
+
+def test_a_rule_too_deep_to_combine_is_still_judged() -> None:
+    """cel-cpp parses at most 32 levels of nesting: a rule just within that compiles,
+    but not wrapped in the combined programs; its resources are judged rule by rule."""
+    from stackctl.policy.engine import Engine
+
+    engine = Engine()
+    deep = "[" * 26 + "object.metadata.name != 'a'" + "]" * 26 + " == " + "[" * 26 + "true" + \
+        "]" * 26
+    rules = (engine.add(deep), engine.add("object.metadata.name != 'b'"))
+    objs = [{"metadata": {"name": name}} for name in ("a", "b", "c", "a", "b", "c") * 3]
+    failed = [(i, position) for i, position, _ in engine.failures_many(rules, objs)]
+    assert failed == [(i, i % 3) for i in range(len(objs)) if i % 3 < 2]
+    assert [p for p, _ in engine.failures(rules, objs[0], None)] == [0]
+
+
+def test_chunks_shrink_when_a_rule_errs_on_most_resources() -> None:
+    """A rule erring everywhere (a common slip: no ``has()`` guard) fails every chunk's
+    call; after the first chunks fail, the next are smaller and the resources go one by
+    one, rather than every chunk being split in halves again."""
+    from stackctl.policy.engine import Engine
+
+    class Counting:
+        def __init__(self, env: Any) -> None:
+            self.env, self.calls = env, 0
+
+        def compile(self, source: str) -> Any:
+            program = self.env.compile(source)
+            outer = self
+
+            class Program:
+                def eval(self, **kwargs: Any) -> Any:
+                    outer.calls += 1
+                    return program.eval(**kwargs)
+            return Program()
+
+    engine = Engine()
+    counting = engine._chunk_env = Counting(engine._chunk_env)
+    rules = (engine.add("object.spec.config.port > 0"), engine.add("true"))
+    objs = [{"spec": {"config": {}}} for _ in range(2000)]
+    found = engine.failures_many(rules, objs)
+    assert [(i, p) for i, p, _ in found] == [(i, 0) for i in range(2000)]
+    assert all(o.error for _, _, o in found)
+    assert counting.calls < 200  # halving every chunk of 128 anew: 16 x 63 calls

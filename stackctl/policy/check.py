@@ -23,6 +23,8 @@ from stackctl.policy.model import SEVERITY, Policy, Rule, from_document
 
 # The flavors of the default components every profile is created with
 _IMPLICIT_FLAVORS = {ctype.value: flavor for ctype, flavor in DEFAULT_COMPONENTS}
+# Kinds that live in a profile (the default one unless they name theirs)
+_PROFILED = ("Component", "Stack", "Flavor")
 
 
 def policy_documents(desired: DesiredState) -> list[Document]:
@@ -52,35 +54,83 @@ def check_policies(desired: DesiredState, default_profile: str,
                     _in_expression(doc, rule, exc), f"policy/{policy.name}",
                     f"invalid CEL expression: {exc.message}",
                     hint="Rules see `object` (the manifest) and `oldObject` (live, or null)."))
+    if not compiled:
+        return diagnostics
     live_exemptions = {p.name: [e for e in p.exemptions if e.expires and e.expires >= today]
                        for p, _, _ in compiled}
     exempting = {i for i, (p, _, _) in enumerate(compiled) if live_exemptions[p.name]}
-    # Resources alike in what a match looks at get the same rules: decide once per kind.
-    by_match: dict[tuple[Any, ...], tuple[tuple[int, ...], tuple[int, ...]]] = {}
-    for address, doc, obj in _objects(desired, default_profile):
-        meta = obj["metadata"]
-        spec = obj["spec"]
-        labels = meta.get("labels")
-        key = (obj["kind"], spec.get("type"), spec.get("flavor"), meta.get("profile"),
+    # Resources alike in what a match looks at get the same rules: decide once per
+    # kind of resource, and build the ``object`` of a resource only if a rule applies.
+    with_labels = any(rule.match.labels for _, rule, _ in compiled)
+    by_match: dict[tuple[Any, ...], tuple[int, ...]] = {}
+    # rule set → the resources it applies to (their place in ``found``'s order)
+    groups: dict[tuple[int, ...], list[int]] = {}
+    resources: list[tuple[Document, dict[str, Any]]] = []
+    olds: dict[int, dict[str, Any]] = {}  # resource → its live object (`plan` only)
+    types = {t.value: t for t in ComponentType}  # the enum's own lookup costs more
+    components = {name: p.components for name, p in desired.profiles.items()}
+    for address, doc in desired.sources.items():
+        data = doc.data
+        kind = data["kind"]
+        if kind == "Policy":
+            continue
+        meta = data["metadata"]
+        spec = data.get("spec") or {}
+        ctype = spec.get("type")
+        profile = meta["name"] if kind == "Profile" else (meta.get("profile") or (
+            default_profile if kind in _PROFILED else None))
+        labels = meta.get("labels") if with_labels else None
+        key = (kind, ctype, spec.get("flavor"), profile,
                tuple(sorted(labels.items())) if labels else ())
-        found = by_match.get(key)
-        if found is None:
-            applicable = tuple(i for i, (_, rule, _) in enumerate(compiled)
-                               if rule.match.applies(obj))
-            found = by_match[key] = (applicable, tuple(compiled[i][2] for i in applicable))
-        chosen, rule_ids = found
-        if exempting:
+        chosen = by_match.get(key)
+        if chosen is None:
+            chosen = by_match[key] = tuple(
+                i for i, (_, rule, _) in enumerate(compiled)
+                if rule.match.applies_to(kind, ctype, spec.get("flavor"), profile,
+                                         meta.get("labels")))
+        if exempting and chosen:
             chosen = tuple(i for i in chosen if i not in exempting or not any(
                 e.covers(address) for e in live_exemptions[compiled[i][0].name]))
-            rule_ids = tuple(compiled[i][2] for i in chosen)
-        old = old_objects.get(address) if old_objects is not None else None
-        for position, outcome in engine.failures(rule_ids, obj, old):
+        if not chosen:
+            continue
+        # The ``object`` a rule sees: the manifest, with the profile it lives in filled
+        # in (on a copy: documents stay as read), a component's config with its
+        # flavor's defaults, a stack's component flavors.
+        if profile is not None and meta.get("profile") != profile:
+            meta = {**meta, "profile": profile}
+        obj = {"apiVersion": data["apiVersion"], "kind": kind, "metadata": meta,
+               "spec": spec, "address": address}
+        if kind == "Component":
+            in_profile = components.get(profile) if profile else None
+            component = in_profile.get((types[spec["type"]], meta["name"])) if in_profile else None
+            if component is not None:
+                obj["spec"] = {**spec, "config": component.config}
+        elif kind == "Stack":
+            obj["flavors"] = _stack_flavors(desired, profile or "", spec["components"])
+        if old_objects is not None and address in old_objects:
+            olds[len(resources)] = old_objects[address]
+        groups.setdefault(chosen, []).append(len(resources))
+        resources.append((doc, obj))
+    found: list[tuple[int, int, Diagnostic]] = []
+    for chosen, members in groups.items():
+        rule_ids = tuple(compiled[i][2] for i in chosen)
+        # without an oldObject (validate; creations in a plan): in chunks
+        fresh = [m for m in members if m not in olds]
+        outcomes = [(fresh[k], position, outcome) for k, position, outcome in
+                    engine.failures_many(rule_ids, [resources[m][1] for m in fresh])]
+        for m in members:
+            if m in olds:
+                outcomes.extend((m, position, outcome) for position, outcome in
+                                engine.failures(rule_ids, resources[m][1], olds[m]))
+        for m, position, outcome in outcomes:
             policy, rule, _ = compiled[chosen[position]]
             message = rule.message if outcome.error is None else (
                 f"{rule.message} (the rule could not be evaluated: {outcome.error})")
-            diagnostics.append(Diagnostic(doc.locate(("metadata", "name")),
-                                          f"policy/{policy.name}", message,
-                                          severity=SEVERITY[rule.severity]))
+            found.append((m, position, Diagnostic(
+                resources[m][0].locate(("metadata", "name")), f"policy/{policy.name}", message,
+                severity=SEVERITY[rule.severity])))
+    found.sort(key=lambda f: (f[0], f[1]))
+    diagnostics.extend(d for _, _, d in found)
     return diagnostics
 
 
@@ -113,35 +163,6 @@ def _in_expression(doc: Document, rule: Rule, exc: CelError) -> Location:
     if source[:1] in "'\"" and source[1:].startswith(rule.expression):
         return Location(where.path, where.line, where.column + exc.column)
     return where
-
-
-def _objects(desired: DesiredState,
-             default_profile: str) -> Iterable[tuple[str, Document, dict[str, Any]]]:
-    """(address, document, ``object``) for every resource the manifests declare."""
-    types = {t.value: t for t in ComponentType}  # the enum's own lookup costs more
-    for address, doc in desired.sources.items():
-        data = doc.data
-        kind = data["kind"]
-        if kind == "Policy":
-            continue
-        meta = data["metadata"]
-        spec = data.get("spec") or {}
-        obj: dict[str, Any] = {"apiVersion": data["apiVersion"], "kind": kind,
-                               "metadata": meta, "spec": spec, "address": address}
-        # the profile a resource lives in, filled in (on a copy: documents stay as read)
-        if kind in ("Component", "Stack", "Flavor") and not meta.get("profile"):
-            meta = obj["metadata"] = {**meta, "profile": default_profile}
-        elif kind == "Profile":
-            meta = obj["metadata"] = {**meta, "profile": meta["name"]}
-        if kind == "Component":
-            profile = desired.profiles.get(meta["profile"])
-            component = profile.components.get(
-                (types[spec["type"]], meta["name"])) if profile else None
-            if component is not None:  # with the flavor's defaults
-                obj["spec"] = {**spec, "config": component.config}
-        elif kind == "Stack":
-            obj["flavors"] = _stack_flavors(desired, meta["profile"], spec["components"])
-        yield address, doc, obj
 
 
 def _stack_flavors(desired: DesiredState, profile_name: str,

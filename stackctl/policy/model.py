@@ -22,14 +22,15 @@ class Match:
     profiles: frozenset[str] | None = None
     labels: tuple[tuple[str, str], ...] = ()
 
-    def applies(self, obj: dict[str, Any]) -> bool:
-        spec = obj.get("spec") or {}
-        meta = obj["metadata"]
-        return ((self.kinds is None or obj["kind"] in self.kinds)
-                and (self.types is None or spec.get("type") in self.types)
-                and (self.flavors is None or spec.get("flavor") in self.flavors)
-                and (self.profiles is None or meta.get("profile") in self.profiles)
-                and all((meta.get("labels") or {}).get(k) == v for k, v in self.labels))
+    def applies_to(self, kind: str, ctype: Any, flavor: Any, profile: str | None,
+                   labels: dict[str, Any] | None) -> bool:
+        """Whether the match takes a resource of this kind, type, flavor, profile
+        (filled in) and labels."""
+        return ((self.kinds is None or kind in self.kinds)
+                and (self.types is None or ctype in self.types)
+                and (self.flavors is None or flavor in self.flavors)
+                and (self.profiles is None or profile in self.profiles)
+                and all((labels or {}).get(k) == v for k, v in self.labels))
 
 
 @dataclass(frozen=True)
