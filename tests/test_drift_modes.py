@@ -530,3 +530,59 @@ def test_warn_keeps_and_adopt_takes_a_profiles_active_stack(team: Path) -> None:
     assert "profile/team" not in [d["address"] for d in drift["drift"]]
     exported = _run(team, "profile", "list").stdout
     assert "team" in exported
+
+
+def test_warn_keeps_and_adopt_takes_the_global_active_profile(team: Path) -> None:
+    assert _run(team, "profile", "create", "other").rc == 0
+    assert _run(team, "profile", "set", "other").rc == 0  # by hand: the active profile
+    _warn(team)
+    planned = _run(team, "plan", "t")
+    assert planned.rc == 0, planned.stderr
+    assert ("  ! global\n      active_profile: other live, the manifest says team\n"
+            in planned.stdout)
+    assert _run(team, "apply", "t", "-y").rc == 0
+    assert "  ! global\n" in _run(team, "plan", "t").stdout  # kept again
+    adopted = _run(team, "apply", "t", "-y", "--adopt", "global")
+    assert adopted.rc == 0, adopted.stderr
+    drift = json.loads(_run(team, "drift", "t", "--format", "json").stdout)
+    assert [d["address"] for d in drift["drift"]] == [TEAM_ART]  # global is recorded
+    # the manifest still says team: now an ordinary change, no longer drift
+    assert "active_profile: other → team" in _run(team, "plan", "t").stdout
+
+
+REPOSITORY = """\
+---
+apiVersion: stackctl/v1
+kind: Repository
+metadata: {name: r}
+spec: {path: .., activeProfile: team, activeStack: s}
+"""
+
+
+def test_warn_keeps_and_adopt_takes_a_repositorys_active_stack(team: Path) -> None:
+    (team / "t" / "team.yaml").write_text((team / "t" / "team.yaml").read_text() + REPOSITORY)
+    (team / "stackctl.yaml").write_text("driftMode: remediate\n")  # the project's root
+    assert _run(team, "apply", "t", "-y", "--force").rc == 0
+    assert _run(team, "stack", "set", "default").rc == 0  # by hand, in the repository
+    _warn(team)
+    address = f"repository/{team}"
+    planned = _run(team, "plan", "t")
+    assert planned.rc == 0, planned.stderr
+    assert (f"  ! {address}\n      active_stack: default live, the manifest says s\n"
+            in planned.stdout)
+    assert _run(team, "apply", "t", "-y").rc == 0
+    assert f"  ! {address}\n" in _run(team, "plan", "t").stdout
+    assert _run(team, "apply", "t", "-y", "--adopt", address).rc == 0
+    drift = json.loads(_run(team, "drift", "t", "--format", "json").stdout)
+    assert address not in [d["address"] for d in drift["drift"]]
+
+
+def test_adopt_of_a_field_without_a_record_is_an_error(team: Path) -> None:
+    _warn(team)
+    assert _run(team, "artifact-store", "delete", "art").rc != 0  # used by stack s
+    before = snapshot(_config())
+    result = _run(team, "plan", "t", "--adopt", "profile/team")
+    assert (result.rc, result.stdout) == (1, "")
+    assert result.stderr.startswith("Error: --adopt profile/team: not an object changed "
+                                    f"outside stackctl in this plan (drifted: {TEAM_ART}).")
+    assert snapshot(_config()) == before
