@@ -586,3 +586,72 @@ def test_adopt_of_a_field_without_a_record_is_an_error(team: Path) -> None:
     assert result.stderr.startswith("Error: --adopt profile/team: not an object changed "
                                     f"outside stackctl in this plan (drifted: {TEAM_ART}).")
     assert snapshot(_config()) == before
+
+
+FLAVOR = """\
+---
+apiVersion: stackctl/v1
+kind: Flavor
+metadata: {name: vault, profile: team}
+spec:
+  type: orchestrator
+  source: my_pkg.VaultOrchestrator
+  configSchema: {type: object, properties: {host: {type: string}}}
+"""
+
+
+def test_warn_keeps_and_adopt_takes_a_flavors_source(team: Path) -> None:
+    (team / "t" / "team.yaml").write_text((team / "t" / "team.yaml").read_text() + FLAVOR)
+    assert _run(team, "apply", "t", "-y", "--force").rc == 0
+    stacks = _config() / "profiles" / "team" / "stacks.yaml"
+    text = stacks.read_text()
+    assert "my_pkg.VaultOrchestrator" in text
+    stacks.write_text(text.replace("my_pkg.VaultOrchestrator", "my_pkg.ByHand"))  # by hand
+    _warn(team)
+    address = "team/flavor/orchestrator/vault"
+    planned = _run(team, "plan", "t")
+    assert planned.rc == 0, planned.stderr
+    assert (f"  ! {address}\n      source: my_pkg.ByHand live, the manifest says "
+            "my_pkg.VaultOrchestrator\n") in planned.stdout
+    assert _run(team, "apply", "t", "-y").rc == 0
+    assert "my_pkg.ByHand" in stacks.read_text()
+    assert _run(team, "apply", "t", "-y", "--adopt", address).rc == 0
+    drift = json.loads(_run(team, "drift", "t", "--format", "json").stdout)
+    assert address not in [d["address"] for d in drift["drift"]]
+    assert "my_pkg.ByHand" in stacks.read_text()
+
+
+DB = """\
+apiVersion: stackctl/v1
+kind: Component
+metadata: {name: db}
+spec:
+  type: metadata_store
+  flavor: mysql
+  config: {host: db.internal, database: ml, username: ml, password: manifest-pw-5521}
+"""
+
+
+def _files_hold(root: Path, text: str) -> bool:
+    return any(text in value for value in snapshot(root).values())
+
+
+def test_warn_keeps_a_secret_without_showing_it(work: Path) -> None:
+    (work / "m" / "db.yaml").write_text(DB)
+    assert _run(work, "apply", "m", "-y", "--force").rc == 0
+    assert _run(work, "metadata-store", "update", "db", "--password=by-hand-pw-7730").rc == 0
+    _warn(work)
+    planned = _run(work, "plan", "m", "-o", "p.json")
+    assert planned.rc == 0, planned.stderr
+    assert ("  ! default/metadata_store/db\n      config.password: (sensitive) live, the "
+            "manifest says (sensitive)\n") in planned.stdout
+    shown = planned.stdout + (work / "p.json").read_text()
+    assert "by-hand-pw-7730" not in shown
+    assert "manifest-pw-5521" not in shown
+    assert _run(work, "apply", "p.json").rc == 0
+    assert _files_hold(_config(), "by-hand-pw-7730")  # left live
+    assert not _files_hold(_config(), "manifest-pw-5521")
+    again = _run(work, "plan", "m")
+    assert "config.password: (sensitive) live" in again.stdout  # still drift, still kept
+    assert _run(work, "apply", "m", "-y", "--force").rc == 0
+    assert _files_hold(_config(), "manifest-pw-5521")
