@@ -107,6 +107,10 @@ def check_same_changes(saved: Plan, fresh: Plan) -> None:
     if problem is None and tuple(saved.defaults) != tuple(fresh.defaults):
         problem = (f"the default objects of new profiles are {_shown(list(saved.defaults))} "
                    f"in the plan file but {_shown(list(fresh.defaults))} now")
+    if problem is None and saved.kept != fresh.kept:  # what warn leaves live was reviewed too
+        problem = (f"the fields left live (driftMode warn) are "
+                   f"{_shown(sorted(k.address for k in saved.kept))} in the plan file but "
+                   f"{_shown(sorted(k.address for k in fresh.kept))} now")
     if problem:
         raise StaleStateError(
             f"The saved plan's changes differ from the plan computed now: {problem}.",

@@ -508,6 +508,11 @@ def test_saved_plan_with_a_changed_mode_is_refused(team: Path) -> None:
         data["kept"] = []
 
     assert _tampered(team, drop_kept, redigest=False).rc == 1
+    dropped = _tampered(team, drop_kept, redigest=True)
+    assert (dropped.rc, dropped.stderr) == (1, (
+        "Error: The saved plan's changes differ from the plan computed now: the fields left "
+        f'live (driftMode warn) are [] in the plan file but ["{TEAM_ART}"] now.\n'
+        "  hint: Do not edit plan files. Run `stackctl plan -o FILE` again and review it.\n"))
     assert snapshot(_config()) == before
     assert _team_path(team) == "/tmp/team-by-hand"
 
