@@ -660,3 +660,49 @@ def test_warn_keeps_a_secret_without_showing_it(work: Path) -> None:
     assert "config.password: (sensitive) live" in again.stdout  # still drift, still kept
     assert _run(work, "apply", "m", "-y", "--force").rc == 0
     assert _files_hold(_config(), "manifest-pw-5521")
+
+
+TEAM_TRACKER = """\
+---
+apiVersion: stackctl/v1
+kind: Component
+metadata: {{name: t, profile: team}}
+spec:
+  type: experiment_tracker
+  flavor: mlflow
+  config: {{tracking_uri: "http://v1", tracking_insecure_tls: {tls}}}
+"""
+
+
+@pytest.mark.parametrize("backend", ["sqlite", pytest.param("postgresql", marks=pytest.mark.db),
+                                     pytest.param("mariadb", marks=pytest.mark.db)])
+def test_warn_on_a_sql_store(backend: str, tmp_path: Path,
+                             request: pytest.FixtureRequest) -> None:
+    url = (f"sqlite:///{tmp_path / 'team.db'}" if backend == "sqlite"
+           else str(request.getfixturevalue(f"{backend}_url")))
+    work = tmp_path / "work"
+    (work / "t").mkdir(parents=True)
+    manifest = work / "t" / "team.yaml"
+
+    def write(tls: str) -> None:
+        manifest.write_text(TEAM.format(mode=", driftMode: warn").replace(
+            "spec: {activeStack: s", f"spec: {{store: {{type: sql, url: '{url}'}}, "
+                                     "activeStack: s") + TEAM_TRACKER.format(tls=tls))
+
+    write("false")
+    applied = _run(work, "apply", "t", "-y")
+    assert applied.rc == 0, applied.stderr
+    assert _run(work, "experiment-tracker", "update", "t",
+                "--tracking_uri=http://by-hand").rc == 0
+    write("true")
+    planned = _run(work, "plan", "t")
+    assert "      config.tracking_insecure_tls: false → true\n" in planned.stdout
+    assert ("  ! team/experiment_tracker/t\n      config.tracking_uri: http://by-hand live, the "
+            "manifest says http://v1\n") in planned.stdout
+    assert _run(work, "apply", "t", "-y").rc == 0
+    exported = _export(work, "team/experiment_tracker/t")
+    assert "tracking_insecure_tls: true" in exported
+    assert "tracking_uri: http://by-hand" in exported
+    again = _run(work, "plan", "t")
+    assert "config.tracking_uri: http://by-hand live" in again.stdout
+    assert "~ update team/experiment_tracker/t" not in again.stdout
