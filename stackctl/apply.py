@@ -25,7 +25,7 @@ from stackctl.defaults import DEFAULT, default_state, local_artifact_dirs
 from stackctl.errors import IntegrityError, StaleStateError
 from stackctl.model import Address, ProfileConfig, ProfileState
 from stackctl.plan import compare, records
-from stackctl.plan.model import Change, Plan, defaults_line
+from stackctl.plan.model import Change, Kept, Plan, defaults_line
 from stackctl.stores.base import Bookkeeping, ProfileStore, Transaction
 from stackctl.stores.urls import path_from_file_url
 from stackctl.workspace import Workspace, open_store
@@ -49,6 +49,7 @@ class ApplyResult:
     deleted: int
     plan_id: str = ""
     outcomes: tuple[Outcome, ...] = ()
+    kept: tuple[Kept, ...] = ()  # drifted fields driftMode warn left live (plan.kept)
 
     @property
     def summary(self) -> str:
@@ -57,11 +58,17 @@ class ApplyResult:
 
     def to_dict(self) -> dict[str, Any]:
         """The JSON form (``apply --format json``): per address, action and result."""
-        return {"format_version": 1, "plan_id": self.plan_id,
-                "changes": [{"address": o.address, "action": o.action, "result": o.result}
-                            for o in self.outcomes],
-                "summary": {"created": self.created, "updated": self.updated,
-                            "deleted": self.deleted, "text": self.summary}}
+        data: dict[str, Any] = {
+            "format_version": 1, "plan_id": self.plan_id,
+            "changes": [{"address": o.address, "action": o.action, "result": o.result}
+                        for o in self.outcomes],
+            "summary": {"created": self.created, "updated": self.updated,
+                        "deleted": self.deleted, "text": self.summary}}
+        if self.kept:  # live value vs the manifests', per field (secrets redacted)
+            data["kept"] = [{"address": k.address,
+                             "fields": [{"path": f.path, "live": f.old, "manifest": f.new}
+                                        for f in k.fields]} for k in self.kept]
+        return data
 
 
 def check_fresh(saved: Plan, fresh: Plan) -> None:
@@ -101,6 +108,10 @@ def check_same_changes(saved: Plan, fresh: Plan) -> None:
     if problem is None and tuple(saved.defaults) != tuple(fresh.defaults):
         problem = (f"the default objects of new profiles are {_shown(list(saved.defaults))} "
                    f"in the plan file but {_shown(list(fresh.defaults))} now")
+    if problem is None and saved.kept != fresh.kept:  # what warn leaves live was reviewed too
+        problem = (f"the fields left live (driftMode warn) are "
+                   f"{_shown(sorted(k.address for k in saved.kept))} in the plan file but "
+                   f"{_shown(sorted(k.address for k in fresh.kept))} now")
     if problem:
         raise StaleStateError(
             f"The saved plan's changes differ from the plan computed now: {problem}.",
@@ -173,8 +184,38 @@ def check_not_applied(ws: Workspace, plan: Plan) -> None:
                               hint="Make a new plan with `stackctl plan`.")
 
 
-def apply_plan(ws: Workspace, plan: Plan, desired: DesiredState) -> ApplyResult:
+@dataclass(frozen=True)
+class _Recording:
+    """What apply records as last applied: what it wrote, except the fields driftMode
+    warn kept live (``plan.kept``), recorded with the ``manifests``' values."""
+
+    kept: Mapping[str, Kept]
+    manifests: DesiredState | None
+
+    def view(self, address: str, written: Mapping[str, Any],
+             manifest: Mapping[str, Any] | None = None) -> Mapping[str, Any]:
+        from stackctl.plan.drift_mode import recorded_view
+
+        return recorded_view(written, self.kept.get(address), manifest)
+
+    def manifest_object(self, profile: str, change: Change) -> Mapping[str, Any] | None:
+        """The manifests' view of a kept component, stack or flavor (None otherwise)."""
+        if change.address not in self.kept or self.manifests is None:
+            return None
+        dp = self.manifests.profiles[profile]
+        if change.kind == "component":
+            return compare.component_view(dp.components[change.key.key])
+        if change.kind == "flavor":
+            return compare.flavor_view(dp.flavors[change.key.key])
+        return compare.stack_view(dp.stacks[change.key.name])
+
+
+def apply_plan(ws: Workspace, plan: Plan, desired: DesiredState,
+               manifests: DesiredState | None = None) -> ApplyResult:
+    """Apply ``plan``, writing ``desired``; ``manifests``: what the manifests say when
+    driftMode warn kept fields live (``desired`` then holds their live values)."""
     check_not_applied(ws, plan)
+    rec = _Recording({k.address: k for k in plan.kept}, manifests)
     changes = [c for c in plan.changes if c.action != "no-op" or c.adopt]
     existing = ws.config().profiles if ws.globals.exists() else {}
     created = {str(c.profile): _new_profile(ws, c, desired) for c in changes
@@ -191,24 +232,25 @@ def apply_plan(ws: Workspace, plan: Plan, desired: DesiredState) -> ApplyResult:
     for profile in sorted(by_profile.keys() | created.keys()):
         items = by_profile.get(profile, [])
         if profile in created:
-            if _create_store(ws, plan, created[profile], items, desired):
+            if _create_store(ws, plan, created[profile], items, desired, rec):
                 defaults += len(plan.defaults_of(profile))
         else:
-            _apply_profile(plan, ws.store(profile), profile, items, desired)
+            _apply_profile(plan, ws.store(profile), profile, items, desired, rec)
     for change in changes:
         if change.kind == "repository":
             _apply_repository(change)
-    _apply_global(ws, plan, changes, desired, created)
+    _apply_global(ws, plan, changes, desired, created, rec)
     counts = {a: sum(1 for c in changes if c.action == a) for a in ("create", "update", "delete")}
     outcomes = tuple(Outcome(c.address, c.action, _result(c)) for c in plan.changes)
     return ApplyResult(counts["create"] + defaults, counts["update"], counts["delete"], plan.id,
-                       outcomes)
+                       outcomes, plan.kept)
 
 
 def nothing_applied(plan: Plan) -> ApplyResult:
     """The result of a plan without changes: nothing written, every address unchanged."""
     return ApplyResult(0, 0, 0, plan.id,
-                       tuple(Outcome(c.address, c.action, "unchanged") for c in plan.changes))
+                       tuple(Outcome(c.address, c.action, "unchanged") for c in plan.changes),
+                       plan.kept)
 
 
 def _result(change: Change) -> str:
@@ -228,7 +270,7 @@ def _new_profile(ws: Workspace, change: Change, desired: DesiredState) -> Profil
 
 
 def _create_store(ws: Workspace, plan: Plan, profile: ProfileConfig, items: list[Change],
-                  desired: DesiredState) -> bool:
+                  desired: DesiredState, rec: _Recording) -> bool:
     """A new profile's store, written once with its final content.
 
     The global config lists the profile only in the final global transaction,
@@ -237,10 +279,10 @@ def _create_store(ws: Workspace, plan: Plan, profile: ProfileConfig, items: list
     """
     store = open_store(profile)
     if store.exists():  # left by an interrupted apply, or a shared store made elsewhere
-        _apply_profile(plan, store, profile.name, items, desired)
+        _apply_profile(plan, store, profile.name, items, desired, rec)
         return False
     tx = Transaction(default_state(ws.root), Bookkeeping(lineage=""))
-    _apply_changes(tx, profile.name, items, desired)
+    _apply_changes(tx, profile.name, items, desired, rec)
     for directory in local_artifact_dirs(tx.after):
         directory.mkdir(parents=True, exist_ok=True)
     store.create(tx.after, tx.managed, tx.owners, tx.applied)
@@ -287,14 +329,14 @@ def _live_views(tx: Transaction, profile: str, items: list[Change]) -> dict[str,
 
 
 def _apply_profile(plan: Plan, store: ProfileStore, profile: str, items: list[Change],
-                   desired: DesiredState) -> None:
+                   desired: DesiredState, rec: _Recording) -> None:
     expected = plan.stores.get(str(Address.of_profile(profile)), {}).get("lineage")
     with store.transaction() as tx:
         if expected and tx.books_before.lineage != expected:
             raise StaleStateError(f"The store of profile '{profile}' was replaced since the "
                                   "plan was made (lineage differs).")
         _verify(_live_views(tx, profile, items), plan, [c.address for c in items])
-        _apply_changes(tx, profile, items, desired)
+        _apply_changes(tx, profile, items, desired, rec)
         after = tx.after
         for stack in after.stacks.values():
             problems = rules.stack_problems(stack, after)
@@ -305,7 +347,7 @@ def _apply_profile(plan: Plan, store: ProfileStore, profile: str, items: list[Ch
 
 
 def _apply_changes(tx: Transaction, profile: str, items: list[Change],
-                   desired: DesiredState) -> None:
+                   desired: DesiredState, rec: _Recording) -> None:
     import uuid as uuidlib
 
     dp = desired.profiles.get(profile)
@@ -341,6 +383,8 @@ def _apply_changes(tx: Transaction, profile: str, items: list[Change],
             assert dp is not None
             tx.put_stack(dp.stacks[target.name])
             written = compare.stack_view(dp.stacks[target.name])
+        if written is not None:  # what warn kept live is recorded as the manifests say
+            written = rec.view(change.address, written, rec.manifest_object(profile, change))
         tx.mark_managed(change.address, compare.print_of(written), desired.owner,
                         records.record_of(written, hidden))
 
@@ -374,7 +418,7 @@ def _apply_repository(change: Change) -> None:
 
 
 def _apply_global(ws: Workspace, plan: Plan, changes: list[Change], desired: DesiredState,
-                  created: Mapping[str, ProfileConfig]) -> None:
+                  created: Mapping[str, ProfileConfig], rec: _Recording) -> None:
     doomed: list[ProfileConfig] = []
     with ws.globals.transaction() as tx:
         current = {str(Address.of_profile(n)): compare.profile_view(p)
@@ -406,16 +450,18 @@ def _apply_global(ws: Workspace, plan: Plan, changes: list[Change], desired: Des
                     tx.put_profile(live)
                 declared = name in desired.profiles and desired.profiles[name].settings
                 if live is not None and declared:
-                    view = compare.profile_view(live)
+                    view = rec.view(change.address, compare.profile_view(live))
                     tx.mark_managed(change.address, compare.print_of(view), desired.owner,
                                     records.record_of(view))
             elif change.kind == "global" and change.after:
                 tx.activate_profile(change.after.get("active_profile"))
-                tx.mark_managed(change.address, compare.print_of(change.after), desired.owner,
-                                records.record_of(change.after))
+                view = rec.view(change.address, change.after)
+                tx.mark_managed(change.address, compare.print_of(view), desired.owner,
+                                records.record_of(view))
             elif change.kind == "repository":
-                tx.mark_managed(change.address, compare.print_of(change.after), desired.owner,
-                                records.record_of(change.after))
+                repo = rec.view(change.address, change.after) if change.after else None
+                tx.mark_managed(change.address, compare.print_of(repo), desired.owner,
+                                records.record_of(repo))
         tx.applied_plans.append(plan.id)
     for profile in doomed:  # a SQL store may be shared by a team: it is left alone
         log.info("Deleted profile/%s", profile.name)

@@ -42,8 +42,8 @@ MaxDeletes = Annotated[int | None, typer.Option(
     "--max-deletes", min=0, metavar="N",
     help="Refuse a plan that deletes more objects (overrides maxDeletes).")]
 Force = Annotated[bool, typer.Option(
-    "--force", help="Revert changes made outside stackctl even when stackctl.yaml says "
-                    "driftMode: refuse.")]
+    "--force", help="Revert changes made outside stackctl even when the drift mode is "
+                    "refuse or warn.")]
 Adopt = Annotated[list[str] | None, typer.Option(
     "--adopt", metavar="ADDRESS", autocompletion=complete.addresses,
     help="Keep this drifted object's live values and record them as applied (repeatable).")]
@@ -257,6 +257,10 @@ def apply(
     with progress() as step:
         result = pipeline.execute(prepared, step)
     log.info(result.summary)
+    if prepared.plan.kept and (prepared.saved or fmt == "json"):  # not shown above
+        from stackctl.report.plan_text import kept_lines
+
+        typer.echo("\n".join(kept_lines(prepared.plan)), err=True)
     if fmt == "json":
         typer.echo(json.dumps(result.to_dict(), indent=2))
     return 0

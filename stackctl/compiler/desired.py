@@ -32,6 +32,7 @@ class DesiredProfileSettings:
     store_url: str | None = None  # None: the default location for its type
     url_from_env: str | None = None
     active_stack: str | None = None
+    drift_mode: str | None = None  # spec.driftMode: overrides the project's (plan.drift_mode)
 
     @property
     def url(self) -> str | None:
@@ -139,7 +140,8 @@ def add_document(state: DesiredState, doc: Document, default_profile: str,
         store = spec.get("store") or {"type": "local"}
         state.profile(name).settings = DesiredProfileSettings(
             store_type=store.get("type", "local"), store_url=store.get("url"),
-            url_from_env=store.get("urlFromEnv"), active_stack=spec.get("activeStack"))
+            url_from_env=store.get("urlFromEnv"), active_stack=spec.get("activeStack"),
+            drift_mode=spec.get("driftMode"))
     elif kind == "Repository":
         path = repository_path(doc)
         state.repositories[str(path)] = DesiredRepository(

@@ -61,7 +61,7 @@ class Project:
     declared_manifests: bool = False
     exclude: tuple[str, ...] = ()
     max_deletes: int | None = None  # the cap on deletions per plan (plan.delete_cap)
-    drift_mode: str = "remediate"  # driftMode: remediate | refuse (plan.drift_mode)
+    drift_mode: str = "remediate"  # driftMode: remediate | warn | refuse (plan.drift_mode)
     name: str | None = None  # ``name:``: the owner recorded for what this project applies
     moves: tuple[Move, ...] = ()  # ``moved:`` renames (compiler.moved)
 

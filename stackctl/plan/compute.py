@@ -78,8 +78,12 @@ class Planner:
         for name in sorted({*desired.profiles, *live.profiles}):
             self._profile(name, desired.profiles.get(name), live.profiles.get(name))
         self._repositories()
-        if desired.active_profile and desired.active_profile != live.config.activated_profile:
-            before = {"active_profile": live.config.activated_profile}
+        before = {"active_profile": live.config.activated_profile}
+        recorded = live.books.managed.get(str(Address.global_()))
+        # as it should be but not as last applied (kept by warn, adopted): shown as drift
+        stale = recorded is not None and recorded != compare.print_of(before)
+        if desired.active_profile and (desired.active_profile != live.config.activated_profile
+                                       or stale):
             after = {"active_profile": desired.active_profile}
             self._emit(Address.global_(), before, after, managed=live.books.managed,
                        full_after=after, owners=live.books.owners)

@@ -69,6 +69,15 @@ class Drift:
     fields: tuple[FieldChange, ...] = ()
 
 
+@dataclass(frozen=True)
+class Kept:
+    """Fields of ``address`` changed outside stackctl that driftMode warn leaves as they are
+    live: each ``old`` is the live value, ``new`` the manifests' (secrets redacted)."""
+
+    address: str
+    fields: tuple[FieldChange, ...]
+
+
 def defaults_line(plan: Plan, profile: str) -> str:
     """The one line that stands for a new profile's default objects, in plans and applies."""
     found = plan.defaults_of(profile)
@@ -96,6 +105,8 @@ class Plan:
     # policy warnings and audit notes (file, line, column, severity, rule, message);
     # a denying policy stops the plan instead
     policy: tuple[Mapping[str, Any], ...] = ()
+    # drifted fields driftMode warn keeps live (plan.drift_mode.kept_fields)
+    kept: tuple[Kept, ...] = ()
 
     @property
     def counts(self) -> dict[str, int]:
@@ -126,6 +137,8 @@ class Plan:
         data["changes"] = [c.to_dict() for c in self.changes]
         data["summary"] = {**self.counts, "text": self.summary,
                            "drift": len(self.drift), "unmanaged": len(self.unmanaged)}
+        if self.kept:  # fields driftMode warn left live (other plans' summary is unchanged)
+            data["summary"]["kept"] = sum(len(k.fields) for k in self.kept)
         return data
 
     def to_json(self) -> str:
@@ -143,11 +156,13 @@ class Plan:
         drift = tuple(Drift(d["address"], d["detail"],
                             tuple(FieldChange(**f) for f in d.get("fields", ())))
                       for d in data.get("drift", ()))
+        kept = tuple(Kept(k["address"], tuple(FieldChange(**f) for f in k.get("fields", ())))
+                     for k in data.get("kept", ()))
         return cls(
             id=data["id"], created_at=data["created_at"], inputs=data["inputs"],
             stores=data["stores"], reads=data["reads"], desired_prints=data["desired_prints"],
             changes=changes, drift=drift, unmanaged=tuple(data.get("unmanaged", ())),
             prunable=tuple(data.get("prunable", ())), prune=bool(data.get("prune", False)),
             defaults=tuple(data.get("defaults", ())),
-            format_version=version, policy=tuple(data.get("policy", ())),
+            format_version=version, policy=tuple(data.get("policy", ())), kept=kept,
         )

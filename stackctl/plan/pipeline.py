@@ -28,6 +28,7 @@ def _silent(text: str) -> None:
 if TYPE_CHECKING:
     from stackctl.apply import ApplyResult
     from stackctl.compiler.compile import Compiled
+    from stackctl.compiler.desired import DesiredState
     from stackctl.compiler.diagnostics import Diagnostic
     from stackctl.plan.model import Plan
     from stackctl.workspace import Workspace
@@ -42,6 +43,9 @@ class Planned:
     # what does not stop the plan but a person should read: warnings of the manifests
     # and of policies (``audit`` notes are kept in the plan, for JSON and markdown)
     notices: tuple[Diagnostic, ...] = ()
+    # what the manifests say, when driftMode warn planned from ``compiled.desired`` with
+    # kept live values: apply records the manifests' values of kept fields from it
+    manifests: DesiredState | None = None
 
 
 @dataclass(frozen=True)
@@ -99,19 +103,30 @@ def make_plan(given: Inputs, *, prune: bool = False, cwd: Path | None = None,
               environ: Mapping[str, str] | None = None, step: Step = _silent,
               max_deletes: int | None = None, targets: tuple[str, ...] = (),
               excludes: tuple[str, ...] = (), gate_drift: bool = False, force: bool = False,
-              drift_mode: str | None = None, adopt: tuple[str, ...] = ()) -> Planned:
+              drift_mode: str | None = None, drift_modes: Mapping[str, str] | None = None,
+              adopt: tuple[str, ...] = ()) -> Planned:
     """Compile, read live, check policies against it, compute. ``plan_id`` reuses a saved
     plan's id (its salt), so desired fingerprints can be compared with the saved plan's;
     ``ws`` and ``environ`` default to this process's; ``step`` is told each stage as it
     starts; ``targets``/``excludes`` narrow the plan; ``max_deletes`` caps deletions.
     ``gate_drift`` (plan, apply; not the drift report) checks the drift mode — the
-    project file's, or ``drift_mode`` (a saved plan's) — unless ``force``; ``adopt`` keeps
-    those drifted addresses' live values (plan.drift_mode.adopt_live)."""
+    project file's and the Profile manifests', or ``drift_mode`` and ``drift_modes`` (a saved
+    plan's) — unless ``force``: refuse fails, warn keeps drifted fields live
+    (plan.drift_mode.kept_fields); ``adopt`` keeps those drifted addresses' live values
+    (plan.drift_mode.adopt_live)."""
     from dataclasses import replace
 
     from stackctl.plan.compute import compute_plan
     from stackctl.plan.delete_cap import check_delete_cap
-    from stackctl.plan.drift_mode import DEFAULT_MODE, adopt_live, check_drift_mode
+    from stackctl.plan.drift_mode import (
+        DEFAULT_MODE,
+        adopt_live,
+        check_drift_mode,
+        keep_live,
+        kept_fields,
+        profile_modes,
+        with_kept,
+    )
     from stackctl.plan.live import read_live
     from stackctl.plan.target import narrow
     from stackctl.policy.live import as_records, plan_policies
@@ -137,8 +152,11 @@ def make_plan(given: Inputs, *, prune: bool = False, cwd: Path | None = None,
         if max_deletes is not None:  # a saved plan keeps the override it was made with
             recorded["max_deletes"] = max_deletes
         mode = drift_mode or compiled.project.drift_mode
-        if gate_drift and mode != DEFAULT_MODE:  # a saved plan keeps the mode it was made in
+        modes = dict(profile_modes(compiled.desired) if drift_modes is None else drift_modes)
+        if gate_drift and mode != DEFAULT_MODE:  # a saved plan keeps the modes it was made in
             recorded["drift_mode"] = mode
+        if gate_drift and modes:
+            recorded["drift_modes"] = modes
         if gate_drift and force:
             recorded["force"] = True
         if adopt:
@@ -150,16 +168,26 @@ def make_plan(given: Inputs, *, prune: bool = False, cwd: Path | None = None,
                                                             adopt))
             plan = compute_plan(compiled.desired, live, inputs=recorded, prune=prune,
                                 plan_id=plan.id)
+        kept = kept_fields(plan, mode, force, modes) if gate_drift else ()
+        manifests = None
+        if kept:  # planned again with the kept live values as desired; recorded as drift
+            manifests = compiled.desired
+            compiled = replace(compiled, desired=keep_live(
+                compiled.desired, live, {k.address: [f.path for f in k.fields] for k in kept}))
+            plan = compute_plan(compiled.desired, live, inputs=recorded, prune=prune,
+                                plan_id=plan.id)
         plan = narrow(plan, compiled.desired, targets, excludes)
+        if kept:
+            plan = with_kept(plan, kept)
         check_delete_cap(plan, max_deletes, compiled.project.max_deletes)
         if gate_drift:
-            check_drift_mode(plan, mode, force)
+            check_drift_mode(plan, mode, force, modes)
         if policy:
             plan = replace(plan, policy=(*plan.policy, *as_records(policy, cwd)))
     finally:
         gc.enable()
     notices = tuple(d for d in [*compiled.diagnostics, *policy] if d.severity == "warning")
-    return Planned(plan, compiled, notices)
+    return Planned(plan, compiled, notices, manifests)
 
 
 def save_plan(plan: Plan, path: Path) -> None:
@@ -208,6 +236,7 @@ def prepare_apply(targets: Iterable[str], env: str | None = None,
                       excludes=tuple(inp.get("excludes", ())), gate_drift=True,
                       force=bool(inp.get("force", False)),
                       drift_mode=inp.get("drift_mode", DEFAULT_MODE),
+                      drift_modes=dict(inp.get("drift_modes", {})),
                       adopt=tuple(inp.get("adopt", ())))
     check_fresh(saved, fresh.plan)
     check_same_changes(saved, fresh.plan)
@@ -221,7 +250,8 @@ def execute(prepared: Prepared, step: Step = _silent) -> ApplyResult:
 
     changes = sum(1 for c in prepared.plan.changes if c.action != "no-op" or c.adopt)
     step(f"Applying {changes} change{'s' * (changes != 1)}…")
-    return apply_plan(Workspace(), prepared.plan, prepared.planned.compiled.desired)
+    return apply_plan(Workspace(), prepared.plan, prepared.planned.compiled.desired,
+                      manifests=prepared.planned.manifests)
 
 
 # -- what a saved plan records of its inputs ---------------------------------------------

@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from stackctl.errors import ConfigFileError, Location
-from stackctl.plan.model import ACTIONS, FORMAT_VERSION, Change, Drift, FieldChange, Plan
+from stackctl.plan.model import ACTIONS, FORMAT_VERSION, Change, Drift, FieldChange, Kept, Plan
 
 DIGEST_KEY = "digest"
 KINDS = ("component", "stack", "flavor", "profile", "repository", "global")
@@ -37,7 +37,7 @@ SCHEMA: dict[str, Any] = {
     "type": "object",
     "required": ["format_version", "id", "created_at", "inputs", "stores", "reads",
                  "desired_prints", "changes", "drift", "unmanaged", "prunable", "prune",
-                 "defaults", DIGEST_KEY],
+                 "defaults", "kept", DIGEST_KEY],
     "additionalProperties": False,
     "properties": {
         "format_version": {"const": FORMAT_VERSION},
@@ -54,7 +54,11 @@ SCHEMA: dict[str, Any] = {
                 "variables_salt": _STR,
                 "max_deletes": {"type": "integer", "minimum": 0},  # plan.delete_cap
                 "targets": _STRS, "excludes": _STRS,  # plan.target
-                "drift_mode": {"enum": ["refuse"]}, "force": {"const": True},  # plan.drift_mode
+                # plan.drift_mode: the project's mode (when not remediate), the Profile
+                # manifests' overrides, --force; apply PLANFILE plans again under these
+                "drift_mode": {"enum": ["warn", "refuse"]}, "force": {"const": True},
+                "drift_modes": {"type": "object", "minProperties": 1, "additionalProperties": {
+                    "enum": ["remediate", "warn", "refuse"]}},
                 "adopt": _STRS,
                 "variables": {"type": "array", "items": {
                     "type": "object", "required": ["name", "print"],
@@ -81,6 +85,10 @@ SCHEMA: dict[str, Any] = {
             "additionalProperties": False,
             "properties": {"address": _STR, "detail": _STR, "fields": _FIELDS}}},
         "unmanaged": _STRS,
+        # drifted fields driftMode warn leaves live (plan.drift_mode.kept_fields)
+        "kept": {"type": "array", "items": {
+            "type": "object", "required": ["address", "fields"], "additionalProperties": False,
+            "properties": {"address": _STR, "fields": _FIELDS}}},
         # objects a new profile is created with (its default stack and components)
         "defaults": _STRS,
         "prunable": _STRS,
@@ -204,7 +212,8 @@ def _plan(data: Mapping[str, Any], where: Location) -> Plan:
                 desired_prints=data["desired_prints"], changes=tuple(changes), drift=drift,
                 unmanaged=tuple(data["unmanaged"]), prunable=tuple(data["prunable"]),
                 prune=data["prune"], defaults=tuple(data["defaults"]),
-                format_version=data["format_version"], policy=tuple(data.get("policy", ())))
+                format_version=data["format_version"], policy=tuple(data.get("policy", ())),
+                kept=tuple(Kept(k["address"], _fields(k["fields"])) for k in data["kept"]))
 
 
 def is_plan_file(path: Path) -> bool:

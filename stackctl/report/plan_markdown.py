@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from stackctl.plan.model import Plan
-from stackctl.report.plan_text import change_lines
+from stackctl.report.plan_text import KEPT_HINT, change_lines
 from stackctl.resources import data_dir
 
 GITHUB_COMMENT_LIMIT = 65_536
@@ -45,6 +45,7 @@ def render(plan: Plan, *, limit: int = GITHUB_COMMENT_LIMIT,
                                partial=partial_note(plan),
                                affected_stacks=affected_stacks,
                                drift=plan.drift, unmanaged=len(plan.unmanaged),
+                               kept=plan.kept, kept_hint=KEPT_HINT,
                                truncated=any(p["truncated"] for p in profiles),
                                full_plan_hint=full_plan_hint)
         if len(text) <= limit:

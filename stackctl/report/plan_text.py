@@ -72,6 +72,26 @@ def drift_lines(drift: Drift, indent: str = "") -> list[str]:
     return lines
 
 
+KEPT_HINT = ("To resolve: set the live value in the manifest or adopt it (--adopt ADDRESS), "
+             "or revert it (--force).")
+
+
+def kept_lines(plan: Plan) -> list[str]:
+    """What driftMode warn leaves as it is live: per address and field, live vs manifest,
+    and how to resolve it (empty when nothing was kept)."""
+    if not plan.kept:
+        return []
+    count = sum(len(k.fields) for k in plan.kept)
+    lines = [f"Changed outside stackctl and left as is (driftMode warn): {count} "
+             f"field{'s' * (count != 1)}"]
+    for kept in plan.kept:
+        lines.append(f"  ! {kept.address}")
+        lines.extend(f"      {f.path}: {_value(f.old)} live, the manifest says {_value(f.new)}"
+                     for f in kept.fields)
+    lines.append(f"  {KEPT_HINT}")
+    return lines
+
+
 def _flatten(view: Any, prefix: str = "") -> list[tuple[str, Any]]:
     out: list[tuple[str, Any]] = []
     # sorted: a saved plan's JSON has sorted keys, and `show` must print what `plan` did
@@ -101,6 +121,9 @@ def render(plan: Plan, *, color: bool = False, diff_only: bool = False) -> str:
         lines.append("Drift (live changed outside stackctl since its last apply):")
         for d in plan.drift:
             lines.extend(drift_lines(d, "  "))
+    if plan.kept:
+        lines.append("")
+        lines.extend(kept_lines(plan))
     moved_notes = [n for n in plan.policy if n.get("rule") == "moved"]
     if moved_notes:
         lines.append("")
@@ -124,5 +147,7 @@ def render(plan: Plan, *, color: bool = False, diff_only: bool = False) -> str:
         if partial_note(plan):
             lines.append(str(partial_note(plan)))
         lines.append(plan.summary if plan.has_changes else
+                     "No changes. Fields changed outside stackctl are left as they are "
+                     "(driftMode warn, above)." if plan.kept else
                      "No changes. The live configuration matches the manifests.")
     return "\n".join(lines)
