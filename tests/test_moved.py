@@ -208,3 +208,63 @@ def test_saved_rename_refused_when_its_source_changed(work: Path, tmp_path: Path
     assert "team/orchestrator/old: changed since the plan was made" in applied.stderr
     assert _uuid("old")
     assert Workspace().state("team").component(ComponentType.ORCHESTRATOR, "new") is None
+
+
+def test_move_of_an_object_deleted_out_of_band_moves_its_record(work: Path) -> None:
+    """Only in the bookkeeping (deleted outside stackctl): the record follows, the target is
+    created, and the old name's deletion is reported once, not forever."""
+    with Workspace().store("team").transaction() as tx:  # someone deletes it by hand
+        tx.delete_stack("main")
+    _write(work, stack="prod", active=", activeStack: prod",
+           moved="  - {from: team/stack/main, to: team/stack/prod}\n")
+    planned = run_process([STACKCTL, "plan"], cwd=work)
+    assert planned.rc == 0, planned.stderr
+    assert ("~ rename team/stack/main → prod  (only stackctl's record: deleted outside "
+            "stackctl)\n") in planned.stdout
+    assert "+ create team/stack/prod\n" in planned.stdout
+    assert ("moved: team/stack/main exists only in stackctl's bookkeeping (deleted outside "
+            "stackctl); its record moves to team/stack/prod, which is created") in planned.stdout
+    applied = run_process([STACKCTL, "apply", "-y"], cwd=work)
+    assert applied.rc == 0, applied.stderr
+    managed = Workspace().store("team").bookkeeping().managed
+    assert "team/stack/prod" in managed
+    assert "team/stack/main" not in managed
+    again = run_process([STACKCTL, "plan"], cwd=work)
+    assert again.rc == 0, again.stderr
+    assert "No changes." in again.stdout
+    assert "Drift" not in again.stdout
+    assert "(team/stack/prod does: already renamed)" in again.stdout
+
+
+def test_bookkeeping_only_move_without_a_declared_target_is_a_note(work: Path) -> None:
+    """The record does not move onto a name the manifests do not create."""
+    with Workspace().store("team").transaction() as tx:
+        tx.delete_stack("main")
+    _write(work, active=", activeStack: default",
+           moved="  - {from: team/stack/main, to: team/stack/elsewhere}\n")
+    planned = run_process([STACKCTL, "plan"], cwd=work)
+    assert planned.rc == 0, planned.stderr
+    assert ("moved: team/stack/main exists only in stackctl's bookkeeping, not live; nothing "
+            "to rename") in planned.stdout
+    assert "~ rename" not in planned.stdout
+
+
+def test_move_notes_have_their_own_section(work: Path) -> None:
+    _write(work, orch="new", active=", activeStack: main",
+           moved="  - {from: team/orchestrator/old, to: team/orchestrator/new}\n"
+                 "  - {from: team/orchestrator/ghost, to: team/orchestrator/spirit}\n")
+    text = run_process([STACKCTL, "plan"], cwd=work)
+    assert text.rc == 0, text.stderr
+    assert "~ rename team/orchestrator/old → new\n" in text.stdout
+    assert "      stacks following it: stack 'main' (globally active)\n" in text.stdout
+    assert "\nRenames (moved:):\n  note: " in text.stdout
+    markdown = run_process([STACKCTL, "plan", "--format", "markdown"], cwd=work)
+    assert markdown.rc == 0, markdown.stderr
+    out = markdown.stdout
+    assert "📝 audit" not in out
+    assert "#### Policy" not in out
+    assert "#### Renames (`moved:`)\n\n- ↪️ note `" in out
+    assert "moved: team/orchestrator/ghost exists neither live" in out
+    assert "| create | update | delete | rename | unchanged |" in out
+    assert '["~ rename team/orchestrator/old → new"]:::rename' in out
+    assert "classDef rename " in out

@@ -23,7 +23,7 @@ from stackctl.errors import IntegrityError
 from stackctl.model import Address, ComponentType, ProfileState, Stack
 from stackctl.plan import compare, records
 from stackctl.plan.live import Live, LiveProfile
-from stackctl.plan.model import Change, Drift, Plan
+from stackctl.plan.model import MOVED_RULE, Change, Drift, Plan
 
 # creates/updates run in this order; deletes in reverse
 PHASES = {"profile": 0, "flavor": 1, "component": 2, "stack": 3, "profile-settings": 4,
@@ -235,19 +235,30 @@ class Planner:
             if move.source.profile != profile:
                 continue
             source, target = str(move.source), str(move.target)
-            if not moves.exists(live_state, move.source):
+            gone = not moves.exists(live_state, move.source)
+            if gone and (source not in books.managed or target in books.managed
+                         or moves.exists(live_state, move.target)
+                         or not self._declared(move.target)):
                 where = ("only in stackctl's bookkeeping, not live" if source in books.managed
                          else "neither live nor in stackctl's bookkeeping")
                 if moves.exists(live_state, move.target):
                     where += f" ({target} does: already renamed)"
-                self.notes.append({
-                    "file": move.location.path, "line": move.location.line,
-                    "column": move.location.column, "severity": "note", "rule": "moved",
-                    "message": f"moved: {source} exists {where}; nothing to rename"})
+                self.notes.append(self._move_note(move, f"moved: {source} exists {where}; "
+                                                        "nothing to rename"))
                 continue
             owner = books.owners.get(source)
             if source in books.managed and owner is not None and owner != self.owner:
                 self.foreign.append((source, owner))  # another project's: never renamed here
+                continue
+            if gone:  # deleted outside stackctl: its record follows, the target is created
+                self.notes.append(self._move_note(
+                    move, f"moved: {source} exists only in stackctl's bookkeeping (deleted "
+                          f"outside stackctl); its record moves to {target}, which is created"))
+                self.reads[source] = None
+                # apply moves the record, then records the created target over it: the
+                # old name's deletion is reported (drift) now, and never again
+                self.changes.append(Change(key=move.source, action="rename",
+                                           after={"to": target, "record_only": True}))
                 continue
             if moves.exists(live_state, move.target):
                 self.problems.append(f"{move.location}: moved: {source} → {target}: both "
@@ -257,11 +268,28 @@ class Planner:
                       if move.source.kind == "stack"
                       else compare.component_view(live_state.components[move.source.key]))
             self.reads[source] = compare.print_of(before)
+            users = (set() if move.source.kind == "stack" else
+                     _users(list(live_state.stacks.values())).get(move.source.key, set()))
             self.changes.append(Change(key=move.source, action="rename",
-                                       after={"to": target}))
+                                       after={"to": target},
+                                       impact=self._impact(profile, users)))
             live_state = moves.rename(live_state, books, move.source, move.target)
         self.records.update(books.applied)
         return live_state, books.managed, books.owners
+
+    def _declared(self, address: Address) -> bool:
+        """``address`` (a component or stack) is declared in the manifests."""
+        dp = self.desired.profiles.get(str(address.profile))
+        if dp is None:
+            return False
+        return (address.name in dp.stacks if address.kind == "stack"
+                else address.key in dp.components)
+
+    @staticmethod
+    def _move_note(move: Any, message: str) -> Mapping[str, Any]:
+        return {"file": move.location.path, "line": move.location.line,
+                "column": move.location.column, "severity": "note", "rule": MOVED_RULE,
+                "message": message}
 
     def _mine(self, address: str, managed: Mapping[str, str],
               owners: Mapping[str, str]) -> bool:

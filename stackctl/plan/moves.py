@@ -34,11 +34,18 @@ def exists(state: ProfileState, address: Address) -> bool:
 
 def rename(state: ProfileState, books: Books, source: Address,
            target: Address) -> ProfileState:
-    """``state`` with ``source`` renamed to ``target``; ``books`` follow."""
+    """``state`` with ``source`` renamed to ``target``; ``books`` follow.
+
+    A source that is gone live (deleted outside stackctl) but still in the books: only
+    its record moves, so the target is created under the new name and the old name's
+    deletion is not reported as drift forever.
+    """
     profile = str(source.profile)
     components = dict(state.components)
     stacks = dict(state.stacks)
-    if source.kind == "stack":
+    if not exists(state, source):
+        pass
+    elif source.kind == "stack":
         stacks[target.name] = replace(stacks.pop(source.name), name=target.name)
     else:
         ctype = source.key[0]

@@ -12,6 +12,7 @@ from collections.abc import Callable
 from typing import Any
 
 from stackctl.graph import Graph
+from stackctl.model import Address
 from stackctl.plan.model import Plan
 
 
@@ -99,7 +100,7 @@ VIEWS: dict[str, Callable[[Graph], str]] = {"mermaid": mermaid, "dot": dot, "jso
 # A plan's picture stays small: past this many nodes it is the counts instead.
 PLAN_DIAGRAM_MAX_NODES = 40
 _STACK_IN_IMPACT = re.compile(r"stack '([^']+)'")
-_SIGN = {"create": "+", "update": "~", "delete": "-"}
+_SIGN = {"create": "+", "update": "~", "delete": "-", "rename": "~"}
 
 
 def plan_mermaid(plan: Plan) -> tuple[str | None, int, int]:
@@ -116,6 +117,9 @@ def plan_mermaid(plan: Plan) -> tuple[str | None, int, int]:
     for change in changed:
         nid = node_id(change.address)
         label = _mermaid_label(f"{_SIGN[change.action]} {change.address}")
+        if change.action == "rename":  # ~ rename prod/orchestrator/old → new
+            target = Address.parse(str((change.after or {}).get("to")))
+            label = _mermaid_label(f"~ rename {change.address} → {target.name}")
         nodes[change.address] = f"  {nid}[{label}]:::{change.action}"
         if change.kind != "component":
             continue
@@ -131,5 +135,7 @@ def plan_mermaid(plan: Plan) -> tuple[str | None, int, int]:
     lines = ["flowchart LR", *nodes.values(), *edges,
              "  classDef create fill:#e6ffec,stroke:#1a7f37",
              "  classDef update fill:#fff8c5,stroke:#9a6700",
-             "  classDef delete fill:#ffebe9,stroke:#cf222e"]
+             "  classDef delete fill:#ffebe9,stroke:#cf222e",
+             *(["  classDef rename fill:#ddf4ff,stroke:#0969da"]
+               if any(c.action == "rename" for c in changed) else [])]
     return "\n".join(lines) + "\n", components, stacks

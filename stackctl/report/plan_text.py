@@ -25,7 +25,11 @@ def change_lines(change: Change, plan: Plan | None = None) -> list[str]:
     drifted = _drifted(plan, change.address)
     if change.action == "rename":  # ~ rename default/orchestrator/old → new
         target = Address.parse(str((change.after or {}).get("to")))
-        return [f"~ rename {change.address} → {target.name}"]
+        return [f"~ rename {change.address} → {target.name}"
+                + ("  (only stackctl's record: deleted outside stackctl)"
+                   if (change.after or {}).get("record_only") else ""),
+                *([f"      stacks following it: {', '.join(change.impact)}"]
+                  if change.impact else [])]
     lines = [f"{SYMBOLS[change.action]} {change.action:<6} {change.address}"
              + ("  (now managed by stackctl)" if change.adopt else "")]
     if change.action == "create" and change.after:
@@ -101,11 +105,11 @@ def render(plan: Plan, *, color: bool = False, diff_only: bool = False) -> str:
         lines.append("Drift (live changed outside stackctl since its last apply):")
         for d in plan.drift:
             lines.extend(drift_lines(d, "  "))
-    moved_notes = [n for n in plan.policy if n.get("rule") == "moved"]
-    if moved_notes:
+    if plan.move_notes:
         lines.append("")
-        lines.extend(f"note: {n['file']}:{n['line']}:{n['column']}: {n['message']}"
-                     for n in moved_notes)
+        lines.append("Renames (moved:):")
+        lines.extend(f"  note: {n['file']}:{n['line']}:{n['column']}: {n['message']}"
+                     for n in plan.move_notes)
     if plan.prunable and not diff_only:
         lines.append("")
         lines.append("Managed by stackctl but gone from the manifests (deleted only with "
