@@ -412,9 +412,13 @@ def _apply_global(ws: Workspace, plan: Plan, changes: list[Change], desired: Des
                 tx.activate_profile(change.after.get("active_profile"))
                 tx.mark_managed(change.address, compare.print_of(change.after), desired.owner,
                                 records.record_of(change.after))
-            elif change.kind == "repository":
-                tx.mark_managed(change.address, compare.print_of(change.after), desired.owner,
-                                records.record_of(change.after))
+            elif change.kind == "repository" and (change.key.name in desired.repositories
+                                                  or change.address in tx.managed):
+                # an undeclared repository following a renamed stack is not taken over
+                tx.mark_managed(change.address, compare.print_of(change.after),
+                                tx.owners.get(change.address, desired.owner)
+                                if change.key.name not in desired.repositories
+                                else desired.owner, records.record_of(change.after))
         tx.applied_plans.append(plan.id)
     for profile in doomed:  # a SQL store may be shared by a team: it is left alone
         log.info("Deleted profile/%s", profile.name)

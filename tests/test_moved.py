@@ -268,3 +268,90 @@ def test_move_notes_have_their_own_section(work: Path) -> None:
     assert "| create | update | delete | rename | unchanged |" in out
     assert '["~ rename team/orchestrator/old → new"]:::rename' in out
     assert "classDef rename " in out
+
+
+def _repository(root: Path, profile: str, stack: str) -> None:
+    from stackctl.config import repository as repo_config
+
+    (root / repo_config.REPOSITORY_DIR).mkdir(parents=True)
+    repo_config.write(repo_config.RepositorySettings(root, profile, stack))
+
+
+def _repo_stack(root: Path) -> str | None:
+    from stackctl.config import repository as repo_config
+
+    return repo_config.read(root).active_stack_name
+
+
+def test_repository_whose_active_stack_is_renamed_follows(work: Path, tmp_path: Path) -> None:
+    here, other = tmp_path / "here", tmp_path / "other"
+    _repository(here, "team", "main")
+    _repository(other, "team", "default")  # another stack active: left alone
+    env = {"STACKCTL_REPOSITORY_PATH": str(here)}
+    _write(work, stack="prod", moved="  - {from: team/stack/main, to: team/stack/prod}\n")
+    planned = run_process([STACKCTL, "plan"], cwd=work, env=env)
+    assert planned.rc == 0, planned.stderr
+    assert "~ rename team/stack/main → prod\n" in planned.stdout
+    assert (f"~ update repository/{here}\n      active_stack: main → prod\n"
+            "      used by: follows the rename of team/stack/main\n") in planned.stdout
+    applied = run_process([STACKCTL, "apply", "-y"], cwd=work, env=env)
+    assert applied.rc == 0, applied.stderr
+    assert _repo_stack(here) == "prod"
+    assert _repo_stack(other) == "default"
+    # followed, not taken over: stackctl does not start managing the repository
+    assert f"repository/{here}" not in Workspace().globals.bookkeeping().managed
+    again = run_process([STACKCTL, "plan"], cwd=work, env=env)
+    assert "No changes." in again.stdout, again.stdout
+
+
+def test_crash_after_the_store_commit_is_repaired_by_the_next_apply(
+        work: Path, tmp_path: Path) -> None:
+    """Killed after the profile store's commit (stack renamed) and before the repository and
+    the global config: the active stack names a stack that no longer exists; the next plan
+    sees the rename done and points the profile and the repository at the new name."""
+    import sys
+
+    launcher = str(Path(__file__).with_name("crash_launcher.py"))
+    here = tmp_path / "here"
+    _repository(here, "team", "main")
+    env = {"STACKCTL_REPOSITORY_PATH": str(here)}
+    _write(work, stack="prod", moved="  - {from: team/stack/main, to: team/stack/prod}\n")
+    config = Path(os.environ["STACKCTL_CONFIG_PATH"])
+    before = snapshot(config)
+    steps = tmp_path / "steps"
+    # record the apply's write steps on a copy of the state, then crash at the right one
+    import shutil
+    shutil.copytree(config, tmp_path / "config-copy")
+    shutil.copytree(here, tmp_path / "here-copy")
+    rec = run_process([sys.executable, launcher, "0", str(steps), "apply", "-y"], cwd=work,
+                      env=env)
+    assert rec.rc == 0, rec.stderr
+    names = steps.read_text().splitlines()
+    # 1-based: the step after the store's commit is done (its journal cleared), i.e. just
+    # before the repository's config is written; the global config's commit follows
+    kill_at = names.index("clear journal") + 2
+    assert names[kill_at - 1] == "rename config.yaml"
+    assert "global.json" in " ".join(names[kill_at:])
+    shutil.rmtree(config)
+    shutil.rmtree(here)
+    shutil.copytree(tmp_path / "config-copy", config)
+    shutil.copytree(tmp_path / "here-copy", here)
+    assert snapshot(config) == before
+    crashed = run_process([sys.executable, launcher, str(kill_at), "", "apply", "-y"],
+                          cwd=work, env=env)
+    assert crashed.rc != 0
+    ws = Workspace()
+    assert set(ws.state("team").stacks) == {"default", "prod"}
+    profile = ws.config().profile("team")
+    assert profile is not None and profile.active_stack == "main"  # names a gone stack
+    planned = run_process([STACKCTL, "plan"], cwd=work, env=env)
+    assert planned.rc == 0, planned.stderr
+    assert "(team/stack/prod does: already renamed)" in planned.stdout
+    assert "~ update profile/team\n      active_stack: main → prod\n" in planned.stdout
+    assert f"~ update repository/{here}\n      active_stack: main → prod\n" in planned.stdout
+    applied = run_process([STACKCTL, "apply", "-y"], cwd=work, env=env)
+    assert applied.rc == 0, applied.stderr
+    profile = Workspace().config().profile("team")
+    assert profile is not None and profile.active_stack == "prod"
+    assert _repo_stack(here) == "prod"
+    assert "No changes." in run_process([STACKCTL, "plan"], cwd=work, env=env).stdout

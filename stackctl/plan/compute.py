@@ -59,6 +59,9 @@ class Planner:
         self.stores: dict[str, dict[str, Any]] = {}
         self.problems: list[str] = []
         self.notes: list[Mapping[str, Any]] = []  # e.g. a move with nothing to rename
+        # (profile, old stack name) -> new name: stacks ``moved:`` renames (or renamed by an
+        # interrupted apply); what names them (active stacks, repositories) follows
+        self.renamed_stacks: dict[tuple[str, str], str] = {}
         self.owner = desired.owner  # the planning project's name
         # (address, owner): declared here, managed by another project
         self.foreign: list[tuple[str, str]] = []
@@ -214,11 +217,12 @@ class Planner:
 
     def _moved_stack(self, profile: str, stack: str | None,
                      lp: LiveProfile | None) -> str | None:
-        """The live active ``stack``, or its new name if a move renames it."""
+        """The live active ``stack``, or its new name if a move renames it (or renamed it:
+        an apply interrupted after the store's commit leaves the old name active)."""
+        live = lp.state.stacks if lp is not None and lp.state is not None else {}
         for move in self.desired.moves:
             if (stack is not None and move.source == Address.stack(profile, stack)
-                    and lp is not None
-                    and lp.state is not None and stack in lp.state.stacks):
+                    and (stack in live or move.target.name in live)):
                 return move.target.name
         return stack
 
@@ -236,6 +240,8 @@ class Planner:
                 continue
             source, target = str(move.source), str(move.target)
             gone = not moves.exists(live_state, move.source)
+            if gone and move.source.kind == "stack" and moves.exists(live_state, move.target):
+                self.renamed_stacks[(profile, move.source.name)] = move.target.name
             if gone and (source not in books.managed or target in books.managed
                          or moves.exists(live_state, move.target)
                          or not self._declared(move.target)):
@@ -250,6 +256,8 @@ class Planner:
             if source in books.managed and owner is not None and owner != self.owner:
                 self.foreign.append((source, owner))  # another project's: never renamed here
                 continue
+            if move.source.kind == "stack":
+                self.renamed_stacks[(profile, move.source.name)] = move.target.name
             if gone:  # deleted outside stackctl: its record follows, the target is created
                 self.notes.append(self._move_note(
                     move, f"moved: {source} exists only in stackctl's bookkeeping (deleted "
@@ -385,6 +393,8 @@ class Planner:
             have = live.repositories.get(path)
             before = ({"active_profile": have.active_profile_name,
                        "active_stack": have.active_stack_name} if have else None)
+            if want is None and have is not None and self._follow_rename(path, have, before):
+                continue
             after = None
             if want is not None:
                 profile = want.active_profile or desired.active_profile or DEFAULT
@@ -394,6 +404,24 @@ class Planner:
                 after = {"active_profile": profile, "active_stack": stack}
             self._emit(Address.repository(path), before, after, managed=live.books.managed,
                        full_after=after, owners=live.books.owners)
+
+
+    def _follow_rename(self, path: str, have: Any, before: Mapping[str, Any] | None) -> bool:
+        """An undeclared repository whose active stack a move renames follows it, in the
+        same apply (its record too, if stackctl manages it); True when it does."""
+        profile = have.active_profile_name or self.live.config.activated_profile
+        stack = have.active_stack_name
+        new = self.renamed_stacks.get((profile, stack)) if profile and stack else None
+        if new is None or before is None or profile is None or stack is None:
+            return False
+        key = Address.repository(path)
+        after = {**before, "active_stack": new}
+        self.reads[str(key)] = compare.print_of(before)
+        self.changes.append(Change(
+            key=key, action="update", before=before, after=after,
+            fields=compare.field_changes(before, after, frozenset()),
+            impact=(f"follows the rename of {Address.stack(profile, stack)}",)))
+        return True
 
 
 def _order(change: Change) -> tuple[int, int, str]:

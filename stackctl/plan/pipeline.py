@@ -128,7 +128,14 @@ def make_plan(given: Inputs, *, prune: bool = False, cwd: Path | None = None,
         if ws.globals.exists():
             ws.ensure_initialized()
         step("Reading the live configuration…")
-        live = read_live(ws, compiled.desired.profiles, compiled.desired.repositories)
+        repositories = list(compiled.desired.repositories)
+        if compiled.desired.moves:  # the repository here follows a renamed active stack
+            from stackctl.config import repository as repo_config
+
+            here = repo_config.discover(cwd).repository
+            if here is not None:
+                repositories.append(str(here.root))
+        live = read_live(ws, compiled.desired.profiles, repositories)
         policy = plan_policies(ws, compiled.desired, compiled.project.default_profile, live)
         _fail_on_errors(policy, hint="Policies are checked against the live objects "
                                      "(oldObject) here; fix the manifests or the policy.")
