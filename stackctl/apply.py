@@ -15,7 +15,7 @@ import logging
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from stackctl import rules
 from stackctl.compiler.desired import DesiredState
@@ -28,6 +28,9 @@ from stackctl.plan.model import Change, Plan, defaults_line
 from stackctl.stores.base import Bookkeeping, ProfileStore, Transaction
 from stackctl.stores.urls import path_from_file_url
 from stackctl.workspace import Workspace, open_store
+
+if TYPE_CHECKING:
+    from stackctl.config.global_config import GlobalTransaction
 
 log = logging.getLogger("stackctl")
 
@@ -186,14 +189,18 @@ def apply_plan(ws: Workspace, plan: Plan, desired: DesiredState) -> ApplyResult:
     for change in changes:
         if change.kind in ("component", "stack", "flavor"):
             by_profile.setdefault(str(change.profile), []).append(change)
+    # a renamed profile's store is still listed under its old name until the global commit
+    renamed = {_renamed_to(c): str(c.key.name) for c in changes
+               if c.kind == "profile" and c.action == "rename"}
     defaults = 0  # objects a new store is created with, beyond the plan's changes
-    for profile in sorted(by_profile.keys() | created.keys()):
+    for profile in sorted(by_profile.keys() | created.keys() | renamed.keys()):
         items = by_profile.get(profile, [])
         if profile in created:
             if _create_store(ws, plan, created[profile], items, desired):
                 defaults += len(plan.defaults_of(profile))
         else:
-            _apply_profile(plan, ws.store(profile), profile, items, desired)
+            _apply_profile(plan, ws.store(renamed.get(profile, profile)), profile, items,
+                           desired, renamed_from=renamed.get(profile))
     for change in changes:
         if change.kind == "repository":
             _apply_repository(change)
@@ -285,13 +292,23 @@ def _live_views(tx: Transaction, profile: str, items: list[Change]) -> dict[str,
     return found
 
 
+def _renamed_to(change: Change) -> str:
+    """The new name of a renamed profile (``after.to`` is ``profile/NEW``)."""
+    return Address.parse(str((change.after or {})["to"])).name
+
+
 def _apply_profile(plan: Plan, store: ProfileStore, profile: str, items: list[Change],
-                   desired: DesiredState) -> None:
+                   desired: DesiredState, *, renamed_from: str | None = None) -> None:
+    from stackctl.plan import moves
+
     expected = plan.stores.get(str(Address.of_profile(profile)), {}).get("lineage")
     with store.transaction() as tx:
         if expected and tx.books_before.lineage != expected:
             raise StaleStateError(f"The store of profile '{profile}' was replaced since the "
                                   "plan was made (lineage differs).")
+        if renamed_from is not None:  # the first of a profile rename's two commits
+            moves.rename_profile_books(moves.Books(tx.managed, tx.owners, tx.applied),
+                                       renamed_from, profile)
         _verify(_live_views(tx, profile, items), plan, [c.address for c in items])
         _apply_changes(tx, profile, items, desired)
         after = tx.after
@@ -362,6 +379,31 @@ def _verb(change: Change) -> str:
             "rename": "Renamed"}[change.action]
 
 
+def _rename_profile(ws: Workspace, plan: Plan, tx: GlobalTransaction, change: Change) -> None:
+    """The second of a profile rename's commits (plan.moves): the global config's entry,
+    its local store's directory, the active profile and the global records."""
+    from stackctl.plan import moves
+
+    old, new = str(change.key.name), _renamed_to(change)
+    live = tx.config.profiles.get(old)
+    if (live is None or new in tx.config.profiles
+            or compare.print_of(compare.profile_view(live)) != plan.reads.get(change.address)):
+        raise StaleStateError(f"Live state changed while applying; profile '{old}' was not "
+                              f"renamed to '{new}':\n  {change.address}",
+                              hint="Run `stackctl plan` again.")
+    after = moves.renamed_profile(live, new, ws.root)
+    active = tx.config.activated_profile == old
+    tx.delete_profile(old)
+    tx.put_profile(after)
+    if active:
+        tx.activate_profile(new)
+    moves.rename_profile_globals(moves.Books(tx.managed, tx.owners, tx.applied), live, after,
+                                 active)
+    if after.store_url != live.store_url:
+        tx.move_store_dir(Path(path_from_file_url(live.store_url)),
+                          Path(path_from_file_url(after.store_url)))
+
+
 def _apply_repository(change: Change) -> None:
     path = Path(change.key.name)
     after = change.after or {}
@@ -376,12 +418,17 @@ def _apply_global(ws: Workspace, plan: Plan, changes: list[Change], desired: Des
                   created: Mapping[str, ProfileConfig]) -> None:
     doomed: list[ProfileConfig] = []
     with ws.globals.transaction() as tx:
+        for change in changes:
+            if change.kind == "profile" and change.action == "rename":
+                _rename_profile(ws, plan, tx, change)
         current = {str(Address.of_profile(n)): compare.profile_view(p)
                    for n, p in tx.config.profiles.items()}
         current[str(Address.global_())] = {"active_profile": tx.config.activated_profile}
         _verify(current, plan, [c.address for c in changes if c.kind in ("profile", "global")
-                                and c.action != "create"])
+                                and c.action not in ("create", "rename")])
         for change in changes:
+            if change.kind == "profile" and change.action == "rename":
+                continue
             if change.kind == "profile":
                 name = str(change.profile)
                 live = tx.config.profiles.get(name)
@@ -423,5 +470,5 @@ def _apply_global(ws: Workspace, plan: Plan, changes: list[Change], desired: Des
     for profile in doomed:  # a SQL store may be shared by a team: it is left alone
         log.info("Deleted profile/%s", profile.name)
     for change in changes:
-        if change.kind in ("profile", "global") and change.action == "update":
+        if change.kind in ("profile", "global") and change.action in ("update", "rename"):
             log.info("%s %s", _verb(change), change.address)

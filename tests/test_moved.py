@@ -343,7 +343,8 @@ def test_crash_after_the_store_commit_is_repaired_by_the_next_apply(
     ws = Workspace()
     assert set(ws.state("team").stacks) == {"default", "prod"}
     profile = ws.config().profile("team")
-    assert profile is not None and profile.active_stack == "main"  # names a gone stack
+    assert profile is not None
+    assert profile.active_stack == "main"
     planned = run_process([STACKCTL, "plan"], cwd=work, env=env)
     assert planned.rc == 0, planned.stderr
     assert "(team/stack/prod does: already renamed)" in planned.stdout
@@ -352,6 +353,7 @@ def test_crash_after_the_store_commit_is_repaired_by_the_next_apply(
     applied = run_process([STACKCTL, "apply", "-y"], cwd=work, env=env)
     assert applied.rc == 0, applied.stderr
     profile = Workspace().config().profile("team")
-    assert profile is not None and profile.active_stack == "prod"
+    assert profile is not None
+    assert profile.active_stack == "prod"
     assert _repo_stack(here) == "prod"
     assert "No changes." in run_process([STACKCTL, "plan"], cwd=work, env=env).stdout

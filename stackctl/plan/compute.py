@@ -65,6 +65,9 @@ class Planner:
         self.owner = desired.owner  # the planning project's name
         # (address, owner): declared here, managed by another project
         self.foreign: list[tuple[str, str]] = []
+        self.renamed_profiles: dict[str, str] = {}  # old -> new (``moved:`` profiles)
+        if any(m.source.kind == "profile" for m in desired.moves):
+            self.live = live = self._rename_profiles(live)
         # address -> last-applied record, from every store read (addresses are unique)
         self.records: dict[str, Mapping[str, Any]] = dict(live.books.applied)
         for lp in live.profiles.values():
@@ -210,10 +213,73 @@ class Planner:
             live_state = ProfileState({}, {})
         managed = lp.books.managed if lp and lp.books else {}
         owners = lp.books.owners if lp and lp.books else {}
-        if any(m.source.profile == name for m in self.desired.moves):
+        if any(m.source.profile == name and m.source.kind != "profile"
+               for m in self.desired.moves):
             live_state, managed, owners = self._moves(name, live_state, managed, owners)
         self._external(name, dp, live_state)
         self._resources(name, dp, live_state, managed, owners)
+
+    def _rename_profiles(self, live: Live) -> Live:
+        """``live`` with what ``moved:`` renames among profiles renamed (entry, store URL,
+        active profile, every record), so the rest of the plan compares the manifests
+        against the renamed profiles; a rename change for each."""
+        from dataclasses import replace
+
+        from stackctl.plan import moves
+
+        profiles = dict(live.profiles)
+        config = live.config
+        gbooks = moves.Books(dict(live.books.managed), dict(live.books.owners),
+                             dict(live.books.applied))
+        for move in self.desired.moves:
+            if move.source.kind != "profile":
+                continue
+            old, new = move.source.name, move.target.name
+            source, target = str(move.source), str(move.target)
+            lp, there = profiles.get(old), profiles.get(new)
+            if lp is None or lp.config is None:
+                where = ("only in stackctl's bookkeeping, not live" if source in gbooks.managed
+                         else "neither live nor in stackctl's bookkeeping")
+                if there is not None and there.config is not None:
+                    where += f" ({target} does: already renamed)"
+                self.notes.append(self._move_note(move, f"moved: {source} exists {where}; "
+                                                        "nothing to rename"))
+                continue
+            owner = gbooks.owners.get(source)
+            if source in gbooks.managed and owner is not None and owner != self.owner:
+                self.foreign.append((source, owner))  # another project's: never renamed here
+                continue
+            if there is not None and (there.config is not None or there.state is not None):
+                self.problems.append(f"{move.location}: moved: {source} → {target}: both "
+                                     "exist live; delete one or drop the move")
+                continue
+            after = moves.renamed_profile(lp.config, new, live.root)
+            self.reads[source] = compare.print_of(compare.profile_view(lp.config))
+            self.changes.append(Change(
+                key=move.source, action="rename",
+                before={"store_url": lp.config.store_url} if after.store_url != lp.config.store_url
+                else None,
+                after={"to": target, **({"store_url": after.store_url}
+                                         if after.store_url != lp.config.store_url else {})}))
+            books = None
+            if lp.books is not None:
+                store_books = moves.Books(dict(lp.books.managed), dict(lp.books.owners),
+                                          dict(lp.books.applied))
+                moves.rename_profile_books(store_books, old, new)
+                books = replace(lp.books, managed=store_books.managed,
+                                owners=store_books.owners, applied=store_books.applied)
+            del profiles[old]
+            profiles[new] = replace(lp, config=after, books=books)
+            active = config.activated_profile == old
+            moves.rename_profile_globals(gbooks, lp.config, after, active)
+            config = replace(config, activated_profile=new if active
+                             else config.activated_profile,
+                             profiles={**{n: p for n, p in config.profiles.items() if n != old},
+                                       new: after})
+            self.renamed_profiles[old] = new
+        books = replace(live.books, managed=gbooks.managed, owners=gbooks.owners,
+                        applied=gbooks.applied)
+        return replace(live, config=config, books=books, profiles=profiles)
 
     def _moved_stack(self, profile: str, stack: str | None,
                      lp: LiveProfile | None) -> str | None:
@@ -236,7 +302,7 @@ class Planner:
         books = moves.Books(dict(managed), dict(owners), {
             a: r for a, r in self.records.items() if Address.parse(a).profile == profile})
         for move in self.desired.moves:
-            if move.source.profile != profile:
+            if move.source.profile != profile or move.source.kind == "profile":
                 continue
             source, target = str(move.source), str(move.target)
             gone = not moves.exists(live_state, move.source)
@@ -409,18 +475,22 @@ class Planner:
     def _follow_rename(self, path: str, have: Any, before: Mapping[str, Any] | None) -> bool:
         """An undeclared repository whose active stack a move renames follows it, in the
         same apply (its record too, if stackctl manages it); True when it does."""
-        profile = have.active_profile_name or self.live.config.activated_profile
+        named = have.active_profile_name
+        new_profile = self.renamed_profiles.get(named) if named else None
+        profile = new_profile or named or self.live.config.activated_profile
         stack = have.active_stack_name
-        new = self.renamed_stacks.get((profile, stack)) if profile and stack else None
-        if new is None or before is None or profile is None or stack is None:
+        new_stack = self.renamed_stacks.get((profile, stack)) if profile and stack else None
+        if before is None or (new_profile is None and new_stack is None):
             return False
         key = Address.repository(path)
-        after = {**before, "active_stack": new}
+        after = {"active_profile": new_profile or named, "active_stack": new_stack or stack}
+        why = [f"follows the rename of {Address.of_profile(str(named))}"] if new_profile else []
+        if new_stack is not None:
+            why.append(f"follows the rename of {Address.stack(str(profile), str(stack))}")
         self.reads[str(key)] = compare.print_of(before)
         self.changes.append(Change(
             key=key, action="update", before=before, after=after,
-            fields=compare.field_changes(before, after, frozenset()),
-            impact=(f"follows the rename of {Address.stack(profile, stack)}",)))
+            fields=compare.field_changes(before, after, frozenset()), impact=tuple(why)))
         return True
 
 

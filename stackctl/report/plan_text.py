@@ -25,9 +25,12 @@ def change_lines(change: Change, plan: Plan | None = None) -> list[str]:
     drifted = _drifted(plan, change.address)
     if change.action == "rename":  # ~ rename default/orchestrator/old → new
         target = Address.parse(str((change.after or {}).get("to")))
+        after = change.after or {}
         return [f"~ rename {change.address} → {target.name}"
                 + ("  (only stackctl's record: deleted outside stackctl)"
-                   if (change.after or {}).get("record_only") else ""),
+                   if after.get("record_only") else ""),
+                *([f"      store_url: {(change.before or {}).get('store_url')} → "
+                   f"{after['store_url']}"] if "store_url" in after else []),
                 *([f"      stacks following it: {', '.join(change.impact)}"]
                   if change.impact else [])]
     lines = [f"{SYMBOLS[change.action]} {change.action:<6} {change.address}"
