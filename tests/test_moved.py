@@ -357,3 +357,218 @@ def test_crash_after_the_store_commit_is_repaired_by_the_next_apply(
     assert profile.active_stack == "prod"
     assert _repo_stack(here) == "prod"
     assert "No changes." in run_process([STACKCTL, "plan"], cwd=work, env=env).stdout
+
+
+CREW = """\
+apiVersion: stackctl/v1
+kind: Profile
+metadata: {{name: crew}}
+spec: {{store: {store}, activeStack: main}}
+---
+apiVersion: stackctl/v1
+kind: Component
+metadata: {{name: {orch}, profile: crew}}
+spec: {{type: orchestrator, flavor: local}}
+---
+apiVersion: stackctl/v1
+kind: Stack
+metadata: {{name: main, profile: crew}}
+spec: {{components: {{orchestrator: {orch}, artifact_store: default, metadata_store: default}}}}
+"""
+
+PROFILE_MOVE = "  - {from: profile/team, to: profile/crew}\n"
+
+
+def _write_crew(work: Path, moved: str, *, orch: str = "old",
+                store: str = "{type: local}") -> None:
+    (work / "m" / "all.yaml").write_text(CREW.format(orch=orch, store=store))
+    (work / "stackctl.yaml").write_text(f"manifests: [m]\nmoved:\n{moved}")
+
+
+def _books(profile: str) -> set[str]:
+    return set(Workspace().store(profile).bookkeeping().managed)
+
+
+def test_profile_rename_moves_its_local_store(work: Path, tmp_path: Path) -> None:
+    config = Path(os.environ["STACKCTL_CONFIG_PATH"])
+    uuid = _uuid("old")
+    here = tmp_path / "here"
+    _repository(here, "team", "main")
+    env = {"STACKCTL_REPOSITORY_PATH": str(here)}
+    assert run_process([STACKCTL, "profile", "set", "team"], cwd=tmp_path).rc == 0
+    assert Workspace().config().activated_profile == "team"
+    _write_crew(work, PROFILE_MOVE)
+    planned = run_process([STACKCTL, "plan"], cwd=work, env=env)
+    assert planned.rc == 0, planned.stderr
+    assert (f"~ rename profile/team → crew\n      store_url: file://{config}/profiles/team → "
+            f"file://{config}/profiles/crew\n") in planned.stdout
+    assert (f"~ update repository/{here}\n      active_profile: team → crew\n"
+            "      used by: follows the rename of profile/team\n") in planned.stdout
+    assert "Plan: 0 to create, 1 to update, 0 to delete. 1 to rename." in planned.stdout
+    assert "Drift" not in planned.stdout
+    applied = run_process([STACKCTL, "apply", "-y"], cwd=work, env=env)
+    assert applied.rc == 0, applied.stderr
+    assert "Renamed profile/team" in applied.stderr + applied.stdout
+    ws = Workspace()
+    cfg = ws.config()
+    assert set(cfg.profiles) == {"crew"}
+    assert cfg.activated_profile == "crew"
+    crew = cfg.profile("crew")
+    assert crew is not None
+    assert crew.store_url == f"file://{config}/profiles/crew"
+    assert crew.active_stack == "main"
+    assert not (config / "profiles" / "team").exists()
+    assert (config / "profiles" / "crew" / "stacks.yaml").is_file()
+    comp = ws.state("crew").component(ComponentType.ORCHESTRATOR, "old")
+    assert comp is not None
+    assert comp.uuid == uuid
+    assert _books("crew") == {"crew/orchestrator/old", "crew/stack/main"}
+    gbooks = ws.globals.bookkeeping().managed
+    assert "profile/crew" in gbooks
+    assert "profile/team" not in gbooks
+    assert _repo_stack(here) == "main"
+    from stackctl.config import repository as repo_config
+
+    assert repo_config.read(here).active_profile_name == "crew"
+    again = run_process([STACKCTL, "plan"], cwd=work, env=env)
+    assert again.rc == 0, again.stderr
+    assert "No changes." in again.stdout
+    assert "(profile/crew does: already renamed)" in again.stdout
+    assert "Drift" not in again.stdout
+
+
+def test_profile_rename_with_a_move_inside_it(work: Path) -> None:
+    """A move inside a renamed profile names it by its new name; both apply together."""
+    uuid = _uuid("old")
+    _write_crew(work, PROFILE_MOVE + "  - {from: crew/orchestrator/old, to: crew/orchestrator/"
+                                     "new}\n", orch="new")
+    planned = run_process([STACKCTL, "plan"], cwd=work)
+    assert planned.rc == 0, planned.stderr
+    assert "~ rename profile/team → crew\n" in planned.stdout
+    assert "~ rename crew/orchestrator/old → new\n" in planned.stdout
+    assert "2 to rename." in planned.stdout
+    applied = run_process([STACKCTL, "apply", "-y"], cwd=work)
+    assert applied.rc == 0, applied.stderr
+    comp = Workspace().state("crew").component(ComponentType.ORCHESTRATOR, "new")
+    assert comp is not None
+    assert comp.uuid == uuid
+    assert Workspace().state("crew").stacks["main"].components[ComponentType.ORCHESTRATOR] == "new"
+    assert _books("crew") == {"crew/orchestrator/new", "crew/stack/main"}
+    assert "No changes." in run_process([STACKCTL, "plan"], cwd=work).stdout
+
+
+@pytest.mark.parametrize(("moved", "message"), [
+    (PROFILE_MOVE + "  - {from: team/orchestrator/old, to: team/orchestrator/new}\n",
+     "stackctl.yaml:4:12: error: moved: team/orchestrator/old is in profile 'team', which is "
+     "renamed to 'crew' (at "),
+    ("  - {from: profile/team, to: crew/stack/main}\n",
+     "stackctl.yaml:3:30: error: moved: profile/team → crew/stack/main: a profile is renamed "
+     "to a profile"),
+    (PROFILE_MOVE + "  - {from: profile/crew, to: profile/band}\n",
+     "stackctl.yaml:3:12: error: moved: profile/crew is both the target of this move and the "
+     "source of another (at "),
+])
+def test_conflicting_profile_moves_are_located_errors(work: Path, moved: str,
+                                                      message: str) -> None:
+    _write_crew(work, moved, orch="new")
+    config = Path(os.environ["STACKCTL_CONFIG_PATH"])
+    before = snapshot(config)
+    for argv in (["validate"], ["plan"], ["apply", "-y"]):
+        result = run_process([STACKCTL, *argv], cwd=work)
+        assert result.rc == 1
+        assert message in result.stdout + result.stderr, result.stderr
+    assert snapshot(config) == before
+
+
+def test_profile_rename_onto_an_existing_profile_is_refused(work: Path) -> None:
+    assert run_process([STACKCTL, "profile", "create", "crew"], cwd=work).rc == 0
+    _write_crew(work, PROFILE_MOVE)
+    config = Path(os.environ["STACKCTL_CONFIG_PATH"])
+    before = snapshot(config)
+    planned = run_process([STACKCTL, "apply", "-y"], cwd=work)
+    assert planned.rc == 1
+    assert ("stackctl.yaml:3:12: moved: profile/team → profile/crew: both exist live; delete "
+            "one or drop the move") in planned.stderr
+    assert snapshot(config) == before
+
+
+def test_profile_rename_of_a_sql_store_keeps_the_database(tmp_path: Path) -> None:
+    """Only the name in the global config changes (and stackctl's records in the store)."""
+    work = tmp_path / "work"
+    (work / "m").mkdir(parents=True)
+    db = tmp_path / "team.db"
+    store = f"{{type: sql, url: 'sqlite:///{db}'}}"
+    _write(work, store=store)
+    assert run_process([STACKCTL, "apply", "-y"], cwd=work).rc == 0
+    uuid = _uuid("old")
+    _write_crew(work, PROFILE_MOVE, store=store)
+    planned = run_process([STACKCTL, "plan"], cwd=work)
+    assert planned.rc == 0, planned.stderr
+    assert "~ rename profile/team → crew\n" in planned.stdout
+    assert "store_url" not in planned.stdout
+    applied = run_process([STACKCTL, "apply", "-y"], cwd=work)
+    assert applied.rc == 0, applied.stderr
+    crew = Workspace().config().profile("crew")
+    assert crew is not None
+    assert crew.store_url == f"sqlite:///{db}"
+    assert Workspace().config().profile("team") is None
+    comp = Workspace().state("crew").component(ComponentType.ORCHESTRATOR, "old")
+    assert comp is not None
+    assert comp.uuid == uuid
+    assert _books("crew") == {"crew/orchestrator/old", "crew/stack/main"}
+    assert "No changes." in run_process([STACKCTL, "plan"], cwd=work).stdout
+
+
+def test_profile_rename_survives_a_crash_at_every_write_step(work: Path, tmp_path: Path) -> None:
+    """SIGKILLed at each write step of the rename's apply: the state left is the old
+    profile (its store maybe already holding the new records) or the renamed one, never a
+    profile without its store; the next apply finishes the rename."""
+    import shutil
+    import sys
+
+    launcher = str(Path(__file__).with_name("crash_launcher.py"))
+    config = Path(os.environ["STACKCTL_CONFIG_PATH"])
+    uuid = _uuid("old")
+    here = tmp_path / "here"
+    _repository(here, "team", "main")
+    env = {"STACKCTL_REPOSITORY_PATH": str(here)}
+    _write_crew(work, PROFILE_MOVE)
+    saved = tmp_path / "saved"
+    shutil.copytree(config, saved / "config")
+    shutil.copytree(here, saved / "here")
+
+    def restore() -> None:
+        for live, copy in ((config, saved / "config"), (here, saved / "here")):
+            shutil.rmtree(live)
+            shutil.copytree(copy, live)
+
+    steps = tmp_path / "steps"
+    clean = run_process([sys.executable, launcher, "0", str(steps), "apply", "-y"], cwd=work,
+                        env=env)
+    assert clean.rc == 0, clean.stderr
+    names = steps.read_text().splitlines()
+    assert "move team" in names  # the store directory moves inside the global commit
+    for kill_at in range(1, len(names) + 1):
+        restore()
+        crashed = run_process([sys.executable, launcher, str(kill_at), "", "apply", "-y"],
+                              cwd=work, env=env)
+        assert crashed.rc != 0, names[kill_at - 1]
+        cfg = Workspace().config()  # recovers an interrupted global commit first
+        name = "crew" if "crew" in cfg.profiles else "team"
+        assert set(cfg.profiles) == {name}, names[kill_at - 1]
+        assert (config / "profiles" / name / "stacks.yaml").is_file(), names[kill_at - 1]
+        assert not (config / "profiles" / ({"crew", "team"} - {name}).pop()).exists()
+        planned = run_process([STACKCTL, "plan"], cwd=work, env=env)
+        assert planned.rc == 0, (names[kill_at - 1], planned.stderr)
+        assert ("~ rename profile/team → crew" in planned.stdout) == (name == "team")
+        applied = run_process([STACKCTL, "apply", "-y"], cwd=work, env=env)
+        assert applied.rc == 0, (names[kill_at - 1], applied.stderr)
+        comp = Workspace().state("crew").component(ComponentType.ORCHESTRATOR, "old")
+        assert comp is not None
+        assert comp.uuid == uuid
+        assert _books("crew") == {"crew/orchestrator/old", "crew/stack/main"}
+        from stackctl.config import repository as repo_config
+
+        assert repo_config.read(here).active_profile_name == "crew"
+        again = run_process([STACKCTL, "plan"], cwd=work, env=env)
+        assert "No changes." in again.stdout, (names[kill_at - 1], again.stdout)
