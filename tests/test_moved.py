@@ -572,3 +572,56 @@ def test_profile_rename_survives_a_crash_at_every_write_step(work: Path, tmp_pat
         assert repo_config.read(here).active_profile_name == "crew"
         again = run_process([STACKCTL, "plan"], cwd=work, env=env)
         assert "No changes." in again.stdout, (names[kill_at - 1], again.stdout)
+
+
+def test_target_of_the_renamed_profile_brings_its_rename_and_followers(
+        work: Path, tmp_path: Path) -> None:
+    here = tmp_path / "here"
+    _repository(here, "team", "main")
+    env = {"STACKCTL_REPOSITORY_PATH": str(here)}
+    _write_crew(work, PROFILE_MOVE + "  - {from: crew/stack/main, to: crew/stack/prod}\n")
+    text = (work / "m" / "all.yaml").read_text().replace("name: main,", "name: prod,")
+    (work / "m" / "all.yaml").write_text(text.replace("activeStack: main", "activeStack: prod"))
+    for target in ("crew/stack/prod", "profile/crew"):
+        planned = run_process([STACKCTL, "plan", "--target", target], cwd=work, env=env)
+        assert planned.rc == 0, planned.stderr
+        assert "~ rename profile/team → crew\n" in planned.stdout
+        assert (f"~ update repository/{here}\n      active_profile: team → crew\n"
+                in planned.stdout)
+    planned = run_process([STACKCTL, "plan", "--target", "crew/stack/prod"], cwd=work, env=env)
+    assert "~ rename crew/stack/main → prod\n" in planned.stdout
+    assert "active_stack: main → prod" in planned.stdout
+    excluded = run_process([STACKCTL, "plan", "--target", "crew/stack/prod", "--exclude",
+                            "profile/team"], cwd=work, env=env)
+    assert excluded.rc == 1
+    assert "needs profile/team, which --exclude leaves out" in excluded.stderr
+    applied = run_process([STACKCTL, "apply", "-y", "--target", "crew/stack/prod"], cwd=work,
+                          env=env)
+    assert applied.rc == 0, applied.stderr
+    from stackctl.config import repository as repo_config
+
+    assert repo_config.read(here) == repo_config.RepositorySettings(here, "crew", "prod")
+    profile = Workspace().config().profile("crew")
+    assert profile is not None
+    assert profile.active_stack == "prod"
+
+
+def test_graph_of_the_manifests_shows_old_names(work: Path) -> None:
+    import json
+
+    _write_crew(work, PROFILE_MOVE + "  - {from: crew/orchestrator/old, to: crew/orchestrator/"
+                                     "new}\n", orch="new")
+    mermaid = run_process([STACKCTL, "graph", "m"], cwd=work)
+    assert mermaid.rc == 0, mermaid.stderr
+    assert '["profile crew (was team)"]' in mermaid.stdout
+    assert '["orchestrator: new (local) (was old)"]' in mermaid.stdout
+    assert '["stack main ★ active"]' in mermaid.stdout  # not renamed: no "was"
+    dot = run_process([STACKCTL, "graph", "m", "--format", "dot"], cwd=work)
+    assert 'label="profile crew (was team)"' in dot.stdout
+    data = json.loads(run_process([STACKCTL, "graph", "m", "--format", "json"],
+                                  cwd=work).stdout)
+    (crew,) = data["profiles"]
+    assert crew["was"] == "team"
+    assert {"type": "orchestrator", "name": "new", "flavor": "local",
+            "was": "old"} in crew["components"]
+    assert "was" not in crew["stacks"][0]

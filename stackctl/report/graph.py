@@ -34,15 +34,17 @@ def mermaid(graph: Graph) -> str:
     active: list[str] = []
     for profile in graph.profiles:
         pid = node(f"profile/{profile.name}",
-                   f"profile {profile.name}" + (" ★" if profile.active else ""))
+                   f"profile {profile.name}" + _was(profile.was) + (" ★" if profile.active else ""))
         if profile.active:
             active.append(pid)
         for comp in profile.components:
             node(f"{profile.name}/{comp.type}/{comp.name}",
-                 f"{comp.type}: {comp.name}" + (f" ({comp.flavor})" if comp.flavor else ""))
+                 f"{comp.type}: {comp.name}" + (f" ({comp.flavor})" if comp.flavor else "")
+                 + _was(comp.was))
         for stack in profile.stacks:
             sid = node(f"{profile.name}/stack/{stack.name}",
-                       f"stack {stack.name}" + (" ★ active" if stack.active else ""))
+                       f"stack {stack.name}" + _was(stack.was)
+                       + (" ★ active" if stack.active else ""))
             if stack.active:
                 active.append(sid)
             lines.append(f"  {pid} --> {sid}")
@@ -63,18 +65,20 @@ def dot(graph: Graph) -> str:
     for profile in graph.profiles:
         pkey = f"profile/{profile.name}"
         style = ", style=bold, peripheries=2" if profile.active else ""
-        lines.append(f"  {_dot_id(pkey)} [label={_dot_id(f'profile {profile.name}')}, "
+        plabel = f"profile {profile.name}{_was(profile.was)}"
+        lines.append(f"  {_dot_id(pkey)} [label={_dot_id(plabel)}, "
                      f"shape=folder{style}];")
         for comp in profile.components:
             # two lines: dot's own "\n" between the escaped type and name
             label = _dot_id(comp.type)[:-1] + "\\n" + _dot_id(
-                comp.name + (f" ({comp.flavor})" if comp.flavor else ""))[1:]
+                comp.name + (f" ({comp.flavor})" if comp.flavor else "") + _was(comp.was))[1:]
             lines.append(f"  {_dot_id(f'{profile.name}/{comp.type}/{comp.name}')} "
                          f"[label={label}, shape=ellipse];")
         for stack in profile.stacks:
             skey = f"{profile.name}/stack/{stack.name}"
             style = ", style=bold, peripheries=2" if stack.active else ""
-            label = f"stack {stack.name}" + (" (active)" if stack.active else "")
+            label = (f"stack {stack.name}{_was(stack.was)}"
+                     + (" (active)" if stack.active else ""))
             lines.append(f"  {_dot_id(skey)} [label={_dot_id(label)}, shape=box{style}];")
             lines.append(f"  {_dot_id(pkey)} -> {_dot_id(skey)};")
             for ctype, name in stack.components.items():
@@ -83,12 +87,20 @@ def dot(graph: Graph) -> str:
     return "\n".join(lines) + "\n"
 
 
+def _was(old: str | None) -> str:
+    """A renamed object's old name (``moved:``), in a label."""
+    return f" (was {old})" if old else ""
+
+
 def as_json(graph: Graph) -> str:
+    def was(old: str | None) -> dict[str, str]:  # only for renamed objects
+        return {"was": old} if old else {}
+
     data: dict[str, Any] = {"format_version": 1, "source": graph.source, "profiles": [
-        {"name": p.name, "active": p.active,
-         "stacks": [{"name": s.name, "active": s.active, "components": dict(s.components)}
-                    for s in p.stacks],
-         "components": [{"type": c.type, "name": c.name, "flavor": c.flavor}
+        {"name": p.name, "active": p.active, **was(p.was),
+         "stacks": [{"name": s.name, "active": s.active, "components": dict(s.components),
+                     **was(s.was)} for s in p.stacks],
+         "components": [{"type": c.type, "name": c.name, "flavor": c.flavor, **was(c.was)}
                         for c in p.components]}
         for p in graph.profiles]}
     return json.dumps(data, indent=2) + "\n"
