@@ -625,3 +625,34 @@ def test_graph_of_the_manifests_shows_old_names(work: Path) -> None:
     assert {"type": "orchestrator", "name": "new", "flavor": "local",
             "was": "old"} in crew["components"]
     assert "was" not in crew["stacks"][0]
+
+
+def test_saved_profile_rename_round_trip(work: Path, tmp_path: Path) -> None:
+    uuid = _uuid("old")
+    _write_crew(work, PROFILE_MOVE)
+    out = tmp_path / "plan.json"
+    assert run_process([STACKCTL, "plan", "-o", str(out)], cwd=work).rc == 0
+    shown = run_process([STACKCTL, "show", str(out)], cwd=work)
+    assert "~ rename profile/team → crew\n" in shown.stdout
+    applied = run_process([STACKCTL, "apply", str(out), "-y"], cwd=work)
+    assert applied.rc == 0, applied.stderr
+    comp = Workspace().state("crew").component(ComponentType.ORCHESTRATOR, "old")
+    assert comp is not None
+    assert comp.uuid == uuid
+    again = run_process([STACKCTL, "apply", str(out), "-y"], cwd=work)
+    assert again.rc == 1
+    assert "has already been applied" in again.stderr
+
+
+def test_saved_profile_rename_refused_when_the_profile_changed(work: Path, tmp_path: Path) -> None:
+    _write_crew(work, PROFILE_MOVE)
+    out = tmp_path / "plan.json"
+    assert run_process([STACKCTL, "plan", "-o", str(out)], cwd=work).rc == 0
+    assert run_process([STACKCTL, "stack", "set", "default"], cwd=work,
+                       env={"STACKCTL_REPOSITORY_PATH": ""}).rc == 0  # meanwhile, by hand
+    config = Path(os.environ["STACKCTL_CONFIG_PATH"])
+    before = snapshot(config)
+    applied = run_process([STACKCTL, "apply", str(out), "-y"], cwd=work)
+    assert applied.rc == 1
+    assert "profile/team: changed since the plan was made" in applied.stderr
+    assert snapshot(config) == before
