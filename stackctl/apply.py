@@ -30,6 +30,8 @@ from stackctl.stores.urls import path_from_file_url
 from stackctl.workspace import Workspace, open_store
 
 if TYPE_CHECKING:
+    from contextlib import ExitStack
+
     from stackctl.config.global_config import GlobalTransaction
 
 log = logging.getLogger("stackctl")
@@ -379,7 +381,8 @@ def _verb(change: Change) -> str:
             "rename": "Renamed"}[change.action]
 
 
-def _rename_profile(ws: Workspace, plan: Plan, tx: GlobalTransaction, change: Change) -> None:
+def _rename_profile(ws: Workspace, plan: Plan, tx: GlobalTransaction, change: Change,
+                    held: ExitStack) -> None:
     """The second of a profile rename's commits (plan.moves): the global config's entry,
     its local store's directory, the active profile and the global records."""
     from stackctl.plan import moves
@@ -400,8 +403,14 @@ def _rename_profile(ws: Workspace, plan: Plan, tx: GlobalTransaction, change: Ch
     moves.rename_profile_globals(moves.Books(tx.managed, tx.owners, tx.applied), live, after,
                                  active)
     if after.store_url != live.store_url:
-        tx.move_store_dir(Path(path_from_file_url(live.store_url)),
-                          Path(path_from_file_url(after.store_url)))
+        from stackctl.stores.lock import store_lock
+
+        source = Path(path_from_file_url(live.store_url))
+        target = Path(path_from_file_url(after.store_url))
+        held.enter_context(store_lock(source / ".stackctl", f"profile '{old}'"))
+        # after the commit, before the lock is let go: its lease moved with the directory
+        held.callback((target / ".stackctl" / "lock.json").unlink, missing_ok=True)
+        tx.move_store_dir(source, target)
 
 
 def _apply_repository(change: Change) -> None:
@@ -416,11 +425,16 @@ def _apply_repository(change: Change) -> None:
 
 def _apply_global(ws: Workspace, plan: Plan, changes: list[Change], desired: DesiredState,
                   created: Mapping[str, ProfileConfig]) -> None:
+    import contextlib
+
     doomed: list[ProfileConfig] = []
-    with ws.globals.transaction() as tx:
+    # a renamed local store's lock is held while its directory moves: no writer of the
+    # profile is mid-commit in it (its journal names the old paths)
+    held = contextlib.ExitStack()
+    with held, ws.globals.transaction() as tx:
         for change in changes:
             if change.kind == "profile" and change.action == "rename":
-                _rename_profile(ws, plan, tx, change)
+                _rename_profile(ws, plan, tx, change, held)
         current = {str(Address.of_profile(n)): compare.profile_view(p)
                    for n, p in tx.config.profiles.items()}
         current[str(Address.global_())] = {"active_profile": tx.config.activated_profile}
