@@ -302,6 +302,7 @@ def test_repository_whose_active_stack_is_renamed_follows(work: Path, tmp_path: 
     assert f"repository/{here}" not in Workspace().globals.bookkeeping().managed
     again = run_process([STACKCTL, "plan"], cwd=work, env=env)
     assert "No changes." in again.stdout, again.stdout
+    assert f"repository/{here}" not in again.stdout  # not listed as unmanaged either
 
 
 def test_crash_after_the_store_commit_is_repaired_by_the_next_apply(

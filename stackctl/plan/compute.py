@@ -461,6 +461,8 @@ class Planner:
                        "active_stack": have.active_stack_name} if have else None)
             if want is None and have is not None and self._follow_rename(path, have, before):
                 continue
+            if want is None and str(Address.repository(path)) not in live.books.managed:
+                continue  # read only to follow a rename (the one plan runs in): not listed
             after = None
             if want is not None:
                 profile = want.active_profile or desired.active_profile or DEFAULT
