@@ -493,12 +493,15 @@ def test_profile_rename_onto_an_existing_profile_is_refused(work: Path) -> None:
     assert snapshot(config) == before
 
 
-def test_profile_rename_of_a_sql_store_keeps_the_database(tmp_path: Path) -> None:
+@pytest.mark.parametrize("backend", ["sqlite", "postgresql"])
+def test_profile_rename_of_a_sql_store_keeps_the_database(
+        tmp_path: Path, backend: str, request: pytest.FixtureRequest) -> None:
     """Only the name in the global config changes (and stackctl's records in the store)."""
     work = tmp_path / "work"
     (work / "m").mkdir(parents=True)
-    db = tmp_path / "team.db"
-    store = f"{{type: sql, url: 'sqlite:///{db}'}}"
+    url = (f"sqlite:///{tmp_path / 'team.db'}" if backend == "sqlite"
+           else request.getfixturevalue("postgresql_url"))
+    store = f"{{type: sql, url: '{url}'}}"
     _write(work, store=store)
     assert run_process([STACKCTL, "apply", "-y"], cwd=work).rc == 0
     uuid = _uuid("old")
@@ -511,7 +514,7 @@ def test_profile_rename_of_a_sql_store_keeps_the_database(tmp_path: Path) -> Non
     assert applied.rc == 0, applied.stderr
     crew = Workspace().config().profile("crew")
     assert crew is not None
-    assert crew.store_url == f"sqlite:///{db}"
+    assert crew.store_url == url
     assert Workspace().config().profile("team") is None
     comp = Workspace().state("crew").component(ComponentType.ORCHESTRATOR, "old")
     assert comp is not None
