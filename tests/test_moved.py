@@ -445,7 +445,7 @@ def test_profile_rename_with_a_move_inside_it(work: Path) -> None:
                                      "new}\n", orch="new")
     planned = run_process([STACKCTL, "plan"], cwd=work)
     assert planned.rc == 0, planned.stderr
-    assert "~ rename profile/team → crew\n" in planned.stdout
+    assert planned.stdout.startswith("~ rename profile/team → crew\n")  # the profile's first
     assert "~ rename crew/orchestrator/old → new\n" in planned.stdout
     assert "2 to rename." in planned.stdout
     applied = run_process([STACKCTL, "apply", "-y"], cwd=work)

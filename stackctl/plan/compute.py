@@ -498,7 +498,9 @@ class Planner:
 
 def _order(change: Change) -> tuple[int, int, str]:
     if change.action == "rename":  # first in its store's commit: later changes see new names
-        return (0, PHASES["flavor"], change.address)
+        # a profile's rename first of all: the renames inside it name it by its new name
+        return (0, PHASES["profile"] if change.kind == "profile" else PHASES["flavor"],
+                change.address)
     phase = PHASES["profile-settings"] if (change.kind == "profile"
                                            and change.action == "update") else PHASES[change.kind]
     if change.action == "delete":
