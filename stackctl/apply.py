@@ -16,7 +16,7 @@ from collections.abc import Mapping
 from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from stackctl import rules
 from stackctl.compiler.desired import DesiredState
@@ -29,6 +29,11 @@ from stackctl.plan.model import Change, Kept, Plan, defaults_line
 from stackctl.stores.base import Bookkeeping, ProfileStore, Transaction
 from stackctl.stores.urls import path_from_file_url
 from stackctl.workspace import Workspace, open_store
+
+if TYPE_CHECKING:
+    from contextlib import ExitStack
+
+    from stackctl.config.global_config import GlobalTransaction
 
 log = logging.getLogger("stackctl")
 
@@ -228,14 +233,18 @@ def apply_plan(ws: Workspace, plan: Plan, desired: DesiredState,
     for change in changes:
         if change.kind in ("component", "stack", "flavor"):
             by_profile.setdefault(str(change.profile), []).append(change)
+    # a renamed profile's store is still listed under its old name until the global commit
+    renamed = {_renamed_to(c): str(c.key.name) for c in changes
+               if c.kind == "profile" and c.action == "rename"}
     defaults = 0  # objects a new store is created with, beyond the plan's changes
-    for profile in sorted(by_profile.keys() | created.keys()):
+    for profile in sorted(by_profile.keys() | created.keys() | renamed.keys()):
         items = by_profile.get(profile, [])
         if profile in created:
             if _create_store(ws, plan, created[profile], items, desired, rec):
                 defaults += len(plan.defaults_of(profile))
         else:
-            _apply_profile(plan, ws.store(profile), profile, items, desired, rec)
+            _apply_profile(plan, ws.store(renamed.get(profile, profile)), profile, items,
+                           desired, rec, renamed_from=renamed.get(profile))
     for change in changes:
         if change.kind == "repository":
             _apply_repository(change)
@@ -328,13 +337,24 @@ def _live_views(tx: Transaction, profile: str, items: list[Change]) -> dict[str,
     return found
 
 
+def _renamed_to(change: Change) -> str:
+    """The new name of a renamed profile (``after.to`` is ``profile/NEW``)."""
+    return Address.parse(str((change.after or {})["to"])).name
+
+
 def _apply_profile(plan: Plan, store: ProfileStore, profile: str, items: list[Change],
-                   desired: DesiredState, rec: _Recording) -> None:
+                   desired: DesiredState, rec: _Recording, *,
+                   renamed_from: str | None = None) -> None:
+    from stackctl.plan import moves
+
     expected = plan.stores.get(str(Address.of_profile(profile)), {}).get("lineage")
     with store.transaction() as tx:
         if expected and tx.books_before.lineage != expected:
             raise StaleStateError(f"The store of profile '{profile}' was replaced since the "
                                   "plan was made (lineage differs).")
+        if renamed_from is not None:  # the first of a profile rename's two commits
+            moves.rename_profile_books(moves.Books(tx.managed, tx.owners, tx.applied),
+                                       renamed_from, profile)
         _verify(_live_views(tx, profile, items), plan, [c.address for c in items])
         _apply_changes(tx, profile, items, desired, rec)
         after = tx.after
@@ -407,6 +427,38 @@ def _verb(change: Change) -> str:
             "rename": "Renamed"}[change.action]
 
 
+def _rename_profile(ws: Workspace, plan: Plan, tx: GlobalTransaction, change: Change,
+                    held: ExitStack) -> None:
+    """The second of a profile rename's commits (plan.moves): the global config's entry,
+    its local store's directory, the active profile and the global records."""
+    from stackctl.plan import moves
+
+    old, new = str(change.key.name), _renamed_to(change)
+    live = tx.config.profiles.get(old)
+    if (live is None or new in tx.config.profiles
+            or compare.print_of(compare.profile_view(live)) != plan.reads.get(change.address)):
+        raise StaleStateError(f"Live state changed while applying; profile '{old}' was not "
+                              f"renamed to '{new}':\n  {change.address}",
+                              hint="Run `stackctl plan` again.")
+    after = moves.renamed_profile(live, new, ws.root)
+    active = tx.config.activated_profile == old
+    tx.delete_profile(old)
+    tx.put_profile(after)
+    if active:
+        tx.activate_profile(new)
+    moves.rename_profile_globals(moves.Books(tx.managed, tx.owners, tx.applied), live, after,
+                                 active)
+    if after.store_url != live.store_url:
+        from stackctl.stores.lock import store_lock
+
+        source = Path(path_from_file_url(live.store_url))
+        target = Path(path_from_file_url(after.store_url))
+        held.enter_context(store_lock(source / ".stackctl", f"profile '{old}'"))
+        # after the commit, before the lock is let go: its lease moved with the directory
+        held.callback((target / ".stackctl" / "lock.json").unlink, missing_ok=True)
+        tx.move_store_dir(source, target)
+
+
 def _apply_repository(change: Change) -> None:
     path = Path(change.key.name)
     after = change.after or {}
@@ -419,14 +471,24 @@ def _apply_repository(change: Change) -> None:
 
 def _apply_global(ws: Workspace, plan: Plan, changes: list[Change], desired: DesiredState,
                   created: Mapping[str, ProfileConfig], rec: _Recording) -> None:
+    import contextlib
+
     doomed: list[ProfileConfig] = []
-    with ws.globals.transaction() as tx:
+    # a renamed local store's lock is held while its directory moves: no writer of the
+    # profile is mid-commit in it (its journal names the old paths)
+    held = contextlib.ExitStack()
+    with held, ws.globals.transaction() as tx:
+        for change in changes:
+            if change.kind == "profile" and change.action == "rename":
+                _rename_profile(ws, plan, tx, change, held)
         current = {str(Address.of_profile(n)): compare.profile_view(p)
                    for n, p in tx.config.profiles.items()}
         current[str(Address.global_())] = {"active_profile": tx.config.activated_profile}
         _verify(current, plan, [c.address for c in changes if c.kind in ("profile", "global")
-                                and c.action != "create"])
+                                and c.action not in ("create", "rename")])
         for change in changes:
+            if change.kind == "profile" and change.action == "rename":
+                continue
             if change.kind == "profile":
                 name = str(change.profile)
                 live = tx.config.profiles.get(name)
@@ -458,13 +520,17 @@ def _apply_global(ws: Workspace, plan: Plan, changes: list[Change], desired: Des
                 view = rec.view(change.address, change.after)
                 tx.mark_managed(change.address, compare.print_of(view), desired.owner,
                                 records.record_of(view))
-            elif change.kind == "repository":
+            elif change.kind == "repository" and (change.key.name in desired.repositories
+                                                  or change.address in tx.managed):
+                # an undeclared repository following a renamed stack is not taken over
                 repo = rec.view(change.address, change.after) if change.after else None
-                tx.mark_managed(change.address, compare.print_of(repo), desired.owner,
-                                records.record_of(repo))
+                tx.mark_managed(change.address, compare.print_of(repo),
+                                tx.owners.get(change.address, desired.owner)
+                                if change.key.name not in desired.repositories
+                                else desired.owner, records.record_of(repo))
         tx.applied_plans.append(plan.id)
     for profile in doomed:  # a SQL store may be shared by a team: it is left alone
         log.info("Deleted profile/%s", profile.name)
     for change in changes:
-        if change.kind in ("profile", "global") and change.action == "update":
+        if change.kind in ("profile", "global") and change.action in ("update", "rename"):
             log.info("%s %s", _verb(change), change.address)

@@ -10,7 +10,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from stackctl.model import Component, ComponentType, ProfileState, Stack
+from stackctl.model import Address, Component, ComponentType, ProfileState, Stack
 
 
 @dataclass(frozen=True)
@@ -18,6 +18,7 @@ class GraphComponent:
     type: str
     name: str
     flavor: str | None  # None: named by a stack, not declared (e.g. the implicit 'default')
+    was: str | None = None  # the old name a ``moved:`` entry renames it from
 
 
 @dataclass(frozen=True)
@@ -25,6 +26,7 @@ class GraphStack:
     name: str
     active: bool
     components: Mapping[str, str]  # component type → component name
+    was: str | None = None
 
 
 @dataclass(frozen=True)
@@ -33,6 +35,7 @@ class GraphProfile:
     active: bool  # the globally active profile
     stacks: tuple[GraphStack, ...]
     components: tuple[GraphComponent, ...]
+    was: str | None = None
 
 
 @dataclass(frozen=True)
@@ -43,16 +46,26 @@ class Graph:
 
 def _profile(name: str, active: bool, active_stack: str | None,
              components: Mapping[tuple[ComponentType, str], Component],
-             stacks: Mapping[str, Stack]) -> GraphProfile:
+             stacks: Mapping[str, Stack],
+             was: Mapping[Address, Address] | None = None) -> GraphProfile:
     declared = {(c.type.value, c.name): c.flavor for c in components.values()}
     used = {(t.value, n) for s in stacks.values() for t, n in s.components.items()}
+    renamed = was or {}
+
+    def old(address: Address) -> str | None:
+        source = renamed.get(address)
+        return source.name if source is not None else None
+
     return GraphProfile(
         name=name, active=active,
         stacks=tuple(GraphStack(s.name, s.name == active_stack,
-                                {t.value: n for t, n in sorted(s.components.items())})
+                                {t.value: n for t, n in sorted(s.components.items())},
+                                old(Address.stack(name, s.name)))
                      for _, s in sorted(stacks.items())),
-        components=tuple(GraphComponent(t, n, declared.get((t, n)))
-                         for t, n in sorted(declared.keys() | used)))
+        components=tuple(GraphComponent(t, n, declared.get((t, n)),
+                                        old(Address.component(name, ComponentType(t), n)))
+                         for t, n in sorted(declared.keys() | used)),
+        was=old(Address.of_profile(name)))
 
 
 def graph_of_manifests(paths: tuple[str, ...], cwd: Path | None = None) -> Graph:
@@ -65,9 +78,10 @@ def graph_of_manifests(paths: tuple[str, ...], cwd: Path | None = None) -> Graph
     if not compiled.ok:
         raise CompileError([d for d in compiled.diagnostics if d.severity == "error"])
     desired = compiled.desired
+    was = {m.target: m.source for m in desired.moves}  # renamed objects show their old name
     return Graph("manifests", tuple(
         _profile(name, name == desired.active_profile,
-                 p.settings.active_stack if p.settings else None, p.components, p.stacks)
+                 p.settings.active_stack if p.settings else None, p.components, p.stacks, was)
         for name, p in sorted(desired.profiles.items())))
 
 

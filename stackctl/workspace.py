@@ -25,6 +25,14 @@ log = logging.getLogger("stackctl")
 __all__ = ["Active", "Workspace", "open_store", "open_workspace"]
 
 
+def default_store_url(root: Path, name: str, store_type: str) -> str:
+    """Where a profile's store lives unless told otherwise: ``root/profiles/NAME``."""
+    directory = root / "profiles" / name
+    if store_type == "sql":
+        return f"sqlite:///{directory / 'stackctl.db'}"
+    return file_url(str(directory))
+
+
 def open_store(profile: ProfileConfig) -> ProfileStore:
     if profile.store_type == "local":
         from stackctl.stores.local import LocalStore
@@ -98,10 +106,7 @@ class Workspace(Context):
         return self.store(profile).load()
 
     def default_store_url(self, name: str, store_type: str) -> str:
-        directory = self.root / "profiles" / name
-        if store_type == "sql":
-            return f"sqlite:///{directory / 'stackctl.db'}"
-        return file_url(str(directory))
+        return default_store_url(self.root, name, store_type)
 
     def create_profile(self, name: str, store_type: str, url: str | None,
                        *, announce: bool = True, seed: ProfileState | None = None) -> ProfileConfig:

@@ -102,6 +102,27 @@ def test_a_global_journal_cannot_trash_a_directory_that_is_no_store(
     assert (keep / "file").read_text() == "precious"
 
 
+def test_a_global_journal_moves_only_a_store_beside_itself_inside_the_config_dir(
+        run: Runner, config_dir: Path, profile_meta: Path, tmp_path: Path) -> None:
+    """A renamed profile's store moves with the global commit (``moves``): never a
+    directory that is no store, nor one outside the config directory."""
+    keep = config_dir / "profiles" / "keep"
+    keep.mkdir()
+    (keep / "file").write_text("precious")
+    journal = config_dir / ".stackctl" / "journal.json"
+    for source, target in ((keep, config_dir / "profiles" / "elsewhere"),  # no store
+                           (profile_meta.parent, tmp_path / "p2"),  # out of the config dir
+                           (profile_meta.parent, config_dir / "p2")):  # not beside itself
+        journal.write_text(json.dumps({"renames": {}, "deletes": [], "trash": {},
+                                       "moves": {str(source): str(target)}}))
+        _refused(run, config_dir, ["stack", "list"],
+                 f'The crash journal names a directory stackctl may not move: "{source}"')
+    journal.write_text(json.dumps({"renames": {}, "deletes": [], "trash": {}, "moves": []}))
+    _refused(run, config_dir, ["stack", "list"], "The crash journal is not of the form")
+    assert (keep / "file").read_text() == "precious"
+    assert (profile_meta / "state.json").is_file()
+
+
 @pytest.mark.parametrize(("content", "message"), [
     ("{not json", "The crash journal is not valid JSON; nothing was changed."),
     ("[]", 'The crash journal is not of the form {"renames": {…}, "deletes": […], '

@@ -61,3 +61,25 @@ def test_no_changes_no_picture() -> None:
                                 action="no-op")]))
     assert "mermaid" not in text
     assert "too many to draw" not in text
+
+
+def test_renames_are_drawn_with_their_new_name_and_following_stacks() -> None:
+    plan = _plan([Change(key=Address.parse("prod/orchestrator/old"), action="rename",
+                         after={"to": "prod/orchestrator/new"}, impact=("stack 'main'",)),
+                  Change(key=Address.parse("profile/team"), action="rename",
+                         after={"to": "profile/crew"})])
+    diagram, components, stacks = plan_mermaid(plan)
+    assert (components, stacks) == (1, 1)  # a profile rename is not drawn
+    assert diagram == """\
+flowchart LR
+  n0["~ rename prod/orchestrator/old → new"]:::rename
+  n1["prod/stack/main"]
+  n0 --> n1
+  classDef create fill:#e6ffec,stroke:#1a7f37
+  classDef update fill:#fff8c5,stroke:#9a6700
+  classDef delete fill:#ffebe9,stroke:#cf222e
+  classDef rename fill:#ddf4ff,stroke:#0969da
+"""
+    text = render(plan)
+    assert "| create | update | delete | rename | unchanged |" in text
+    assert "| 0 | 0 | 0 | 2 | 0 |" in text

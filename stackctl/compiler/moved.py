@@ -1,9 +1,11 @@
 """The project file's ``moved:`` list: renames that keep the object (Terraform's ``moved``).
 
 Each entry is ``{from: ADDRESS, to: ADDRESS}`` of one component or stack in one
-profile. Conflicting moves (two from one source, two to one target, a chain or a
-cycle) are refused here, located in the project file; whether a source exists is
-the planner's question (the compiler knows nothing of the live state).
+profile, or of a profile (``profile/old`` → ``profile/new``). Conflicting moves (two
+from one source, two to one target, a chain or a cycle, a move addressed inside a
+profile that is itself renamed) are refused here, located in the project file;
+whether a source exists is the planner's question (the compiler knows nothing of
+the live state). A move inside a renamed profile names it by its new name.
 """
 
 from __future__ import annotations
@@ -13,8 +15,8 @@ from typing import Any
 
 from stackctl.compiler.diagnostics import Diagnostic
 from stackctl.compiler.load import Document
-from stackctl.errors import Location
-from stackctl.model import Address
+from stackctl.errors import Location, UsageError
+from stackctl.model import Address, check_name
 
 RULE = "moved"
 
@@ -43,16 +45,30 @@ def load_moves(doc: Document) -> tuple[tuple[Move, ...], list[Diagnostic]]:
             except ValueError:
                 bad(index, key, f"moved: {entry[key]!r} is not a component or stack address")
                 continue
-            if address.kind not in ("component", "stack"):
-                bad(index, key, f"moved: {address} is a {address.kind}; only components and "
-                                "stacks can be moved")
+            if address.kind not in ("component", "stack", "profile"):
+                bad(index, key, f"moved: {address} is a {address.kind}; only components, "
+                                "stacks and profiles can be moved")
                 continue
+            if address.kind == "profile":
+                try:
+                    check_name("profile", address.name)
+                except UsageError:
+                    bad(index, key, f"moved: {address}: invalid profile name")
+                    continue
             parsed[key] = address
         if len(parsed) < 2:
             continue
         source, target = parsed["from"], parsed["to"]
-        if (source.kind, source.profile, source.type) != (target.kind, target.profile,
-                                                           target.type):
+        if source.kind == "profile" or target.kind == "profile":
+            if source.kind != target.kind:
+                bad(index, "to", f"moved: {source} → {target}: a profile is renamed to a "
+                                 "profile")
+            elif source == target:
+                bad(index, "to", f"moved: {source} is moved to itself")
+            else:
+                moves.append(Move(source, target, doc.locate(("moved", index, "from"))))
+        elif (source.kind, source.profile, source.type) != (target.kind, target.profile,
+                                                             target.type):
             bad(index, "to", f"moved: {source} → {target}: a move renames within one profile, "
                              "keeping the kind (and component type)")
         elif source == target:
@@ -78,6 +94,17 @@ def _conflicts(moves: list[Move]) -> list[Diagnostic]:
                                     f"moved: two moves to {move.target} (also at "
                                     f"{first_to[move.target].location})"))
         first_to.setdefault(move.target, move)
+    renamed = {m.source.name: m for m in moves if m.source.kind == "profile"}
+    for move in moves:
+        profile_move = renamed.get(str(move.source.profile))
+        if move.source.kind != "profile" and profile_move is not None:
+            new = profile_move.target.name
+            found.append(Diagnostic(move.location, RULE,
+                                    f"moved: {move.source} is in profile '{move.source.profile}'"
+                                    f", which is renamed to '{new}' (at "
+                                    f"{profile_move.location}); address this move inside the "
+                                    f"renamed profile: {new}/{move.source.in_profile} → "
+                                    f"{new}/{move.target.in_profile}"))
     for move in moves:
         # a chain (a → b, b → c) or a cycle: one object would be renamed twice in one plan
         if move.target in first_from:

@@ -153,8 +153,8 @@ class GlobalConfigStore:
         writes = {self.meta / "global.json": json.dumps(books, indent=1, sort_keys=True).encode()}
         if tx.fresh or tx.config != tx.before:  # bookkeeping-only commits leave ZenML's file be
             writes[self.path] = yamlio.dump(doc)
-        files.commit_files(self.meta, writes, [], trash=tx.trash)
-        for directory in tx.trash:  # their read caches (outside the config dir) go too
+        files.commit_files(self.meta, writes, [], trash=tx.trash, moves=tx.moves)
+        for directory in [*tx.trash, *tx.moves]:  # their read caches (outside the config dir)
             from stackctl.stores.read_cache import ReadCache
 
             ReadCache.for_store(directory).path.unlink(missing_ok=True)
@@ -171,10 +171,11 @@ class GlobalTransaction:
         self.applied_plans: list[str] = list(books.applied_plans)
         self.fresh = fresh
         self.trash: list[Path] = []
+        self.moves: dict[Path, Path] = {}
 
     @property
     def changed(self) -> bool:
-        return (self.fresh or self.config != self.before or bool(self.trash)
+        return (self.fresh or self.config != self.before or bool(self.trash) or bool(self.moves)
                 or self.managed != dict(self.books.managed)
                 or self.owners != dict(self.books.owners)
                 or self.applied != dict(self.books.applied)
@@ -190,6 +191,10 @@ class GlobalTransaction:
     def destroy_store_dir(self, directory: Path) -> None:
         """Remove a deleted local profile's store directory with this commit."""
         self.trash.append(directory)
+
+    def move_store_dir(self, source: Path, target: Path) -> None:
+        """Move a renamed local profile's store directory with this commit."""
+        self.moves[source] = target
 
     def activate_profile(self, name: str | None) -> None:
         self.config = replace(self.config, activated_profile=name)

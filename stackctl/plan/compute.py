@@ -24,7 +24,7 @@ from stackctl.errors import IntegrityError
 from stackctl.model import Address, ComponentType, ProfileState, Stack
 from stackctl.plan import compare, records
 from stackctl.plan.live import Live, LiveProfile
-from stackctl.plan.model import Change, Drift, Plan
+from stackctl.plan.model import MOVED_RULE, Change, Drift, Plan
 
 # creates/updates run in this order; deletes in reverse
 PHASES = {"profile": 0, "flavor": 1, "component": 2, "stack": 3, "profile-settings": 4,
@@ -60,9 +60,15 @@ class Planner:
         self.stores: dict[str, dict[str, Any]] = {}
         self.problems: list[str] = []
         self.notes: list[Mapping[str, Any]] = []  # e.g. a move with nothing to rename
+        # (profile, old stack name) -> new name: stacks ``moved:`` renames (or renamed by an
+        # interrupted apply); what names them (active stacks, repositories) follows
+        self.renamed_stacks: dict[tuple[str, str], str] = {}
         self.owner = desired.owner  # the planning project's name
         # (address, owner): declared here, managed by another project
         self.foreign: list[tuple[str, str]] = []
+        self.renamed_profiles: dict[str, str] = {}  # old -> new (``moved:`` profiles)
+        if any(m.source.kind == "profile" for m in desired.moves):
+            self.live = live = self._rename_profiles(live)
         # address -> last-applied record, from every store read (addresses are unique);
         # chained, not copied: a store's records are read only if asked for (LazyRecords)
         # (read-only below the first map: ChainMap writes only to its first mapping)
@@ -217,18 +223,82 @@ class Planner:
             live_state = ProfileState({}, {})
         managed = lp.books.managed if lp and lp.books else {}
         owners = lp.books.owners if lp and lp.books else {}
-        if any(m.source.profile == name for m in self.desired.moves):
+        if any(m.source.profile == name and m.source.kind != "profile"
+               for m in self.desired.moves):
             live_state, managed, owners = self._moves(name, live_state, managed, owners)
         self._external(name, dp, live_state)
         self._resources(name, dp, live_state, managed, owners)
 
+    def _rename_profiles(self, live: Live) -> Live:
+        """``live`` with what ``moved:`` renames among profiles renamed (entry, store URL,
+        active profile, every record), so the rest of the plan compares the manifests
+        against the renamed profiles; a rename change for each."""
+        from dataclasses import replace
+
+        from stackctl.plan import moves
+
+        profiles = dict(live.profiles)
+        config = live.config
+        gbooks = moves.Books(dict(live.books.managed), dict(live.books.owners),
+                             dict(live.books.applied))
+        for move in self.desired.moves:
+            if move.source.kind != "profile":
+                continue
+            old, new = move.source.name, move.target.name
+            source, target = str(move.source), str(move.target)
+            lp, there = profiles.get(old), profiles.get(new)
+            if lp is None or lp.config is None:
+                where = ("only in stackctl's bookkeeping, not live" if source in gbooks.managed
+                         else "neither live nor in stackctl's bookkeeping")
+                if there is not None and there.config is not None:
+                    where += f" ({target} does: already renamed)"
+                self.notes.append(self._move_note(move, f"moved: {source} exists {where}; "
+                                                        "nothing to rename"))
+                continue
+            owner = gbooks.owners.get(source)
+            if source in gbooks.managed and owner is not None and owner != self.owner:
+                self.foreign.append((source, owner))  # another project's: never renamed here
+                continue
+            if there is not None and (there.config is not None or there.state is not None):
+                self.problems.append(f"{move.location}: moved: {source} → {target}: both "
+                                     "exist live; delete one or drop the move")
+                continue
+            after = moves.renamed_profile(lp.config, new, live.root)
+            self.reads[source] = compare.print_of(compare.profile_view(lp.config))
+            self.changes.append(Change(
+                key=move.source, action="rename",
+                before={"store_url": lp.config.store_url} if after.store_url != lp.config.store_url
+                else None,
+                after={"to": target, **({"store_url": after.store_url}
+                                         if after.store_url != lp.config.store_url else {})}))
+            books = None
+            if lp.books is not None:
+                store_books = moves.Books(dict(lp.books.managed), dict(lp.books.owners),
+                                          dict(lp.books.applied))
+                moves.rename_profile_books(store_books, old, new)
+                books = replace(lp.books, managed=store_books.managed,
+                                owners=store_books.owners, applied=store_books.applied)
+            del profiles[old]
+            profiles[new] = replace(lp, config=after, books=books)
+            active = config.activated_profile == old
+            moves.rename_profile_globals(gbooks, lp.config, after, active)
+            config = replace(config, activated_profile=new if active
+                             else config.activated_profile,
+                             profiles={**{n: p for n, p in config.profiles.items() if n != old},
+                                       new: after})
+            self.renamed_profiles[old] = new
+        books = replace(live.books, managed=gbooks.managed, owners=gbooks.owners,
+                        applied=gbooks.applied)
+        return replace(live, config=config, books=books, profiles=profiles)
+
     def _moved_stack(self, profile: str, stack: str | None,
                      lp: LiveProfile | None) -> str | None:
-        """The live active ``stack``, or its new name if a move renames it."""
+        """The live active ``stack``, or its new name if a move renames it (or renamed it:
+        an apply interrupted after the store's commit leaves the old name active)."""
+        live = lp.state.stacks if lp is not None and lp.state is not None else {}
         for move in self.desired.moves:
             if (stack is not None and move.source == Address.stack(profile, stack)
-                    and lp is not None
-                    and lp.state is not None and stack in lp.state.stacks):
+                    and (stack in live or move.target.name in live)):
                 return move.target.name
         return stack
 
@@ -242,22 +312,37 @@ class Planner:
         books = moves.Books(dict(managed), dict(owners), {
             a: r for a, r in self.records.items() if Address.parse(a).profile == profile})
         for move in self.desired.moves:
-            if move.source.profile != profile:
+            if move.source.profile != profile or move.source.kind == "profile":
                 continue
             source, target = str(move.source), str(move.target)
-            if not moves.exists(live_state, move.source):
+            gone = not moves.exists(live_state, move.source)
+            if gone and move.source.kind == "stack" and moves.exists(live_state, move.target):
+                self.renamed_stacks[(profile, move.source.name)] = move.target.name
+            if gone and (source not in books.managed or target in books.managed
+                         or moves.exists(live_state, move.target)
+                         or not self._declared(move.target)):
                 where = ("only in stackctl's bookkeeping, not live" if source in books.managed
                          else "neither live nor in stackctl's bookkeeping")
                 if moves.exists(live_state, move.target):
                     where += f" ({target} does: already renamed)"
-                self.notes.append({
-                    "file": move.location.path, "line": move.location.line,
-                    "column": move.location.column, "severity": "note", "rule": "moved",
-                    "message": f"moved: {source} exists {where}; nothing to rename"})
+                self.notes.append(self._move_note(move, f"moved: {source} exists {where}; "
+                                                        "nothing to rename"))
                 continue
             owner = books.owners.get(source)
             if source in books.managed and owner is not None and owner != self.owner:
                 self.foreign.append((source, owner))  # another project's: never renamed here
+                continue
+            if move.source.kind == "stack":
+                self.renamed_stacks[(profile, move.source.name)] = move.target.name
+            if gone:  # deleted outside stackctl: its record follows, the target is created
+                self.notes.append(self._move_note(
+                    move, f"moved: {source} exists only in stackctl's bookkeeping (deleted "
+                          f"outside stackctl); its record moves to {target}, which is created"))
+                self.reads[source] = None
+                # apply moves the record, then records the created target over it: the
+                # old name's deletion is reported (drift) now, and never again
+                self.changes.append(Change(key=move.source, action="rename",
+                                           after={"to": target, "record_only": True}))
                 continue
             if moves.exists(live_state, move.target):
                 self.problems.append(f"{move.location}: moved: {source} → {target}: both "
@@ -267,11 +352,28 @@ class Planner:
                       if move.source.kind == "stack"
                       else compare.component_view(live_state.components[move.source.key]))
             self.reads[source] = compare.print_of(before)
+            users = (set() if move.source.kind == "stack" else
+                     _users(list(live_state.stacks.values())).get(move.source.key, set()))
             self.changes.append(Change(key=move.source, action="rename",
-                                       after={"to": target}))
+                                       after={"to": target},
+                                       impact=self._impact(profile, users)))
             live_state = moves.rename(live_state, books, move.source, move.target)
         self.records.update(books.applied)
         return live_state, books.managed, books.owners
+
+    def _declared(self, address: Address) -> bool:
+        """``address`` (a component or stack) is declared in the manifests."""
+        dp = self.desired.profiles.get(str(address.profile))
+        if dp is None:
+            return False
+        return (address.name in dp.stacks if address.kind == "stack"
+                else address.key in dp.components)
+
+    @staticmethod
+    def _move_note(move: Any, message: str) -> Mapping[str, Any]:
+        return {"file": move.location.path, "line": move.location.line,
+                "column": move.location.column, "severity": "note", "rule": MOVED_RULE,
+                "message": message}
 
     def _mine(self, address: str, managed: Mapping[str, str],
               owners: Mapping[str, str]) -> bool:
@@ -367,6 +469,10 @@ class Planner:
             have = live.repositories.get(path)
             before = ({"active_profile": have.active_profile_name,
                        "active_stack": have.active_stack_name} if have else None)
+            if want is None and have is not None and self._follow_rename(path, have, before):
+                continue
+            if want is None and str(Address.repository(path)) not in live.books.managed:
+                continue  # read only to follow a rename (the one plan runs in): not listed
             after = None
             if want is not None:
                 profile = want.active_profile or desired.active_profile or DEFAULT
@@ -378,9 +484,33 @@ class Planner:
                        full_after=after, owners=live.books.owners)
 
 
+    def _follow_rename(self, path: str, have: Any, before: Mapping[str, Any] | None) -> bool:
+        """An undeclared repository whose active stack a move renames follows it, in the
+        same apply (its record too, if stackctl manages it); True when it does."""
+        named = have.active_profile_name
+        new_profile = self.renamed_profiles.get(named) if named else None
+        profile = new_profile or named or self.live.config.activated_profile
+        stack = have.active_stack_name
+        new_stack = self.renamed_stacks.get((profile, stack)) if profile and stack else None
+        if before is None or (new_profile is None and new_stack is None):
+            return False
+        key = Address.repository(path)
+        after = {"active_profile": new_profile or named, "active_stack": new_stack or stack}
+        why = [f"follows the rename of {Address.of_profile(str(named))}"] if new_profile else []
+        if new_stack is not None:
+            why.append(f"follows the rename of {Address.stack(str(profile), str(stack))}")
+        self.reads[str(key)] = compare.print_of(before)
+        self.changes.append(Change(
+            key=key, action="update", before=before, after=after,
+            fields=compare.field_changes(before, after, frozenset()), impact=tuple(why)))
+        return True
+
+
 def _order(change: Change) -> tuple[int, int, str]:
     if change.action == "rename":  # first in its store's commit: later changes see new names
-        return (0, PHASES["flavor"], change.address)
+        # a profile's rename first of all: the renames inside it name it by its new name
+        return (0, PHASES["profile"] if change.kind == "profile" else PHASES["flavor"],
+                change.address)
     phase = PHASES["profile-settings"] if (change.kind == "profile"
                                            and change.action == "update") else PHASES[change.kind]
     if change.action == "delete":

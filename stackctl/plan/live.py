@@ -31,12 +31,13 @@ class Live:
     books: Bookkeeping
     profiles: dict[str, LiveProfile] = field(default_factory=dict)
     repositories: dict[str, repo_config.RepositorySettings | None] = field(default_factory=dict)
+    root: Path | None = None  # the global config directory (where default stores live)
 
 
 def read_live(ws: Workspace, profiles: Iterable[str], repositories: Iterable[str]) -> Live:
     cfg = ws.config()
     books = ws.globals.bookkeeping()
-    live = Live(config=cfg, books=books)
+    live = Live(config=cfg, books=books, root=ws.root)
     recorded = [Address.parse(a) for a in books.managed]
     managed_profiles = {a.name for a in recorded if a.kind == "profile"}
     for name in sorted({*profiles, *managed_profiles}):

@@ -18,6 +18,9 @@ from stackctl.model import Address
 FORMAT_VERSION = 2  # 2: plan files carry a digest (stackctl.plan.saved)
 # rename: a ``moved:`` entry; the change's address is the old one, ``after`` {"to": new}
 ACTIONS = ("create", "update", "delete", "no-op", "rename")
+# the rule of a plan note about a ``moved:`` entry (e.g. nothing to rename), kept beside
+# the policy notes in ``Plan.policy`` but shown in a section of its own
+MOVED_RULE = "moved"
 
 
 @dataclass(frozen=True)
@@ -116,6 +119,16 @@ class Plan:
             counts[change.action] = counts.get(change.action, 0) + 1
         counts["create"] += len(self.defaults)
         return counts
+
+    @property
+    def move_notes(self) -> tuple[Mapping[str, Any], ...]:
+        """The notes about ``moved:`` entries (shown apart from the policy notes)."""
+        return tuple(n for n in self.policy if n.get("rule") == MOVED_RULE)
+
+    @property
+    def policy_notes(self) -> tuple[Mapping[str, Any], ...]:
+        """Policy warnings and audit notes, without the notes about moves."""
+        return tuple(n for n in self.policy if n.get("rule") != MOVED_RULE)
 
     def defaults_of(self, profile: str) -> tuple[str, ...]:
         """The default objects a new ``profile``'s store is created with."""

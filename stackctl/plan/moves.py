@@ -1,4 +1,4 @@
-"""Renaming a component or stack in a profile's state and bookkeeping (``moved:``).
+"""Renaming a component, stack or profile in live state and bookkeeping (``moved:``).
 
 One rule, used by the planner (on the live snapshot it compares) and by apply
 (inside the store's transaction): the object keeps its uuid, every stack naming
@@ -10,9 +10,10 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
+from pathlib import Path
 from typing import Any
 
-from stackctl.model import Address, ProfileState
+from stackctl.model import Address, ProfileConfig, ProfileState
 from stackctl.plan import compare, records
 from stackctl.stores.base import mark_managed
 
@@ -34,11 +35,18 @@ def exists(state: ProfileState, address: Address) -> bool:
 
 def rename(state: ProfileState, books: Books, source: Address,
            target: Address) -> ProfileState:
-    """``state`` with ``source`` renamed to ``target``; ``books`` follow."""
+    """``state`` with ``source`` renamed to ``target``; ``books`` follow.
+
+    A source that is gone live (deleted outside stackctl) but still in the books: only
+    its record moves, so the target is created under the new name and the old name's
+    deletion is not reported as drift forever.
+    """
     profile = str(source.profile)
     components = dict(state.components)
     stacks = dict(state.stacks)
-    if source.kind == "stack":
+    if not exists(state, source):
+        pass
+    elif source.kind == "stack":
         stacks[target.name] = replace(stacks.pop(source.name), name=target.name)
     else:
         ctype = source.key[0]
@@ -65,3 +73,61 @@ def _rerecord(books: Books, address: str, before: Mapping[str, Any],
         mark_managed(books.managed, books.owners, books.applied, address,
                      compare.print_of(after), books.owners.get(address),
                      records.record_of(after))
+
+
+# -- profiles ------------------------------------------------------------------------
+# A profile rename is two commits, in this order: (1) the profile's store, where every
+# record ``old/...`` becomes ``new/...`` (its objects are untouched); (2) the global
+# config, where the entry is renamed (a local store in its default directory moves with
+# it, in the same journaled commit), the active profile follows and ``profile/old``'s
+# record becomes ``profile/new``'s. A crash between them leaves the global config naming
+# ``old`` over a store whose records already say ``new/...``: the next plan plans the
+# same rename again, and (1) is then a no-op (``rename_profile_books`` is idempotent).
+
+
+def in_renamed_profile(address: str, old: str, new: str) -> str:
+    """``address`` once profile ``old`` is named ``new`` (others unchanged)."""
+    parsed = Address.parse(address)
+    if parsed.kind in ("component", "stack", "flavor") and parsed.profile == old:
+        return str(replace(parsed, profile=new))
+    if parsed.kind == "profile" and parsed.name == old:
+        return str(Address.of_profile(new))
+    return address
+
+
+def rename_profile_books(books: Books, old: str, new: str) -> None:
+    """Every record of profile ``old`` (``old/...``, ``profile/old``) moves to ``new``,
+    in place; records already moved stay."""
+    for address in sorted(books.managed):
+        moved = in_renamed_profile(address, old, new)
+        if moved != address:
+            mark_managed(books.managed, books.owners, books.applied, moved,
+                         books.managed[address], books.owners.get(address),
+                         books.applied.get(address))
+            mark_managed(books.managed, books.owners, books.applied, address, None, None, None)
+
+
+def renamed_profile(config: ProfileConfig, new: str, root: Path | None) -> ProfileConfig:
+    """The global config's entry of a profile renamed to ``new``: a local store in its
+    default directory (``root/profiles/old``) moves to the new name's; any other store
+    (a SQL database, a local store elsewhere) stays where it is."""
+    from stackctl.workspace import default_store_url
+
+    url = config.store_url
+    if (root is not None and config.store_type == "local"
+            and url == default_store_url(root, config.name, "local")):
+        url = default_store_url(root, new, "local")
+    return replace(config, name=new, store_url=url)
+
+
+def rename_profile_globals(books: Books, before: ProfileConfig, after: ProfileConfig,
+                           active: bool) -> None:
+    """The global records follow a renamed profile: ``profile/old`` becomes
+    ``profile/new`` (re-recorded with its new URL unless it had drifted) and, when it was
+    the ``active`` profile, the recorded active profile."""
+    rename_profile_books(books, before.name, after.name)
+    _rerecord(books, str(Address.of_profile(after.name)), compare.profile_view(before),
+              compare.profile_view(after))
+    if active:
+        _rerecord(books, str(Address.global_()), {"active_profile": before.name},
+                  {"active_profile": after.name})

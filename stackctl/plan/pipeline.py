@@ -143,7 +143,17 @@ def make_plan(given: Inputs, *, prune: bool = False, cwd: Path | None = None,
         if ws.globals.exists():
             ws.ensure_initialized()
         step("Reading the live configuration…")
-        live = read_live(ws, compiled.desired.profiles, compiled.desired.repositories)
+        repositories = list(compiled.desired.repositories)
+        if compiled.desired.moves:  # the repository here follows a renamed active stack
+            from stackctl.config import repository as repo_config
+
+            here = repo_config.discover(cwd).repository
+            if here is not None:
+                repositories.append(str(here.root))
+        # a renamed profile is read under its old name (plan.compute renames it)
+        profiles = [*compiled.desired.profiles, *(m.source.name for m in compiled.desired.moves
+                                                  if m.source.kind == "profile")]
+        live = read_live(ws, profiles, repositories)
         policy = plan_policies(ws, compiled.desired, compiled.project.default_profile, live)
         _fail_on_errors(policy, hint="Policies are checked against the live objects "
                                      "(oldObject) here; fix the manifests or the policy.")

@@ -32,11 +32,15 @@ def _matches(address: str, patterns: tuple[str, ...]) -> bool:
 def needs(change: Change, desired: DesiredState) -> list[Address]:
     """What applying ``change`` needs applied with it (its dependencies)."""
     key = change.key
-    if change.action == "delete" or key.profile is None or key.kind == "profile":
+    if change.action == "delete" or key.profile is None:
         return []
-    found = [Address.of_profile(key.profile)]
-    # a renamed object needs its rename (whose address is the old name)
-    found.extend(move.source for move in desired.moves if move.target == key)
+    profile_key = Address.of_profile(key.profile)
+    # a renamed object (a profile too) needs its rename, whose address is the old name;
+    # everything in a renamed profile needs the profile's rename
+    found = [move.source for move in desired.moves if move.target in (key, profile_key)]
+    if key.kind == "profile":
+        return found
+    found.append(profile_key)
     profile = desired.profiles.get(key.profile)
     if profile is None:
         return found
@@ -84,6 +88,12 @@ def narrow(plan: Plan, desired: DesiredState, targets: tuple[str, ...],
                                   hint=f"Drop the --exclude that matches {dep}, or target "
                                        f"less than {address}.")
             pending.append(dep)
+    # what follows a kept rename (a repository whose active stack or profile it renames)
+    # goes with it: else it would name what no longer exists
+    follows = {f"follows the rename of {a}" for a in kept
+               if by_address[a].action == "rename"}
+    kept.update(c.address for c in plan.changes
+                if follows.intersection(c.impact) and not _matches(c.address, excludes))
     changes = tuple(c for c in plan.changes if c.address in kept)
     inputs = {**plan.inputs, "targets": list(targets), "excludes": list(excludes)}
     return replace(plan, changes=changes, inputs=inputs)

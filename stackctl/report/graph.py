@@ -12,6 +12,7 @@ from collections.abc import Callable
 from typing import Any
 
 from stackctl.graph import Graph
+from stackctl.model import Address
 from stackctl.plan.model import Plan
 
 
@@ -33,15 +34,17 @@ def mermaid(graph: Graph) -> str:
     active: list[str] = []
     for profile in graph.profiles:
         pid = node(f"profile/{profile.name}",
-                   f"profile {profile.name}" + (" ★" if profile.active else ""))
+                   f"profile {profile.name}" + _was(profile.was) + (" ★" if profile.active else ""))
         if profile.active:
             active.append(pid)
         for comp in profile.components:
             node(f"{profile.name}/{comp.type}/{comp.name}",
-                 f"{comp.type}: {comp.name}" + (f" ({comp.flavor})" if comp.flavor else ""))
+                 f"{comp.type}: {comp.name}" + (f" ({comp.flavor})" if comp.flavor else "")
+                 + _was(comp.was))
         for stack in profile.stacks:
             sid = node(f"{profile.name}/stack/{stack.name}",
-                       f"stack {stack.name}" + (" ★ active" if stack.active else ""))
+                       f"stack {stack.name}" + _was(stack.was)
+                       + (" ★ active" if stack.active else ""))
             if stack.active:
                 active.append(sid)
             lines.append(f"  {pid} --> {sid}")
@@ -62,18 +65,20 @@ def dot(graph: Graph) -> str:
     for profile in graph.profiles:
         pkey = f"profile/{profile.name}"
         style = ", style=bold, peripheries=2" if profile.active else ""
-        lines.append(f"  {_dot_id(pkey)} [label={_dot_id(f'profile {profile.name}')}, "
+        plabel = f"profile {profile.name}{_was(profile.was)}"
+        lines.append(f"  {_dot_id(pkey)} [label={_dot_id(plabel)}, "
                      f"shape=folder{style}];")
         for comp in profile.components:
             # two lines: dot's own "\n" between the escaped type and name
             label = _dot_id(comp.type)[:-1] + "\\n" + _dot_id(
-                comp.name + (f" ({comp.flavor})" if comp.flavor else ""))[1:]
+                comp.name + (f" ({comp.flavor})" if comp.flavor else "") + _was(comp.was))[1:]
             lines.append(f"  {_dot_id(f'{profile.name}/{comp.type}/{comp.name}')} "
                          f"[label={label}, shape=ellipse];")
         for stack in profile.stacks:
             skey = f"{profile.name}/stack/{stack.name}"
             style = ", style=bold, peripheries=2" if stack.active else ""
-            label = f"stack {stack.name}" + (" (active)" if stack.active else "")
+            label = (f"stack {stack.name}{_was(stack.was)}"
+                     + (" (active)" if stack.active else ""))
             lines.append(f"  {_dot_id(skey)} [label={_dot_id(label)}, shape=box{style}];")
             lines.append(f"  {_dot_id(pkey)} -> {_dot_id(skey)};")
             for ctype, name in stack.components.items():
@@ -82,12 +87,20 @@ def dot(graph: Graph) -> str:
     return "\n".join(lines) + "\n"
 
 
+def _was(old: str | None) -> str:
+    """A renamed object's old name (``moved:``), in a label."""
+    return f" (was {old})" if old else ""
+
+
 def as_json(graph: Graph) -> str:
+    def was(old: str | None) -> dict[str, str]:  # only for renamed objects
+        return {"was": old} if old else {}
+
     data: dict[str, Any] = {"format_version": 1, "source": graph.source, "profiles": [
-        {"name": p.name, "active": p.active,
-         "stacks": [{"name": s.name, "active": s.active, "components": dict(s.components)}
-                    for s in p.stacks],
-         "components": [{"type": c.type, "name": c.name, "flavor": c.flavor}
+        {"name": p.name, "active": p.active, **was(p.was),
+         "stacks": [{"name": s.name, "active": s.active, "components": dict(s.components),
+                     **was(s.was)} for s in p.stacks],
+         "components": [{"type": c.type, "name": c.name, "flavor": c.flavor, **was(c.was)}
                         for c in p.components]}
         for p in graph.profiles]}
     return json.dumps(data, indent=2) + "\n"
@@ -99,7 +112,7 @@ VIEWS: dict[str, Callable[[Graph], str]] = {"mermaid": mermaid, "dot": dot, "jso
 # A plan's picture stays small: past this many nodes it is the counts instead.
 PLAN_DIAGRAM_MAX_NODES = 40
 _STACK_IN_IMPACT = re.compile(r"stack '([^']+)'")
-_SIGN = {"create": "+", "update": "~", "delete": "-"}
+_SIGN = {"create": "+", "update": "~", "delete": "-", "rename": "~"}
 
 
 def plan_mermaid(plan: Plan) -> tuple[str | None, int, int]:
@@ -116,6 +129,9 @@ def plan_mermaid(plan: Plan) -> tuple[str | None, int, int]:
     for change in changed:
         nid = node_id(change.address)
         label = _mermaid_label(f"{_SIGN[change.action]} {change.address}")
+        if change.action == "rename":  # ~ rename prod/orchestrator/old → new
+            target = Address.parse(str((change.after or {}).get("to")))
+            label = _mermaid_label(f"~ rename {change.address} → {target.name}")
         nodes[change.address] = f"  {nid}[{label}]:::{change.action}"
         if change.kind != "component":
             continue
@@ -131,5 +147,7 @@ def plan_mermaid(plan: Plan) -> tuple[str | None, int, int]:
     lines = ["flowchart LR", *nodes.values(), *edges,
              "  classDef create fill:#e6ffec,stroke:#1a7f37",
              "  classDef update fill:#fff8c5,stroke:#9a6700",
-             "  classDef delete fill:#ffebe9,stroke:#cf222e"]
+             "  classDef delete fill:#ffebe9,stroke:#cf222e",
+             *(["  classDef rename fill:#ddf4ff,stroke:#0969da"]
+               if any(c.action == "rename" for c in changed) else [])]
     return "\n".join(lines) + "\n", components, stacks

@@ -25,7 +25,14 @@ def change_lines(change: Change, plan: Plan | None = None) -> list[str]:
     drifted = _drifted(plan, change.address)
     if change.action == "rename":  # ~ rename default/orchestrator/old → new
         target = Address.parse(str((change.after or {}).get("to")))
-        return [f"~ rename {change.address} → {target.name}"]
+        after = change.after or {}
+        return [f"~ rename {change.address} → {target.name}"
+                + ("  (only stackctl's record: deleted outside stackctl)"
+                   if after.get("record_only") else ""),
+                *([f"      store_url: {(change.before or {}).get('store_url')} → "
+                   f"{after['store_url']}"] if "store_url" in after else []),
+                *([f"      stacks following it: {', '.join(change.impact)}"]
+                  if change.impact else [])]
     lines = [f"{SYMBOLS[change.action]} {change.action:<6} {change.address}"
              + ("  (now managed by stackctl)" if change.adopt else "")]
     if change.action == "create" and change.after:
@@ -124,11 +131,11 @@ def render(plan: Plan, *, color: bool = False, diff_only: bool = False) -> str:
     if plan.kept:
         lines.append("")
         lines.extend(kept_lines(plan))
-    moved_notes = [n for n in plan.policy if n.get("rule") == "moved"]
-    if moved_notes:
+    if plan.move_notes:
         lines.append("")
-        lines.extend(f"note: {n['file']}:{n['line']}:{n['column']}: {n['message']}"
-                     for n in moved_notes)
+        lines.append("Renames (moved:):")
+        lines.extend(f"  note: {n['file']}:{n['line']}:{n['column']}: {n['message']}"
+                     for n in plan.move_notes)
     if plan.prunable and not diff_only:
         lines.append("")
         lines.append("Managed by stackctl but gone from the manifests (deleted only with "

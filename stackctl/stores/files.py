@@ -19,6 +19,7 @@ import shutil
 import uuid
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
+from typing import Any
 
 JOURNAL_NAME = "journal.json"
 _TMP_PREFIX = ".stackctl-tmp-"
@@ -138,6 +139,7 @@ def commit_files(
     deletes: Sequence[str | Path],
     private: Callable[[str], bool] = lambda _p: False,
     trash: Sequence[Path] = (),
+    moves: Mapping[Path, Path] | None = None,
 ) -> None:
     """Apply many file writes and deletes as one crash-safe unit.
 
@@ -145,12 +147,16 @@ def commit_files(
 
     ``trash`` directories (a deleted profile's store) go with the commit: each
     is renamed aside, then removed; an interrupted removal is finished by
-    ``recover``.
+    ``recover``. ``moves`` rename directories (a renamed profile's store) with the
+    commit, before its files land; a move already done is not done again.
     """
     staged: dict[str, str] = {}
-    journal = {"renames": staged, "deletes": [os.fspath(p) for p in deletes],
-               "trash": {str(d): str(d.with_name(f"{_TMP_PREFIX}trash-{uuid.uuid4().hex}"))
-                         for d in trash}}
+    journal: dict[str, Any] = {
+        "renames": staged, "deletes": [os.fspath(p) for p in deletes],
+        "trash": {str(d): str(d.with_name(f"{_TMP_PREFIX}trash-{uuid.uuid4().hex}"))
+                  for d in trash}}
+    if moves:  # only then: journals without moves keep their older shape
+        journal["moves"] = {str(a): str(b) for a, b in moves.items()}
     # Many files: one filesystem-wide sync before the journal instead of one
     # fsync per file (10,000 fsyncs take many seconds; one syncfs, a fraction).
     batch = len(writes) > BATCH_SYNC_THRESHOLD
@@ -180,9 +186,16 @@ def commit_files(
 def _roll_forward(journal_dir: Path, journal: Mapping[str, object]) -> None:
     renames = journal.get("renames", {})
     deletes = journal.get("deletes", [])
+    moves = journal.get("moves", {})
     assert isinstance(renames, dict)
     assert isinstance(deletes, list)
+    assert isinstance(moves, dict)
     touched: set[str] = set()
+    for source, target in moves.items():
+        _step(f"move {os.path.basename(source)}")
+        if os.path.exists(source) and not os.path.exists(target):
+            os.rename(source, target)
+        touched.add(_parent(target))
     for tmp, target in renames.items():
         _step(f"apply {os.path.basename(target)}")
         try:
@@ -255,12 +268,16 @@ def checked_journal(path: Path, root: Path,
         raise refuse("is not valid JSON") from None
     renames, deletes, trash = (journal.get(k) if isinstance(journal, dict) else None
                                for k in ("renames", "deletes", "trash"))
-    if not (isinstance(journal, dict) and set(journal) == {"renames", "deletes", "trash"}
+    moves = journal.get("moves", {}) if isinstance(journal, dict) else None
+    if not (isinstance(journal, dict)
+            and set(journal) - {"moves"} == {"renames", "deletes", "trash"}
             and _str_map(renames) and isinstance(deletes, list)
-            and all(isinstance(d, str) for d in deletes) and _str_map(trash)):
+            and all(isinstance(d, str) for d in deletes) and _str_map(trash)
+            and _str_map(moves)):
         raise refuse('is not of the form {"renames": {…}, "deletes": […], "trash": {…}}')
     assert isinstance(renames, dict)
     assert isinstance(trash, dict)
+    assert isinstance(moves, dict)
     base = os.path.realpath(root)
 
     def inside(text: str) -> bool:
@@ -271,6 +288,12 @@ def checked_journal(path: Path, root: Path,
         if not (inside(tmp) and inside(target) and Path(tmp).name.startswith(_TMP_PREFIX)
                 and _resolved(tmp) and Path(tmp).parent == Path(target).parent):
             raise refuse(f"names a rename outside the store: {_quoted(tmp)} → {_quoted(target)}")
+    for source, target in moves.items():
+        # a renamed profile's store, beside itself, inside the config directory
+        if not (inside(source) and inside(target) and Path(source).parent == Path(target).parent
+                and (may_trash(Path(source)) or may_trash(Path(target)))):
+            raise refuse(f"names a directory stackctl may not move: {_quoted(source)} → "
+                         f"{_quoted(target)}")
     for target in deletes:
         if not inside(target):
             raise refuse(f"names a file outside the store: {_quoted(target)}")
