@@ -50,3 +50,17 @@ def test_click_itself_is_never_imported(argv: list[str], workdir: Path) -> None:
     probe = PROBE.replace("HEAVY", repr(json.dumps(["click"])))
     result = run_process([PYTHON, "-c", probe, *argv], workdir)
     assert result.stdout.strip().splitlines()[-1].startswith("IMPORTED [] EXIT "), result.stdout
+
+
+@pytest.mark.parametrize("count", ["3", "0"])
+def test_a_plan_with_a_count_option_builds_no_pydantic_adapter(count: str,
+                                                                workdir: Path) -> None:
+    """``--max-deletes N`` (an int) is converted without pydantic (fast_params), while a
+    bad count still gets Typer's own message (test_delete_cap)."""
+    (workdir / "m.yaml").write_text(
+        "apiVersion: stackctl/v1\nkind: Profile\nmetadata: {name: team}\n"
+        "spec: {store: {type: local}}\n")
+    probe = PROBE.replace("HEAVY", repr(json.dumps(["pydantic"])))
+    result = run_process([PYTHON, "-c", probe, "plan", "m.yaml", "--max-deletes", count],
+                         workdir)
+    assert result.stdout.strip().splitlines()[-1] == "IMPORTED [] EXIT 0", result.stderr

@@ -36,10 +36,11 @@ def fast_params(command: Any, ctx: Context) -> None:
 
     Typer 0.29 builds a pydantic TypeAdapter for every parameter it processes, even
     an absent ``--help`` (value None); importing pydantic and building adapters
-    costs ~100 ms per command. Flags (bool), text (str), lists of text and choices
-    with our own ``parser`` need none of it: their values arrive as str or bool
-    already. Anything else (paths, numbers, an environment variable's text for a
-    flag) goes to Typer's own coercion. If this Typer's internals differ, nothing
+    costs ~100 ms per command. Flags (bool), text (str), lists of text, choices
+    with our own ``parser`` and plain counts (int) need none of it: their values
+    arrive as str or bool already. Anything else (paths, an environment variable's
+    text for a flag, a count that is not plain digits within its bounds: its error
+    message is Typer's) goes to Typer's own coercion. If this Typer's internals differ, nothing
     is changed: start-up is only slower, which tests/test_startup.py reports.
     """
     try:
@@ -61,11 +62,12 @@ def fast_params(command: Any, ctx: Context) -> None:
                 param._runtime_param = plain  # type: ignore[assignment]
 
 
-_PLAIN = {bool: bool, str: str, list[str]: list}
+_PLAIN = {bool: bool, str: str, list[str]: list, int: int}
 
 
 class _PlainParam:
-    """Coercion of a flag, a text, a list of texts or a parsed choice, without pydantic."""
+    """Coercion of a flag, a text, a list of texts, a parsed choice or a plain count,
+    without pydantic."""
 
     def __init__(self, kind: type, parser: Callable[[str], Any] | None, descriptor: Any,
                  build: Callable[[Any], Any]) -> None:
@@ -81,6 +83,13 @@ class _PlainParam:
         if (self.kind is list and isinstance(value, (list, tuple))
                 and all(isinstance(v, str) for v in value)):
             return list(value)
+        if self.kind is int and (type(value) is int or (
+                isinstance(value, str) and value.isascii() and value.isdigit())):
+            info = self.descriptor.parameter_info
+            number = int(value)
+            if ((info.min is None or number >= info.min)
+                    and (info.max is None or number <= info.max) and not info.clamp):
+                return number
         return self.build(self.descriptor).coerce(value, param=param, ctx=ctx)
 
 
