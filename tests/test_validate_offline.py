@@ -352,3 +352,16 @@ def test_no_python_repr_or_type_name_in_messages(tmp_path: Path) -> None:
     ]
     for internal in ("None", "True", "float", "dict", "'str'", "['"):
         assert not [m for m in messages if internal in m], internal
+
+
+def test_a_broken_project_file_says_no_manifest_was_read(tmp_path: Path) -> None:
+    """Not "0 files, 0 documents": the manifests were never looked at."""
+    (tmp_path / "stackctl.yaml").write_text("moved: 3\n")
+    (tmp_path / "m.yaml").write_text(
+        "apiVersion: stackctl/v1\nkind: Profile\nmetadata: {name: team}\n"
+        "spec: {store: {type: local}}\n")
+    result = run_process([STACKCTL, "validate", "m.yaml"], cwd=tmp_path)
+    assert result.rc == 1
+    assert "stackctl.yaml:1:8: error: moved: expected array, found number" in result.stdout
+    assert result.stderr.strip().splitlines()[-1] == (
+        "No manifest was read, the project failed: 1 problem.")

@@ -41,6 +41,8 @@ class Compiled:
     skipped: list[Path] = field(default_factory=list)
     # the environments checked, when validate checked several
     environments: tuple[str, ...] = ()
+    # the project (its file, or the inputs naming it) failed: no manifest was read
+    project_failed: bool = False
 
     @property
     def ok(self) -> bool:
@@ -132,7 +134,8 @@ def _shown(path: Path, base: Path) -> str:
 
 def _failed(exc: StackctlError, base: Path) -> Compiled:
     # Without its project file nothing else can be read the way the user meant.
-    failed = Compiled(project=Project(root=base, manifest_paths=()), desired=DesiredState())
+    failed = Compiled(project=Project(root=base, manifest_paths=()), desired=DesiredState(),
+                      project_failed=True)
     problems = exc.problems if isinstance(exc, ProjectFileError) else [
         Diagnostic.from_error(exc, str(base))]
     failed.diagnostics.extend(sorted(problems, key=Diagnostic.sort_key))

@@ -90,6 +90,8 @@ def github(diagnostics: Sequence[Diagnostic], cwd: Path | None = None) -> str:
 def summary(compiled: Any) -> str:
     """The closing line of ``validate``: what was checked, what was skipped, the verdict."""
     files, documents, n = len(compiled.files), compiled.documents, len(compiled.diagnostics)
+    if compiled.project_failed:
+        return f"No manifest was read, the project failed: {n} problem{'s' * (n != 1)}."
     text = f"{files} file{'s' * (files != 1)}, {documents} document{'s' * (documents != 1)}"
     if compiled.environments:
         text += f", environments {', '.join(compiled.environments)}"
