@@ -248,16 +248,10 @@ class Planner:
             source, target = str(move.source), str(move.target)
             lp, there = profiles.get(old), profiles.get(new)
             if lp is None or lp.config is None:
-                where = ("only in stackctl's bookkeeping, not live" if source in gbooks.managed
-                         else "neither live nor in stackctl's bookkeeping")
-                if there is not None and there.config is not None:
-                    where += f" ({target} does: already renamed)"
-                self.notes.append(self._move_note(move, f"moved: {source} exists {where}; "
-                                                        "nothing to rename"))
+                self._nothing_to_rename(move, source in gbooks.managed,
+                                        there is not None and there.config is not None)
                 continue
-            owner = gbooks.owners.get(source)
-            if source in gbooks.managed and owner is not None and owner != self.owner:
-                self.foreign.append((source, owner))  # another project's: never renamed here
+            if self._foreign_move(source, gbooks.managed, gbooks.owners):
                 continue
             if there is not None and (there.config is not None or there.state is not None):
                 self.problems.append(f"{move.location}: moved: {source} → {target}: both "
@@ -321,16 +315,10 @@ class Planner:
             if gone and (source not in books.managed or target in books.managed
                          or moves.exists(live_state, move.target)
                          or not self._declared(move.target)):
-                where = ("only in stackctl's bookkeeping, not live" if source in books.managed
-                         else "neither live nor in stackctl's bookkeeping")
-                if moves.exists(live_state, move.target):
-                    where += f" ({target} does: already renamed)"
-                self.notes.append(self._move_note(move, f"moved: {source} exists {where}; "
-                                                        "nothing to rename"))
+                self._nothing_to_rename(move, source in books.managed,
+                                        moves.exists(live_state, move.target))
                 continue
-            owner = books.owners.get(source)
-            if source in books.managed and owner is not None and owner != self.owner:
-                self.foreign.append((source, owner))  # another project's: never renamed here
+            if self._foreign_move(source, books.managed, books.owners):
                 continue
             if move.source.kind == "stack":
                 self.renamed_stacks[(profile, move.source.name)] = move.target.name
@@ -374,6 +362,24 @@ class Planner:
         return {"file": move.location.path, "line": move.location.line,
                 "column": move.location.column, "severity": "note", "rule": MOVED_RULE,
                 "message": message}
+
+    def _nothing_to_rename(self, move: Any, recorded: bool, already: bool) -> None:
+        """A move whose source is not live: a note saying where it is (if anywhere)."""
+        where = ("only in stackctl's bookkeeping, not live" if recorded
+                 else "neither live nor in stackctl's bookkeeping")
+        if already:
+            where += f" ({move.target} does: already renamed)"
+        self.notes.append(self._move_note(move, f"moved: {move.source} exists {where}; "
+                                                "nothing to rename"))
+
+    def _foreign_move(self, source: str, managed: Mapping[str, str],
+                      owners: Mapping[str, str]) -> bool:
+        """The source is another project's: never renamed here (listed as foreign)."""
+        owner = owners.get(source)
+        if source in managed and owner is not None and owner != self.owner:
+            self.foreign.append((source, owner))
+            return True
+        return False
 
     def _mine(self, address: str, managed: Mapping[str, str],
               owners: Mapping[str, str]) -> bool:
