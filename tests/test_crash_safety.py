@@ -308,6 +308,25 @@ def test_a_failure_at_every_write_step_leaves_each_store_before_or_after(
     assert all(seen == {"before", "after"} for seen in outcomes.values()), outcomes
 
 
+def test_the_fault_seam_counts_no_cache_write(
+        scene: Path, config_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The read cache is written or not depending on the files' ages (a loaded machine
+    makes them older); its writes must not shift the step numbers the crash tests kill at."""
+    import os
+
+    from stackctl.stores import read_cache
+
+    before_plan, before_desired = _plan(scene / "before.yaml.j2", prune=False)
+    apply_plan(Workspace(), before_plan, before_desired)
+    monkeypatch.setattr(read_cache, "RACY_SECONDS", -1.0)  # every file old enough to cache
+    steps: list[str] = []
+    monkeypatch.setattr(files, "fault_hook", steps.append)
+    _plan(scene / "after.yaml.j2")
+    cached = sorted((Path(os.environ["STACKCTL_CACHE_DIR"]) / "read-cache").glob("*.json"))
+    assert cached, "the plan wrote no read cache: this test proves nothing"
+    assert steps == []
+
+
 # -- a real process, killed ------------------------------------------------------------------
 
 _UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
@@ -371,8 +390,11 @@ def test_sigkill_at_write_steps_leaves_each_store_before_or_after(
                                "rename config.yaml") or s.startswith("apply "))})
     for kill_at in picks:
         restore()
-        killed = _run_apply(scene / "after.yaml.j2", scene, kill_at=kill_at)
+        killed_log = scene / f"killed-{kill_at}.log"
+        killed = _run_apply(scene / "after.yaml.j2", scene, kill_at=kill_at, steps=killed_log)
         where = f"SIGKILL at step {kill_at} ({steps[kill_at - 1]!r})"
+        # the same steps as the recorded run, up to the kill (else kill_at means another step)
+        assert killed_log.read_text().splitlines() == steps[:kill_at], where
         assert killed.returncode == -9, f"{where}: {killed.stderr}"
         # the next command recovers; `plan` only reads
         replan = subprocess.run([STACKCTL, "plan", str(scene / "after.yaml.j2")], cwd=scene,

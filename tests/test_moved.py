@@ -554,8 +554,11 @@ def test_profile_rename_survives_a_crash_at_every_write_step(work: Path, tmp_pat
     assert "move team" in names  # the store directory moves inside the global commit
     for kill_at in range(1, len(names) + 1):
         restore()
-        crashed = run_process([sys.executable, launcher, str(kill_at), "", "apply", "-y"],
-                              cwd=work, env=env)
+        killed_log = tmp_path / f"killed-{kill_at}"
+        crashed = run_process([sys.executable, launcher, str(kill_at), str(killed_log),
+                               "apply", "-y"], cwd=work, env=env)
+        # the same steps as the recorded run, up to the kill (else kill_at means another step)
+        assert killed_log.read_text().splitlines() == names[:kill_at], names[kill_at - 1]
         assert crashed.rc != 0, names[kill_at - 1]
         cfg = Workspace().config()  # recovers an interrupted global commit first
         name = "crew" if "crew" in cfg.profiles else "team"

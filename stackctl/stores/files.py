@@ -25,7 +25,9 @@ JOURNAL_NAME = "journal.json"
 _TMP_PREFIX = ".stackctl-tmp-"
 
 
-# The one fault-injection seam: called with a step name before each write step.
+# The one fault-injection seam: called with a step name before each write step of
+# the state (durable writes only: a cache write is not state, and whether it happens
+# depends on the files' ages, so counting it would make the steps vary run to run).
 # None (inert) in normal use; only tests set it, in-process or through
 # tests/crash_launcher.py, to prove every crash point is safe.
 fault_hook: Callable[[str], None] | None = None
@@ -105,7 +107,8 @@ def atomic_write(target: Path, data: bytes | Iterable[bytes], *, private: bool =
     """
     tmp = write_temp(target, data, private=private, durable=durable)
     try:
-        _step(f"rename {target.name}")
+        if durable:
+            _step(f"rename {target.name}")
         os.replace(tmp, target)
     except BaseException:
         with contextlib.suppress(OSError):
