@@ -265,6 +265,56 @@ def test_warn_leaves_the_live_field_and_says_so_in_every_output(work: Path) -> N
     assert _live_path(work) == "/tmp/art-by-hand"
 
 
+def test_diff_and_drift_under_warn_show_the_drift_as_kept_not_reverted(work: Path) -> None:
+    """Warn: the drift is still shown (it is drift) but as plan keeps it, never as a revert."""
+    _warn(work)
+    diff = _run(work, "diff", "m")
+    assert diff.rc == 1, diff.stderr  # the manifest and live still differ
+    assert "→ /tmp/art-v1" not in diff.stdout  # no update that reverts it
+    assert (f"Drift (live changed outside stackctl since its last apply):\n"
+            f"  ! {ADDRESS}: changed  (left as is: driftMode warn)\n"
+            "        config.path: /tmp/art-v1 → /tmp/art-by-hand\n") in diff.stdout
+    assert KEPT in diff.stdout
+    drift = _run(work, "drift", "m")
+    assert drift.rc == 2
+    assert drift.stdout.startswith(f"! {ADDRESS}: changed  (left as is: driftMode warn)\n")
+    data = json.loads(_run(work, "drift", "m", "--format", "json").stdout)
+    assert [(d["address"], d["mode"], d["outcome"]) for d in data["drift"]] == [
+        (ADDRESS, "warn", "kept")]
+
+
+def test_diff_and_drift_under_refuse_mark_the_refused_drift(work: Path) -> None:
+    """Refuse: diff is a report, so it is not refused (exit 1: differences), but it says
+    plan and apply will refuse, and how to resolve it."""
+    _refuse(work)
+    diff = _run(work, "diff", "m")
+    assert diff.rc == 1, diff.stderr
+    assert (f"  ! {ADDRESS}: changed  (plan and apply refuse to revert it: driftMode "
+            "refuse)\n") in diff.stdout
+    assert ("Refused by the drift mode (plan and apply fail until resolved): 1\n"
+            f"  ! {ADDRESS}  (driftMode refuse)\n  To resolve: ") in diff.stdout
+    drift = _run(work, "drift", "m", "--format", "json")
+    assert drift.rc == 2
+    assert [(d["mode"], d["outcome"]) for d in json.loads(drift.stdout)["drift"]] == [
+        ("refuse", "refused")]
+
+
+def test_drift_report_is_as_before_under_remediate_and_says_untouched(work: Path) -> None:
+    """No mode set, or remediate: the report keeps its shape; a refused drift the manifest
+    took the live value of is left alone by the plan, so it is not refused."""
+    data = json.loads(_run(work, "drift", "m", "--format", "json").stdout)
+    assert [set(d) for d in data["drift"]] == [{"address", "detail", "fields"}]  # as before
+    assert _run(work, "drift", "m").stdout.startswith(f"! {ADDRESS}: changed\n")
+    (work / "stackctl.yaml").write_text("driftMode: remediate\n")
+    data = json.loads(_run(work, "drift", "m", "--format", "json").stdout)
+    assert [set(d) for d in data["drift"]] == [{"address", "detail", "fields"}]
+    _refuse(work)
+    _write(work, "/tmp/art-by-hand")  # the manifest takes the live value: nothing to refuse
+    data = json.loads(_run(work, "drift", "m", "--format", "json").stdout)
+    assert [(d["mode"], d["outcome"]) for d in data["drift"]] == [("refuse", "untouched")]
+    assert "Refused" not in _run(work, "diff", "m").stdout
+
+
 TRACKER = """\
 apiVersion: stackctl/v1
 kind: Component
@@ -305,7 +355,8 @@ def test_warn_still_applies_the_other_fields_of_a_drifted_object(work: Path) -> 
     drift = json.loads(_run(work, "drift", "m", "--format", "json").stdout)
     tracker = [d for d in drift["drift"] if d["address"] == TRACKER_ADDRESS]
     assert tracker == [{"address": TRACKER_ADDRESS, "detail": "changed", "fields": [
-        {"path": "config.tracking_uri", "old": "http://v1", "new": "http://by-hand"}]}]
+        {"path": "config.tracking_uri", "old": "http://v1", "new": "http://by-hand"}],
+        "mode": "warn", "outcome": "kept"}]
     again = _run(work, "plan", "m")
     assert f"~ update {TRACKER_ADDRESS}" not in again.stdout
     assert "config.tracking_uri: http://by-hand live" in again.stdout

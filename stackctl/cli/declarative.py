@@ -179,13 +179,13 @@ def show(
 
 
 def _show(result: Any, fmt: str, *, diff_only: bool = False,
-          plan_file: str | None = None) -> None:
+          plan_file: str | None = None, outcomes: Any = None) -> None:
     from stackctl.logs import color_enabled
     from stackctl.report.plans import render
 
     color = color_enabled(sys.stdout)
-    typer.echo(render(result, fmt, color=color, diff_only=diff_only, plan_file=plan_file),
-               nl=False, color=color)
+    typer.echo(render(result, fmt, color=color, diff_only=diff_only, plan_file=plan_file,
+                      outcomes=outcomes), nl=False, color=color)
 
 
 @diff_app.command(epilog=examples("stackctl diff", "stackctl diff -e prod manifests/"))
@@ -198,12 +198,14 @@ def diff(
     """Show differences between manifests and live (exit 0 none, 1 differences, 2 error)."""
     from stackctl.plan import pipeline
 
-    try:
-        result = pipeline.make_plan(_inputs(paths, env, variables, var_files), prune=prune).plan
+    try:  # under the drift modes (warn keeps, refuse is marked), never refused itself
+        planned = pipeline.make_plan(_inputs(paths, env, variables, var_files), prune=prune,
+                                     report_drift=True)
     except StackctlError as exc:  # 1 means "differences" here
         raise CommandFailed(exc, exit_code=2) from exc
+    result = planned.plan
     if result.has_changes or result.drift:
-        _show(result, "text", diff_only=True)
+        _show(result, "text", diff_only=True, outcomes=planned.drift_outcomes)
         return 1
     log.info("No differences.")
     return 0
@@ -278,8 +280,9 @@ def drift(
     from stackctl.plan import pipeline
     from stackctl.report.drift import render
 
-    result = pipeline.make_plan(_inputs(paths, env, variables, var_files)).plan
-    typer.echo(render(result, fmt), nl=False)
+    planned = pipeline.make_plan(_inputs(paths, env, variables, var_files), report_drift=True)
+    result = planned.plan
+    typer.echo(render(result, fmt, planned.drift_outcomes), nl=False)
     if fmt == "text" and not result.drift:
         log.info("No drift: the live configuration is as stackctl last applied it.")
     return 2 if result.drift else 0

@@ -68,14 +68,7 @@ def check_drift_mode(plan: Plan, mode: str, force: bool,
     warn but the change cannot leave the drifted fields alone (a deleted object, one
     without a last-applied record, a replacement)."""
     profiles = profiles or {}
-    if force or (mode == DEFAULT_MODE and not any(m != DEFAULT_MODE
-                                                  for m in profiles.values())):
-        return
-    changes = {c.address: c for c in plan.changes}
-    refused = [(d, changes[d.address], mode_of(d.address, mode, profiles)) for d in plan.drift
-               if d.address in changes and _reverts(d, changes[d.address])]
-    refused = [(d, c, m) for d, c, m in refused
-               if m == "refuse" or (m == "warn" and not _keepable(d, c))]
+    refused = refusals(plan, mode, force, profiles)
     if not refused:
         return
     why = sorted({f"{m} ({_source(d.address, profiles)})" for d, _, m in refused})
@@ -88,6 +81,44 @@ def check_drift_mode(plan: Plan, mode: str, force: bool,
         f"or applied:\n{lines}",
         hint="Either adopt the live value: --adopt ADDRESS, or set it in the manifest (the "
              "plan then records it and changes nothing live); or revert it: pass --force.")
+
+
+def refusals(plan: Plan, mode: str, force: bool,
+             profiles: Mapping[str, str]) -> list[tuple[Drift, Change, str]]:
+    """Each drifted object the plan would revert or overwrite that its mode refuses (or
+    that warn cannot keep field by field), with its change and mode; none under ``force``."""
+    if force or (mode == DEFAULT_MODE and not any(m != DEFAULT_MODE
+                                                  for m in profiles.values())):
+        return []
+    changes = {c.address: c for c in plan.changes}
+    refused = [(d, changes[d.address], mode_of(d.address, mode, profiles)) for d in plan.drift
+               if d.address in changes and _reverts(d, changes[d.address])]
+    return [(d, c, m) for d, c, m in refused
+            if m == "refuse" or (m == "warn" and not _keepable(d, c))]
+
+
+# What the next plan does with each drifted object (``drift_outcomes``): reverts (or
+# overwrites) it, keeps it live (warn), refuses to plan (refuse, or what warn cannot keep),
+# or leaves it (its change touches no drifted field: e.g. the manifest took the live value).
+OUTCOMES = ("reverted", "kept", "refused", "untouched")
+
+
+def drift_outcomes(plan: Plan, mode: str, force: bool,
+                   profiles: Mapping[str, str]) -> dict[str, tuple[str, str]]:
+    """address -> (its drift mode, OUTCOME) for each drifted object of ``plan`` (planned
+    with what warn keeps already left live and ``Plan.kept`` set): what ``diff`` and the
+    drift report say of it, so a warned or refused drift is never shown as reverted."""
+    changes = {c.address: c for c in plan.changes}
+    kept = {k.address for k in plan.kept}
+    refused = {d.address for d, _, _ in refusals(plan, mode, force, profiles)}
+    out: dict[str, tuple[str, str]] = {}
+    for drift in plan.drift:
+        change = changes.get(drift.address)
+        outcome = ("kept" if drift.address in kept else "refused" if drift.address in refused
+                   else "reverted" if change is not None and _reverts(drift, change)
+                   else "untouched")
+        out[drift.address] = (mode_of(drift.address, mode, profiles), outcome)
+    return out
 
 
 def _keepable(drift: Drift, change: Change) -> bool:

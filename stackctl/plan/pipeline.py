@@ -46,6 +46,9 @@ class Planned:
     # what the manifests say, when driftMode warn planned from ``compiled.desired`` with
     # kept live values: apply records the manifests' values of kept fields from it
     manifests: DesiredState | None = None
+    # address -> (drift mode, what the plan does with it: plan.drift_mode.OUTCOMES), for
+    # each drifted object (``diff``, the drift report), when some mode is not remediate
+    drift_outcomes: Mapping[str, tuple[str, str]] | None = None
 
 
 @dataclass(frozen=True)
@@ -102,7 +105,8 @@ def make_plan(given: Inputs, *, prune: bool = False, cwd: Path | None = None,
               plan_id: str | None = None, ws: Workspace | None = None,
               environ: Mapping[str, str] | None = None, step: Step = _silent,
               max_deletes: int | None = None, targets: tuple[str, ...] = (),
-              excludes: tuple[str, ...] = (), gate_drift: bool = False, force: bool = False,
+              excludes: tuple[str, ...] = (), gate_drift: bool = False,
+              report_drift: bool = False, force: bool = False,
               drift_mode: str | None = None, drift_modes: Mapping[str, str] | None = None,
               adopt: tuple[str, ...] = ()) -> Planned:
     """Compile, read live, check policies against it, compute. ``plan_id`` reuses a saved
@@ -113,7 +117,9 @@ def make_plan(given: Inputs, *, prune: bool = False, cwd: Path | None = None,
     project file's and the Profile manifests', or ``drift_mode`` and ``drift_modes`` (a saved
     plan's) — unless ``force``: refuse fails, warn keeps drifted fields live
     (plan.drift_mode.kept_fields); ``adopt`` keeps those drifted addresses' live values
-    (plan.drift_mode.adopt_live)."""
+    (plan.drift_mode.adopt_live). ``report_drift`` (diff, the drift report) plans under the
+    modes as plan does (warn keeps) but never refuses and records nothing: it tells in
+    ``Planned.drift_outcomes`` what plan would do with each drifted object."""
     from dataclasses import replace
 
     from stackctl.plan.compute import compute_plan
@@ -122,6 +128,7 @@ def make_plan(given: Inputs, *, prune: bool = False, cwd: Path | None = None,
         DEFAULT_MODE,
         adopt_live,
         check_drift_mode,
+        drift_outcomes,
         keep_live,
         kept_fields,
         profile_modes,
@@ -178,7 +185,7 @@ def make_plan(given: Inputs, *, prune: bool = False, cwd: Path | None = None,
                                                             adopt))
             plan = compute_plan(compiled.desired, live, inputs=recorded, prune=prune,
                                 plan_id=plan.id)
-        kept = kept_fields(plan, mode, force, modes) if gate_drift else ()
+        kept = kept_fields(plan, mode, force, modes) if gate_drift or report_drift else ()
         manifests = None
         if kept:  # planned again with the kept live values as desired; recorded as drift
             manifests = compiled.desired
@@ -192,12 +199,15 @@ def make_plan(given: Inputs, *, prune: bool = False, cwd: Path | None = None,
         check_delete_cap(plan, max_deletes, compiled.project.max_deletes)
         if gate_drift:
             check_drift_mode(plan, mode, force, modes)
+        # only where a mode other than remediate is set: other reports stay as they were
+        outcomes = (drift_outcomes(plan, mode, force, modes) if report_drift and any(
+            m != DEFAULT_MODE for m in (mode, *modes.values())) else None)
         if policy:
             plan = replace(plan, policy=(*plan.policy, *as_records(policy, cwd)))
     finally:
         gc.enable()
     notices = tuple(d for d in [*compiled.diagnostics, *policy] if d.severity == "warning")
-    return Planned(plan, compiled, notices, manifests)
+    return Planned(plan, compiled, notices, manifests, outcomes)
 
 
 def save_plan(plan: Plan, path: Path) -> None:

@@ -67,16 +67,39 @@ def _three_way(last_applied: Any, desired: Any) -> str:
     return "  (overwrites a change made outside stackctl)"
 
 
-def drift_lines(drift: Drift, indent: str = "") -> list[str]:
+def drift_lines(drift: Drift, indent: str = "",
+                outcome: tuple[str, str] | None = None) -> list[str]:
     """One drifted resource; below it each field changed outside stackctl, last applied → live.
 
     Without fields (bookkeeping from before last-applied records, or a change only a
     fingerprint can see, such as a password inside a URL) it says just "changed".
+    With its ``outcome`` (drift mode, what the plan does: plan.drift_mode.OUTCOMES), a
+    drift that plan keeps live or refuses to revert says so.
     """
-    lines = [f"{indent}! {drift.address}: {drift.detail}"]
+    lines = [f"{indent}! {drift.address}: {drift.detail}" + _outcome_note(outcome)]
     for field in drift.fields:
         lines.append(f"{indent}      {field.path}: {_value(field.old)} → {_value(field.new)}")
     return lines
+
+
+def _outcome_note(outcome: tuple[str, str] | None) -> str:
+    mode, what = outcome or ("", "")
+    if what == "kept":
+        return f"  (left as is: driftMode {mode})"
+    if what == "refused":
+        return f"  (plan and apply refuse to revert it: driftMode {mode})"
+    return ""
+
+
+def refused_lines(plan: Plan, outcomes: Mapping[str, tuple[str, str]]) -> list[str]:
+    """The drifted objects plan and apply refuse to revert (driftMode refuse, or what warn
+    cannot keep), and how to resolve it (empty when none)."""
+    refused = [d.address for d in plan.drift if outcomes.get(d.address, ("", ""))[1] ==
+               "refused"]
+    if not refused:
+        return []
+    return [f"Refused by the drift mode (plan and apply fail until resolved): {len(refused)}",
+            *(f"  ! {a}  (driftMode {outcomes[a][0]})" for a in refused), f"  {KEPT_HINT}"]
 
 
 KEPT_HINT = ("To resolve: set the live value in the manifest or adopt it (--adopt ADDRESS), "
@@ -111,7 +134,10 @@ def _flatten(view: Any, prefix: str = "") -> list[tuple[str, Any]]:
     return out
 
 
-def render(plan: Plan, *, color: bool = False, diff_only: bool = False) -> str:
+def render(plan: Plan, *, color: bool = False, diff_only: bool = False,
+           outcomes: Mapping[str, tuple[str, str]] | None = None) -> str:
+    """The plan for people; ``diff_only``: changes, drift and what is kept only (``diff``);
+    ``outcomes`` (``diff``): what the drift modes do with each drifted object."""
     import typer
 
     lines: list[str] = []
@@ -127,10 +153,13 @@ def render(plan: Plan, *, color: bool = False, diff_only: bool = False) -> str:
         lines.append("")
         lines.append("Drift (live changed outside stackctl since its last apply):")
         for d in plan.drift:
-            lines.extend(drift_lines(d, "  "))
+            lines.extend(drift_lines(d, "  ", (outcomes or {}).get(d.address)))
     if plan.kept:
         lines.append("")
         lines.extend(kept_lines(plan))
+    if refused_lines(plan, outcomes or {}):
+        lines.append("")
+        lines.extend(refused_lines(plan, outcomes or {}))
     if plan.move_notes:
         lines.append("")
         lines.append("Renames (moved:):")
