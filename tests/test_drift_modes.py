@@ -677,6 +677,92 @@ def test_warn_keeps_and_adopt_takes_a_flavors_source(team: Path) -> None:
     assert "my_pkg.ByHand" in stacks.read_text()
 
 
+VERTEX = """\
+apiVersion: stackctl/v1
+kind: Component
+metadata: {{name: v}}
+spec:
+  type: orchestrator
+  flavor: vertex
+  config: {{project: p, location: europe-west1, labels: {{team: ml, env: {env}}}}}
+"""
+VERTEX_ADDRESS = "default/orchestrator/v"
+
+
+def test_warn_keeps_only_the_drifted_nested_key(work: Path) -> None:
+    """A drifted key inside a config mapping is kept alone: the manifest's other keys of
+    the same mapping still apply, and only the kept key stays drift."""
+    (work / "m" / "v.yaml").write_text(VERTEX.format(env="dev"))
+    assert _run(work, "apply", "m", "-y", "--force").rc == 0
+    assert _run(work, "orchestrator", "update", "v",
+                '--labels={"team": "by-hand", "env": "dev", "extra": "x"}').rc == 0
+    _warn(work)
+    (work / "m" / "v.yaml").write_text(VERTEX.format(env="prod"))  # a manifest change
+    planned = _run(work, "plan", "m")
+    assert planned.rc == 0, planned.stderr
+    assert (f"~ update {VERTEX_ADDRESS}\n      config.labels.env: dev → prod\n"
+            in planned.stdout)
+    assert (f"  ! {VERTEX_ADDRESS}\n"
+            "      config.labels.extra: x live, the manifest says (absent)\n"
+            "      config.labels.team: by-hand live, the manifest says ml\n") in planned.stdout
+    assert _run(work, "apply", "m", "-y").rc == 0
+    exported = _export(work, VERTEX_ADDRESS)
+    assert "env: prod" in exported
+    assert "team: by-hand" in exported
+    assert "extra: x" in exported
+    drift = json.loads(_run(work, "drift", "m", "--format", "json").stdout)
+    [entry] = [d for d in drift["drift"] if d["address"] == VERTEX_ADDRESS]
+    assert [f["path"] for f in entry["fields"]] == ["config.labels.extra", "config.labels.team"]
+    again = _run(work, "plan", "m")
+    assert f"~ update {VERTEX_ADDRESS}" not in again.stdout
+    assert "config.labels.team: by-hand live" in again.stdout
+    # adopting takes the drifted nested keys only, too
+    assert _run(work, "apply", "m", "-y", "--adopt", VERTEX_ADDRESS).rc == 0
+    drift = json.loads(_run(work, "drift", "m", "--format", "json").stdout)
+    assert VERTEX_ADDRESS not in [d["address"] for d in drift["drift"]]
+    assert "env: prod" in _export(work, VERTEX_ADDRESS)
+
+
+LISTS_FLAVOR = """\
+---
+apiVersion: stackctl/v1
+kind: Flavor
+metadata: {{name: lists, profile: team}}
+spec:
+  type: orchestrator
+  source: my_pkg.ListsOrchestrator
+  configSchema:
+    type: object
+    properties: {{hosts: {{type: array, items: {{type: string}}}}, port: {{type: integer}}}}
+---
+apiVersion: stackctl/v1
+kind: Component
+metadata: {{name: l, profile: team}}
+spec: {{type: orchestrator, flavor: lists, config: {{hosts: [a, b], port: {port}}}}}
+"""
+
+
+def test_warn_keeps_a_drifted_list_whole(team: Path) -> None:
+    """A list's items have no keys: an item changed outside stackctl keeps the whole list
+    live, and the manifest's other fields still apply."""
+    base = (team / "t" / "team.yaml").read_text()
+    (team / "t" / "team.yaml").write_text(base + LISTS_FLAVOR.format(port=1))
+    assert _run(team, "apply", "t", "-y", "--force").rc == 0
+    assert _run(team, "orchestrator", "update", "l", '--hosts=["a", "c"]').rc == 0
+    _warn(team)
+    (team / "t" / "team.yaml").write_text(base + LISTS_FLAVOR.format(port=2))
+    planned = _run(team, "plan", "t")
+    assert planned.rc == 0, planned.stderr
+    assert "~ update team/orchestrator/l\n      config.port: 1 → 2\n" in planned.stdout
+    assert "config.hosts.1: c live, the manifest says b" in planned.stdout
+    applied = _run(team, "apply", "t", "-y")
+    assert applied.rc == 0, applied.stderr
+    exported = _export(team, "team/orchestrator/l")
+    assert "port: 2" in exported
+    assert "- c" in exported
+    assert "config.hosts.1: c live" in _run(team, "plan", "t").stdout  # still kept
+
+
 DB = """\
 apiVersion: stackctl/v1
 kind: Component

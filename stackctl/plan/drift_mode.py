@@ -170,10 +170,23 @@ def recorded_view(written: Mapping[str, Any], kept: Kept | None,
         return written
     out = _copy(written)
     for field in kept.fields:
-        path = field.path.split(".")
-        value = _lookup(manifest, path) if manifest is not None else field.new
+        full = field.path.split(".")
+        path = _kept_path(written, full)
+        value = (_lookup(manifest, path) if manifest is not None
+                 else field.new if path == full else _MISSING)
         _store(out, path, value)
     return out
+
+
+def _kept_path(view: Mapping[str, Any], path: list[str]) -> list[str]:
+    """The part of a drifted ``path`` warn keeps as a whole: down to a mapping key, and
+    a list (its items have no keys; an item's path is its position) kept whole."""
+    node: Any = view
+    for depth, part in enumerate(path):
+        if not isinstance(node, Mapping):
+            return path[:depth]
+        node = node.get(part)
+    return path
 
 
 _MISSING = object()
@@ -316,14 +329,28 @@ def keep_live(desired: DesiredState, live: Live,
 
 
 def _with_live(mine: Component, theirs: Component, paths: list[list[str]]) -> Component:
-    config = dict(mine.config)
+    config: Mapping[str, Any] = mine.config
     flavor = mine.flavor
     for path in paths:
         if path == ["flavor"]:
             flavor = theirs.flavor
         elif path[0] == "config" and len(path) > 1:
-            if path[1] in theirs.config:
-                config[path[1]] = theirs.config[path[1]]
-            else:
-                config.pop(path[1], None)
-    return replace(mine, flavor=flavor, config=config)
+            config = _with_live_at(config, theirs.config, path[1:])
+    return replace(mine, flavor=flavor, config=dict(config))
+
+
+def _with_live_at(mine: Mapping[str, Any], theirs: Mapping[str, Any],
+                  path: list[str]) -> Mapping[str, Any]:
+    """``mine`` with the value at the mapping-key ``path`` (never empty) taken from
+    ``theirs`` (removed where it has none): only that nested key, its siblings stay as the
+    manifest says. Below a list, or where one side is no mapping, the value is taken whole
+    (as ``_kept_path`` records it)."""
+    head, rest = path[0], path[1:]
+    out = dict(mine)
+    if head not in theirs:
+        out.pop(head, None)
+    elif rest and isinstance(mine.get(head), Mapping) and isinstance(theirs[head], Mapping):
+        out[head] = _with_live_at(mine[head], theirs[head], rest)
+    else:
+        out[head] = theirs[head]
+    return out
