@@ -663,3 +663,34 @@ def test_saved_profile_rename_refused_when_the_profile_changed(work: Path, tmp_p
     assert applied.rc == 1
     assert "profile/team: changed since the plan was made" in applied.stderr
     assert snapshot(config) == before
+
+
+SAME_FLAVOR = """\
+apiVersion: stackctl/v1
+kind: Policy
+metadata: {name: same-flavor}
+spec:
+  rules:
+    - expression: oldObject == null || oldObject.spec.flavor == object.spec.flavor
+      message: an orchestrator keeps its flavor
+      match: {types: [orchestrator]}
+"""
+
+
+@pytest.mark.parametrize("rename", ["profile", "component"])
+def test_policies_see_a_renamed_object_as_its_live_self(work: Path, rename: str) -> None:
+    """``oldObject`` follows ``moved:``: the live object of a renamed profile's component,
+    or of a renamed component, under the name the manifests give it."""
+    (work / "m" / "policy.yaml").write_text(SAME_FLAVOR)
+    if rename == "profile":
+        _write_crew(work, PROFILE_MOVE)
+    else:
+        _write(work, orch="new", active=", activeStack: main",
+               moved="  - {from: team/orchestrator/old, to: team/orchestrator/new}\n")
+    manifests = work / "m" / "all.yaml"
+    planned = run_process([STACKCTL, "plan"], cwd=work)
+    assert planned.rc == 0, planned.stderr  # the same flavor: the rule holds
+    manifests.write_text(manifests.read_text().replace("flavor: local", "flavor: airflow"))
+    refused = run_process([STACKCTL, "plan"], cwd=work)
+    assert refused.rc == 1, refused.stdout
+    assert "an orchestrator keeps its flavor [policy/same-flavor]" in refused.stderr
