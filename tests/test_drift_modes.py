@@ -633,6 +633,34 @@ def test_warn_keeps_and_adopt_takes_a_repositorys_active_stack(team: Path) -> No
     assert address not in [d["address"] for d in drift["drift"]]
 
 
+def test_repository_and_global_settings_follow_the_projects_mode_not_a_profiles(
+        team: Path) -> None:
+    """A repository's settings and the global active profile belong to no profile (which
+    one would it be: the manifest's or the live one?): the project's mode rules them, even
+    when the profile they name sets its own."""
+    _team_mode(team, "warn")
+    (team / "t" / "team.yaml").write_text((team / "t" / "team.yaml").read_text() + REPOSITORY)
+    (team / "stackctl.yaml").write_text("driftMode: remediate\n")  # the project's root
+    assert _run(team, "apply", "t", "-y", "--force").rc == 0
+    assert _run(team, "profile", "create", "other").rc == 0
+    assert _run(team, "profile", "set", "other", "--global").rc == 0  # by hand
+    assert _run(team, "stack", "set", "default").rc == 0  # by hand, in the repository
+    planned = _run(team, "plan", "t")
+    assert planned.rc == 0, planned.stderr
+    assert ("~ update global\n      active_profile: other → team  (reverts a change made "
+            "outside stackctl)\n") in planned.stdout
+    assert (f"~ update repository/{team}\n      active_stack: default → s  (reverts a change "
+            "made outside stackctl)\n") in planned.stdout
+    assert "left as is" not in planned.stdout
+    _refuse(team)  # the project refuses; profile team still warns
+    refused = _run(team, "plan", "t")
+    assert refused.rc == 1
+    assert refused.stderr.startswith("Error: driftMode is refuse (stackctl.yaml) and the plan "
+                                     "would undo changes made outside stackctl to 2 objects")
+    assert "\n  global: active_profile is 'other' live" in refused.stderr
+    assert f"\n  repository/{team}: active_stack is 'default' live" in refused.stderr
+
+
 def test_adopt_of_a_field_without_a_record_is_an_error(team: Path) -> None:
     _warn(team)
     assert _run(team, "artifact-store", "delete", "art").rc != 0  # used by stack s
