@@ -333,15 +333,24 @@ def _export(work: Path, address: str) -> str:
     return result.stdout
 
 
-def test_warn_still_applies_the_other_fields_of_a_drifted_object(work: Path) -> None:
-    (work / "m" / "t.yaml").write_text(TRACKER.format(tls="false"))
+def _warned_change(work: Path, name: str, applied: str, edit: tuple[str, ...],
+                   changed: str) -> Result:
+    """Apply manifest ``name`` as ``applied``, edit it by hand (the CLI's ``edit``), turn
+    warn on, change the manifest to ``changed``: the plan."""
+    (work / "m" / name).write_text(applied)
     assert _run(work, "apply", "m", "-y", "--force").rc == 0
-    assert _run(work, "experiment-tracker", "update", "t",
-                "--tracking_uri=http://by-hand").rc == 0
+    assert _run(work, *edit).rc == 0
     _warn(work)
-    (work / "m" / "t.yaml").write_text(TRACKER.format(tls="true"))  # a manifest change
+    (work / "m" / name).write_text(changed)  # a manifest change
     planned = _run(work, "plan", "m")
     assert planned.rc == 0, planned.stderr
+    return planned
+
+
+def test_warn_still_applies_the_other_fields_of_a_drifted_object(work: Path) -> None:
+    planned = _warned_change(work, "t.yaml", TRACKER.format(tls="false"),
+                             ("experiment-tracker", "update", "t",
+                              "--tracking_uri=http://by-hand"), TRACKER.format(tls="true"))
     assert (f"~ update {TRACKER_ADDRESS}\n      config.tracking_insecure_tls: false → true\n"
             in planned.stdout)
     assert "tracking_uri: http://by-hand → " not in planned.stdout
@@ -720,14 +729,10 @@ VERTEX_ADDRESS = "default/orchestrator/v"
 def test_warn_keeps_only_the_drifted_nested_key(work: Path) -> None:
     """A drifted key inside a config mapping is kept alone: the manifest's other keys of
     the same mapping still apply, and only the kept key stays drift."""
-    (work / "m" / "v.yaml").write_text(VERTEX.format(env="dev"))
-    assert _run(work, "apply", "m", "-y", "--force").rc == 0
-    assert _run(work, "orchestrator", "update", "v",
-                '--labels={"team": "by-hand", "env": "dev", "extra": "x"}').rc == 0
-    _warn(work)
-    (work / "m" / "v.yaml").write_text(VERTEX.format(env="prod"))  # a manifest change
-    planned = _run(work, "plan", "m")
-    assert planned.rc == 0, planned.stderr
+    planned = _warned_change(work, "v.yaml", VERTEX.format(env="dev"),
+                             ("orchestrator", "update", "v",
+                              '--labels={"team": "by-hand", "env": "dev", "extra": "x"}'),
+                             VERTEX.format(env="prod"))
     assert (f"~ update {VERTEX_ADDRESS}\n      config.labels.env: dev → prod\n"
             in planned.stdout)
     assert (f"  ! {VERTEX_ADDRESS}\n"
