@@ -492,6 +492,11 @@ def test_profile_refuse_overrides_project_remediate(team: Path) -> None:
         f"outside stackctl to 1 object; nothing was planned or applied:\n  {TEAM_ART}: "
         "config.path is '/tmp/team-by-hand' live")
     assert snapshot(_config()) == before
+    # the drift report and diff tell the profile's mode too (the project's is remediate)
+    drift = json.loads(_run(team, "drift", "t", "--format", "json").stdout)
+    assert [(d["address"], d["mode"], d["outcome"]) for d in drift["drift"]] == [
+        (TEAM_ART, "refuse", "refused")]
+    assert f"  ! {TEAM_ART}  (driftMode refuse)\n" in _run(team, "diff", "t").stdout
     _team_mode(team, "remediate")  # the profile can also be laxer than the project
     _refuse(team)
     assert _run(team, "apply", "t", "-y").rc == 0

@@ -4,8 +4,9 @@
 (``path: last applied → live``), empty when there is none; a drift the drift mode keeps
 live or refuses to revert says so on its line. ``json`` is ``{"format_version": 1,
 "drift": [{"address", "detail", "fields": [{"path", "old", "new"}], "mode", "outcome"},
-…]}``: ``mode`` the address's drift mode, ``outcome`` what the next plan does with it
-(reverted, kept, refused or untouched; plan.drift_mode.OUTCOMES).
+…]}``: where a mode other than remediate is set, ``mode`` is the address's drift mode and
+``outcome`` what the next plan does with it (reverted, kept, refused or untouched;
+plan.drift_mode.OUTCOMES).
 """
 
 from __future__ import annotations
