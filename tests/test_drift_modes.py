@@ -675,6 +675,41 @@ def test_repository_and_global_settings_follow_the_projects_mode_not_a_profiles(
     assert f"\n  repository/{team}: active_stack is 'default' live" in refused.stderr
 
 
+OTHER = """\
+---
+apiVersion: stackctl/v1
+kind: Profile
+metadata: {name: other}
+spec: {}
+"""
+
+
+def test_warn_refuses_to_keep_half_of_a_repositorys_profile_and_stack(team: Path) -> None:
+    """Warn keeping a hand-set active stack while the manifest moves the repository to
+    another profile would pair that profile with a stack it does not have: refused."""
+    base = (team / "t" / "team.yaml").read_text()
+    (team / "t" / "team.yaml").write_text(base + REPOSITORY)
+    (team / "stackctl.yaml").write_text("driftMode: remediate\n")  # the project's root
+    assert _run(team, "apply", "t", "-y", "--force").rc == 0
+    assert _run(team, "stack", "register", "hand", "-o", "default", "-a", "default",
+                "-m", "default").rc == 0
+    assert _run(team, "stack", "set", "hand").rc == 0  # by hand, in the repository
+    _warn(team)
+    (team / "t" / "team.yaml").write_text(
+        base + OTHER + REPOSITORY.replace("activeProfile: team, activeStack: s",
+                                          "activeProfile: other, activeStack: default"))
+    before = snapshot(_config())
+    planned = _run(team, "plan", "t")
+    assert planned.rc == 1, planned.stdout
+    assert (f"  repository/{team}: active_stack is 'hand' live (set outside stackctl), the "
+            "plan would make it 'default'; warn keeps changed fields only, not this\n"
+            ) in planned.stderr
+    assert _run(team, "apply", "t", "-y").rc == 1
+    assert snapshot(_config()) == before
+    applied = _run(team, "apply", "t", "-y", "--force")
+    assert applied.rc == 0, applied.stderr
+
+
 def test_adopt_of_a_field_without_a_record_is_an_error(team: Path) -> None:
     _warn(team)
     assert _run(team, "artifact-store", "delete", "art").rc != 0  # used by stack s

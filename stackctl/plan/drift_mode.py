@@ -124,8 +124,15 @@ def drift_outcomes(plan: Plan, mode: str, force: bool,
 def _keepable(drift: Drift, change: Change) -> bool:
     """warn can leave the drifted fields of this change alone, field by field."""
     heads = KEEPABLE.get(change.kind, ())
-    return (drift.detail == "changed" and bool(drift.fields) and change.action == "update"
-            and all(f.path.split(".")[0] in heads for f in drift.fields))
+    keepable = (drift.detail == "changed" and bool(drift.fields) and change.action == "update"
+                and all(f.path.split(".")[0] in heads for f in drift.fields))
+    if keepable and change.kind == "repository":
+        # a repository's active profile and stack are a pair: keeping one live while the
+        # other changes could name a stack its profile does not have
+        drifted = {f.path for f in drift.fields}
+        touched = {f.path for f in change.fields}
+        return not (touched & drifted and touched - drifted)
+    return keepable
 
 
 def kept_fields(plan: Plan, mode: str, force: bool,
