@@ -310,7 +310,7 @@ def test_chunked_evaluation_agrees_with_one_resource_at_a_time() -> None:
     assert engine.failures_many((), objs) == []
 
 
-@pytest.mark.parametrize("addresses", ["unique", "repeated", "missing"])
+@pytest.mark.parametrize("addresses", ["unique", "repeated", "missing", "not text"])
 def test_chunks_name_the_objects_that_fail_by_address(addresses: str,
                                                       monkeypatch: pytest.MonkeyPatch) -> None:
     """A chunk's call returns the addresses of the objects that do not plainly pass;
@@ -325,9 +325,11 @@ def test_chunks_name_the_objects_that_fail_by_address(addresses: str,
         "object.spec.flavor != 'local' || object.metadata.name.endsWith('0')",
     ))
 
-    def address(i: int) -> dict[str, str]:
+    def address(i: int) -> dict[str, Any]:
         if addresses == "missing":
             return {}
+        if addresses == "not text":
+            return {"address": [i]}
         return {"address": f"p/c/c-{i % 10 if addresses == 'repeated' else i}"}
 
     objs = [{"kind": "Component", "metadata": {"name": f"c-{i}"}, **address(i),

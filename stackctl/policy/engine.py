@@ -201,8 +201,10 @@ class Engine:
                 return False
             if not failing:
                 return True
-            where = {objs[index].get("address"): index for index in range(start, stop)}
-            if len(where) == stop - start and all(a in where for a in failing):
+            where = {address: index for index in range(start, stop)
+                     if type(address := objs[index].get("address")) is str}
+            if len(where) == stop - start and all(type(a) is str and a in where
+                                                  for a in failing):
                 suspects = sorted(where[a] for a in failing)
         before = len(found)
         for index in suspects:
