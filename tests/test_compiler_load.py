@@ -150,6 +150,34 @@ def test_component_values_and_positions(composer: str) -> None:
     assert doc.locate(()) == at(2, 1)
 
 
+def test_locating_composes_the_file_only_as_far_as_the_document(
+        composer: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A diagnostic in an early document of a long file (a policy violation, say)
+    does not recompose the documents after it; positions stay exact everywhere."""
+    docs = [f"kind: Component\nmetadata:\n  name: c{i}\n" for i in range(40)]
+    path = tmp_path / "many.yaml"
+    path.write_text("---\n".join(docs))
+    loaded = load_file(path)
+    composed: list[int] = []
+    real = load._Composer
+
+    class Counting(real):  # type: ignore[misc,valid-type]
+        def get_node(self) -> Any:
+            composed.append(1)
+            return super().get_node()
+
+    monkeypatch.setattr(load, "_Composer", Counting)
+    load._compose_all.cache_clear()
+    assert loaded[0].locate(("metadata", "name")) == Location(str(path), 3, 9)
+    assert len(composed) == 1
+    assert loaded[5].locate(("metadata", "name")) == Location(str(path), 5 * 4 + 3, 9)
+    assert len(composed) == 1 + 8  # up to the next power of two: 8 documents
+    assert loaded[39].locate(("metadata", "name")) == Location(str(path), 39 * 4 + 3, 9)
+    assert [d.locate(("metadata", "name")).line for d in loaded] == [
+        i * 4 + 3 for i in range(40)]
+    assert len(composed) <= 3 * 40  # a few times each at most, not once per diagnostic
+
+
 def test_multiple_documents_skip_nulls(composer: str) -> None:
     path = GOOD / "multi.yaml"
     docs = load_file(path)

@@ -310,6 +310,51 @@ def test_chunked_evaluation_agrees_with_one_resource_at_a_time() -> None:
     assert engine.failures_many((), objs) == []
 
 
+@pytest.mark.parametrize("addresses", ["unique", "repeated", "missing", "not text"])
+def test_chunks_name_the_objects_that_fail_by_address(addresses: str,
+                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    """A chunk's call returns the addresses of the objects that do not plainly pass;
+    only those are evaluated rule by rule. Objects whose addresses do not tell them
+    apart are evaluated one by one: the outcomes are the same either way."""
+    from stackctl.policy.engine import Engine
+
+    engine = Engine()
+    rules = tuple(engine.add(expression) for expression in (
+        "object.spec.config.port > 0",  # errs where there is no port (1 in 97)
+        "object.metadata.name != 'c-7'",
+        "object.spec.flavor != 'local' || object.metadata.name.endsWith('0')",
+    ))
+
+    def address(i: int) -> dict[str, Any]:
+        if addresses == "missing":
+            return {}
+        if addresses == "not text":
+            return {"address": [i]}
+        return {"address": f"p/c/c-{i % 10 if addresses == 'repeated' else i}"}
+
+    objs = [{"kind": "Component", "metadata": {"name": f"c-{i}"}, **address(i),
+             "spec": {"flavor": "local" if i % 13 == 0 else "s3",
+                      "config": {"port": i} if i % 97 else {}}} for i in range(1000)]
+    expected = [(i, position, outcome) for i, obj in enumerate(objs)
+                for position, outcome in engine.failures(rules, obj, None)]
+    assert {o.error is None for _, _, o in expected} == {True, False}
+    one_by_one: list[dict[str, Any]] = []
+    failures = engine.failures
+
+    def counting(rules: tuple[int, ...], obj: dict[str, Any],
+                 old: dict[str, Any] | None) -> Any:
+        one_by_one.append(obj)
+        return failures(rules, obj, old)
+
+    monkeypatch.setattr(engine, "failures", counting)
+    assert engine.failures_many(rules, objs) == expected
+    failing = len({i for i, _, _ in expected})  # 81 of 1,000
+    if addresses == "unique":  # those, and the neighbours of an error down to 4 objects
+        assert len(one_by_one) < 2 * failing
+    else:
+        assert len(one_by_one) > 500  # every chunk that has a failing object
+
+
 def test_a_rule_over_the_iteration_budget_is_an_error_of_that_rule(tmp_path: Path) -> None:
     """cel-cpp stops a call after so many comprehension steps: that rule's error on
     each resource (not a crash), the other rules still judged; chunks shrink to fit."""

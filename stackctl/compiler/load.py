@@ -116,7 +116,10 @@ class Document:
         return self._find(json_path, key=True)
 
     def _find(self, json_path: Sequence[str | int], *, key: bool) -> Location:
-        root = _compose_all(self.text)[self.index] if self.text else None
+        # Compose only as far as this document (in powers of two, so that a file's
+        # diagnostics in document order compose it about twice at most, not once each).
+        nodes = _compose_all(self.text, 1 << self.index.bit_length()) if self.text else ()
+        root = nodes[self.index] if self.index < len(nodes) else None
         if type(root) is not MappingNode:
             return Location(str(self.path), self.line, self.column)
         value_node, key_node = _walk(root, json_path)
@@ -409,12 +412,16 @@ def _reader_error(exc: yaml.reader.ReaderError, source: _Source) -> ManifestErro
     return source.at(EncodingError, message, where, "remove it, or escape it in double quotes")
 
 
-@functools.lru_cache(maxsize=16)
-def _compose_all(text: str) -> tuple[Node | None, ...]:
-    """Recompose text that loaded before (so it cannot fail) to find positions."""
+@functools.lru_cache(maxsize=32)
+def _compose_all(text: str, count: int) -> tuple[Node | None, ...]:
+    """Recompose the first ``count`` documents of text that loaded before (so it
+    cannot fail) to find positions; fewer if the text has fewer."""
     composer = _Composer(text)
     try:
-        return tuple(composer.get_node() for _ in iter(composer.check_node, False))
+        nodes: list[Node | None] = []
+        while len(nodes) < count and composer.check_node():
+            nodes.append(composer.get_node())
+        return tuple(nodes)
     finally:
         composer.dispose()
 

@@ -78,8 +78,6 @@ def _find_project_file(paths: Sequence[Path]) -> Path | None:
 
 
 def load_project(inputs: Inputs, cwd: Path | None = None) -> Project:
-    from stackctl.compiler.render import load_var_file
-
     base = (cwd or Path.cwd()).resolve()
     given = [(base / p).resolve() for p in inputs.paths] or [base]
     file = _find_project_file(given)
@@ -112,6 +110,8 @@ def load_project(inputs: Inputs, cwd: Path | None = None) -> Project:
                                           hint=f"Environments in the project file: {known}.")
         variables.update(envs[inputs.env] or {})
     for var_file in inputs.var_files:
+        from stackctl.compiler.render import load_var_file  # only with --var-file
+
         variables.update(load_var_file((base / var_file).resolve()))
     for key, value in inputs.variables:
         variables[key] = value

@@ -71,12 +71,16 @@ class Prepared:
 def inputs(paths: Iterable[str] = (), env: str | None = None, variables: Iterable[str] = (),
            var_files: Iterable[str] = (), cwd: Path | None = None) -> Inputs:
     """The command line's manifest inputs, paths resolved against ``cwd`` (default: here)."""
-    from stackctl.compiler.render import parse_var
+    variables = tuple(variables)
+    parsed: tuple[tuple[str, str], ...] = ()
+    if variables:  # the template renderer is imported only when there is a --var
+        from stackctl.compiler.render import parse_var
 
+        parsed = tuple(parse_var(v) for v in variables)
     base = cwd or Path.cwd()
     return Inputs(paths=tuple(str((base / p).resolve()) for p in paths), env=env,
                   var_files=tuple(str((base / f).resolve()) for f in var_files),
-                  variables=tuple(parse_var(v) for v in variables))
+                  variables=parsed)
 
 
 def compile_or_fail(given: Inputs, cwd: Path | None = None,

@@ -14,6 +14,10 @@ resource, an iteration budget ran out) is split in halves down to single
 resources, and the next chunks are smaller until calls succeed again; a
 resource whose conjunction is not plainly true is evaluated rule by rule, so a
 rule's error is reported for that rule and hides no other rule's result.
+
+The conjunctions call ``matches()`` with a literal pattern through a function
+of ours that compiles the pattern once (stackctl/policy/regex.py); the rules
+one by one are the expressions as written.
 """
 
 from __future__ import annotations
@@ -23,6 +27,8 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
+
+from stackctl.policy import regex
 
 _ERROR = re.compile(r"<input>:(\d+):(\d+): (.*)")
 
@@ -55,12 +61,19 @@ class Engine:
 
         self._cel = cel
         obj_type = cel.Type.Map(cel.Type.STRING, cel.Type.DYN)
-        self._env = cel.NewEnv(variables={"object": obj_type, "oldObject": cel.Type.DYN})
-        # The chunked programs: ``object`` is the comprehension's variable there,
-        # typed as above; ``oldObject`` is one value for the whole chunk.
+        variables = {"object": obj_type, "oldObject": cel.Type.DYN}
+        # The rules as written (a rule cannot call our own functions)
+        self._env = cel.NewEnv(variables=variables)
+        # The conjunctions, with fast ``matches()``; the chunked ones: ``object`` is the
+        # comprehension's variable there, ``oldObject`` one value for the whole chunk.
+        fast = [cel.FunctionDecl(regex.FUNCTION, [cel.Overload(
+            "stackctl_matches_string_string", cel.Type.BOOL,
+            [cel.Type.STRING, cel.Type.STRING], is_member=True, impl=self._matches)])]
+        self._batch_env = cel.NewEnv(variables=variables, functions=fast)
         self._chunk_env = cel.NewEnv(variables={"items": cel.Type.List(obj_type),
-                                                "oldObject": cel.Type.DYN})
-        self._sources: list[str] = []
+                                                "oldObject": cel.Type.DYN}, functions=fast)
+        self._patterns: dict[str, re.Pattern[str]] = {}
+        self._sources: list[str] = []  # as they go into conjunctions
         self._single: list[Any] = []
         # the combined programs by rule set; None: it does not compile (e.g. a rule
         # near cel-cpp's nesting limit, which the combination exceeds)
@@ -77,9 +90,39 @@ class Engine:
         kind = program.return_type()
         if kind not in (cel.Type.BOOL, cel.Type.DYN):
             raise CelError(1, 1, f"the expression must be a bool, it is {kind.name().lower()}")
-        self._sources.append(expression)
+        self._sources.append(self._fast(expression, kind))
         self._single.append(program)
         return len(self._single) - 1
+
+    def _fast(self, expression: str, kind: Any) -> str:
+        """The expression with its ``matches()`` on literal patterns made fast, where
+        that compiles to the same type; else as written."""
+        rewritten = regex.rewrite(expression, self._certified)
+        if rewritten is None:
+            return expression
+        program = _compile(self._batch_env, rewritten.expression)
+        if program is None or program.return_type() != kind:
+            return expression
+        for pattern, translated in rewritten.patterns.items():
+            self._patterns[pattern] = re.compile(translated)
+        return rewritten.expression
+
+    def _certified(self, literal: str) -> bool:
+        """Whether CEL's own ``matches()`` takes the pattern (RE2 refuses some that
+        ``re`` takes: repetitions too large, for one)."""
+        program = _compile(self._env, f"''.matches({literal})")
+        try:
+            value = program.eval(data={"object": {}}) if program is not None else None
+        except RuntimeError:
+            return False
+        return value is not None and value.type() == self._cel.Type.BOOL
+
+    def _matches(self, text: str, pattern: str) -> bool:
+        """``text.matches(pattern)`` for a pattern ``_fast`` translated. A text too long
+        for ``re``'s bounded work is an error: the rules as written then decide."""
+        if len(text) > regex.MAX_TEXT:
+            raise ValueError("left to CEL's matches()")
+        return self._patterns[pattern].search(text) is not None
 
     def _conjunction(self, rules: tuple[int, ...]) -> str:
         return " && ".join(f"({self._sources[r]})" for r in rules)
@@ -91,7 +134,7 @@ class Engine:
         if not rules:
             return []
         if rules not in self._batches:
-            self._batches[rules] = _compile(self._env, self._conjunction(rules))
+            self._batches[rules] = _compile(self._batch_env, self._conjunction(rules))
         batch = self._batches[rules]
         data = {"object": obj, "oldObject": old}
         try:
@@ -110,12 +153,18 @@ class Engine:
     def failures_many(self, rules: tuple[int, ...],
                       objs: Sequence[dict[str, Any]]) -> list[tuple[int, int, Outcome]]:
         """(index in ``objs``, position in ``rules``, outcome) of each rule that does
-        not pass on each resource, in that order; ``oldObject`` is null for all."""
+        not pass on each resource, in that order; ``oldObject`` is null for all.
+
+        A chunk's call answers with the ``address`` of each object whose conjunction
+        is not true (building a list of every result costs CEL about 1 µs an
+        object, more than most rules): objects without unique addresses are
+        evaluated one by one."""
         if not rules or not objs:
             return []
         if rules not in self._chunked:
             self._chunked[rules] = _compile(
-                self._chunk_env, f"items.map(object, {self._conjunction(rules)})")
+                self._chunk_env,
+                f"items.filter(object, !({self._conjunction(rules)})).map(o, o.address)")
         program = self._chunked[rules]
         found: list[tuple[int, int, Outcome]] = []
         if program is None:  # resource by resource
@@ -139,23 +188,29 @@ class Engine:
                start: int, stop: int, found: list[tuple[int, int, Outcome]]) -> bool:
         """Evaluate objs[start:stop] into ``found``; whether that went cleanly (its CEL
         call succeeded, or one by one its resources met no error)."""
-        results: Any = None
+        failing: Any = None  # the addresses of the objects not plainly passing
+        suspects: Sequence[int] = range(start, stop)
         if stop - start > _SPLIT_FLOOR:
             with contextlib.suppress(RuntimeError):  # cel-cpp's iteration budget ran out
-                results = program.eval(
+                failing = program.eval(
                     data={"items": objs[start:stop], "oldObject": None}).plain_value()
-            if not isinstance(results, list):  # or an error value: a rule erred somewhere
+            if not isinstance(failing, list):  # or an error value: a rule erred somewhere
                 middle = (start + stop) // 2
                 self._chunk(program, rules, objs, start, middle, found)
                 self._chunk(program, rules, objs, middle, stop, found)
                 return False
+            if not failing:
+                return True
+            where = {address: index for index in range(start, stop)
+                     if type(address := objs[index].get("address")) is str}
+            if len(where) == stop - start and all(type(a) is str and a in where
+                                                  for a in failing):
+                suspects = sorted(where[a] for a in failing)
         before = len(found)
-        for index in range(start, stop):
-            if results is not None and results[index - start] is True:
-                continue
+        for index in suspects:
             found.extend((index, position, outcome)
                          for position, outcome in self.failures(rules, objs[index], None))
-        return results is not None or not any(o.error for _, _, o in found[before:])
+        return failing is not None or not any(o.error for _, _, o in found[before:])
 
     def _one(self, program: Any, activation: Any) -> Outcome:
         try:
