@@ -169,6 +169,7 @@ def _compile_files(project: Project, files: list[Path], reader: _Reader,
         from stackctl.policy.check import check_policies
 
         result.diagnostics.extend(check_policies(result.desired, project.default_profile))
+    result.desired.release_documents()
     return result
 
 

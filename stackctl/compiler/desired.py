@@ -81,6 +81,17 @@ class DesiredState:
     owner: str | None = None
     moves: tuple[Move, ...] = ()  # the project file's ``moved:`` renames
 
+    def release_documents(self) -> None:
+        """Keep of each source document only where it is (``Document.located_only``):
+        its values live on in the desired objects, and the parsed manifests are most of
+        a compile's memory. Not with Policy manifests: their rules read every
+        resource's manifest (``object``), in `validate` and again in `plan`."""
+        if any(address.startswith("policy/") for address in self.sources):
+            return
+        sources = self.sources
+        for address, doc in sources.items():
+            sources[address] = doc.located_only()
+
     def profile(self, name: str) -> DesiredProfile:
         if name not in self.profiles:
             self.profiles[name] = DesiredProfile(name)

@@ -90,6 +90,11 @@ _SCALARS: Final[dict[str, Callable[[ScalarNode], Any]]] = {
 }
 
 
+# The values of a document that keeps only its position (Document.located_only):
+# never written to (documents stay as read).
+_NO_DATA: Final[dict[str, Any]] = {}
+
+
 @dataclass(frozen=True)
 class Document:
     """One YAML document of a manifest file, as plain values.
@@ -106,6 +111,13 @@ class Document:
     column: int
     rendered: bool = False
     text: str = field(default="", repr=False, compare=False)
+
+    def located_only(self) -> Document:
+        """This document without its values, only where it is: what a compiled
+        resource keeps of its manifest to locate diagnostics (its values are in the
+        desired objects already). Its ``data`` is an empty mapping shared by all."""
+        return Document(self.path, self.index, _NO_DATA, self.line, self.column,
+                        self.rendered, self.text)
 
     def locate(self, json_path: Sequence[str | int]) -> Location:
         """Where the value at json_path is, else the deepest existing parent."""
