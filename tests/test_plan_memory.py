@@ -69,3 +69,26 @@ def test_with_a_policy_the_manifests_stay_whole(tmp_path: Path) -> None:
     assert compiled.ok, compiled.diagnostics
     orch = compiled.desired.sources["default/orchestrator/orch"]
     assert orch.data["metadata"]["labels"] == {"team": "ml"}
+
+
+def test_a_file_is_read_again_to_locate_and_only_if_unchanged(tmp_path: Path) -> None:
+    compiled = _compile(tmp_path, COMPONENTS)
+    art = compiled.desired.sources["default/artifact_store/art"]
+    assert art.held == ""  # no copy of the file's text is kept
+    assert art.text == COMPONENTS
+    assert art.locate(("spec", "config", "path")).line == 18
+    # edited since it was compiled: its positions are unknown, the document's start is not
+    (tmp_path / "m0.yaml").write_text("# a comment\n" + COMPONENTS)
+    assert art.text == ""
+    assert (art.locate(("spec", "config", "path")).line, art.column) == (10, 1)
+    (tmp_path / "m0.yaml").unlink()
+    assert art.locate(("spec", "flavor")).line == 10
+
+
+def test_a_rendered_template_keeps_its_text(tmp_path: Path) -> None:
+    (tmp_path / "m.yaml.j2").write_text(COMPONENTS.replace("/tmp/art", "{{ 'x' * 3 }}"))
+    compiled = compile_manifests(Inputs(paths=(str(tmp_path),)), cwd=tmp_path)
+    assert compiled.ok, compiled.diagnostics
+    art = compiled.desired.sources["default/artifact_store/art"]
+    assert art.held == art.text == COMPONENTS.replace("/tmp/art", "xxx")
+    assert art.locate(("spec", "config", "path")).line == 18

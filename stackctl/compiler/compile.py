@@ -230,7 +230,7 @@ class _Reader:
 
                 text = render_template(path, text, variables, self.environ,
                                        offline=self.offline)
-            docs = load_text(text, path, rendered=template)
+            docs = load_text(text, path, rendered=template, from_file=not template)
         except StackctlError as exc:
             problems = getattr(exc, "problems", None) or [Diagnostic.from_error(exc, str(path))]
             # A file that cannot be read or parsed is a manifest unless it clearly is not.
