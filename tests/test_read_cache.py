@@ -150,7 +150,7 @@ def test_a_cached_mapping_is_fresh_and_keys_are_shared(root: Path) -> None:
         first, second = cache.read(root / "a.yaml"), cache.read(root / "b.yaml")
         first["path"] = "/changed"
         assert cache.read(root / "a.yaml") == {"path": "/x", "port": 1}
-    assert [k for k in first if k == "port"][0] is [k for k in second if k == "port"][0]
+    assert next(k for k in first if k == "port") is next(k for k in second if k == "port")
 
 
 def test_non_ascii_names_and_values_round_trip(root: Path) -> None:
