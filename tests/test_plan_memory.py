@@ -2,8 +2,14 @@
 
 from __future__ import annotations
 
+import gc
+import tracemalloc
+from collections.abc import Callable
 from pathlib import Path
 
+import pytest
+
+from stackctl.compiler import compile as compile_module
 from stackctl.compiler.compile import Compiled, compile_manifests
 from stackctl.compiler.project import Inputs
 
@@ -92,3 +98,72 @@ def test_a_rendered_template_keeps_its_text(tmp_path: Path) -> None:
     art = compiled.desired.sources["default/artifact_store/art"]
     assert art.held == art.text == COMPONENTS.replace("/tmp/art", "xxx")
     assert art.locate(("spec", "config", "path")).line == 18
+
+
+CASES = Path(__file__).resolve().parent / "cases"
+CORPUS = sorted((p for d in ("invalid", "valid") for p in (CASES / d).iterdir()
+                 if p.suffix == ".yaml" or p.is_dir()), key=lambda p: p.name)
+
+
+def _outcome(compiled: Compiled) -> tuple[object, ...]:
+    desired = compiled.desired
+    return ([(str(d), d.hint, d.severity) for d in compiled.diagnostics],
+            {name: (p.settings, p.components, p.stacks, p.external, p.external_components,
+                    p.external_stacks) for name, p in desired.profiles.items()},
+            list(desired.profiles), desired.repositories, desired.active_profile,
+            [(a, d.path, d.index, d.line, d.column) for a, d in desired.sources.items()],
+            compiled.files, compiled.skipped, compiled.documents)
+
+
+def _whole(monkeypatch: pytest.MonkeyPatch, path: Path) -> Compiled:
+    with monkeypatch.context() as m:  # as if a file held the word Flavor
+        m.setattr(compile_module._Reader, "prefetch", lambda self, files: False)
+        return compile_manifests(Inputs(paths=(str(path),)), cwd=path.parent)
+
+
+@pytest.mark.parametrize("case", CORPUS, ids=lambda p: p.name)
+def test_compiled_file_by_file_as_whole(case: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    lean = compile_manifests(Inputs(paths=(str(case),)), cwd=case.parent)
+    assert _outcome(lean) == _outcome(_whole(monkeypatch, case))
+
+
+def test_a_flavor_the_bytes_do_not_spell_is_compiled_whole(tmp_path: Path) -> None:
+    flavor = """\
+apiVersion: stackctl/v1
+kind: "Fl\\x61vor"
+metadata: {name: mine}
+spec:
+  type: orchestrator
+  source: my.module.Mine
+  configSchema: {type: object, properties: {size: {type: integer}}, required: [size]}
+---
+apiVersion: stackctl/v1
+kind: Component
+metadata: {name: o}
+spec: {type: orchestrator, flavor: mine, config: {size: 1}}
+"""
+    compiled = _compile(tmp_path, COMPONENTS, flavor)
+    assert compiled.ok, compiled.diagnostics
+    assert "default/flavor/orchestrator/mine" in compiled.desired.sources
+
+
+def test_documents_do_not_all_take_memory_at_once(tmp_path: Path,
+                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    for i in range(1000):
+        (tmp_path / f"m{i:03d}.yaml").write_text(
+            COMPONENTS.replace("name: orch", f"name: orch-{i}").replace("art\n", f"art-{i}\n"))
+
+    def peak(compile_it: Callable[[], Compiled]) -> int:
+        gc.collect()
+        tracemalloc.start()
+        try:
+            compiled = compile_it()
+            return tracemalloc.get_traced_memory()[1]
+        finally:
+            tracemalloc.stop()
+            assert compiled.ok, compiled.diagnostics
+
+    _whole(monkeypatch, tmp_path)  # schemas and imports loaded before measuring
+    whole = peak(lambda: _whole(monkeypatch, tmp_path))
+    lean = peak(lambda: compile_manifests(Inputs(paths=(str(tmp_path),)), cwd=tmp_path))
+    assert lean < 0.75 * whole, (lean, whole)  # ~0.63 (a fixed ~4 MB in both)
