@@ -95,7 +95,7 @@ _SCALARS: Final[dict[str, Callable[[ScalarNode], Any]]] = {
 _NO_DATA: Final[dict[str, Any]] = {}
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)  # one per manifest document
 class Document:
     """One YAML document of a manifest file, as plain values.
 
