@@ -6,6 +6,7 @@ declared it, so semantic problems point at a file, line and column.
 
 from __future__ import annotations
 
+import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -138,7 +139,7 @@ def add_document(state: DesiredState, doc: Document, default_profile: str,
     elif kind == "Component":
         ctype = ComponentType(spec["type"])
         state.profile(profile_name).components[(ctype, name)] = Component(
-            type=ctype, name=name, flavor=spec["flavor"], uuid="",
+            type=ctype, name=name, flavor=sys.intern(spec["flavor"]), uuid="",  # a few flavors
             config=config if config is not None else dict(spec.get("config") or {}))
     elif kind == "Stack":
         state.profile(profile_name).stacks[name] = Stack(

@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import sys
 import uuid as uuidlib
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
@@ -129,7 +130,9 @@ class LocalStore(ProfileStore):
                     data = read(self._component_file(ctype, name))
                     data.pop("name", None)
                     uid = str(data.pop("uuid", "") or "")
-                    comps[(ctype, name)] = Component(type=ctype, name=name, flavor=str(flavor),
+                    # a few flavors, 100,000 components: one string each
+                    comps[(ctype, name)] = Component(type=ctype, name=name,
+                                                     flavor=sys.intern(str(flavor)),
                                                      uuid=uid, config=data)
         return raw, comps
 
