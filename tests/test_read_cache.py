@@ -145,7 +145,8 @@ def test_damaged_lines_are_plain_reads_and_other_lines_still_hit(root: Path) -> 
 def test_a_cached_mapping_is_fresh_and_keys_are_shared(root: Path) -> None:
     (root / "a.yaml").write_text("path: /x\nport: 1\n")
     (root / "b.yaml").write_text("path: /y\nport: 2\n")
-    _read_all(root, ("a", "b"))  # fills the cache
+    parsed = _read_all(root, ("a", "b"))  # parsed, and filling the cache
+    assert next(k for k in parsed[0] if k == "port") is next(k for k in parsed[1] if k == "port")
     with ReadCache.for_store(root) as cache:
         first, second = cache.read(root / "a.yaml"), cache.read(root / "b.yaml")
         first["path"] = "/changed"

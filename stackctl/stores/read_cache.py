@@ -86,8 +86,7 @@ class ReadCache:
             with contextlib.suppress(ValueError):  # a damaged line: a plain read
                 found = json.loads(parts[2])
                 if type(found) is dict:
-                    # a dict per file of 100,000: their keys share one string each
-                    return {_intern(k): v for k, v in found.items()}
+                    return _shared_keys(found)
         data = yamlio.read_mapping(Path(full))
         private = stat.S_IMODE(st.st_mode) & 0o077 == 0
         fresh = time.time() - max(st.st_mtime, st.st_ctime) < RACY_SECONDS
@@ -98,7 +97,7 @@ class ReadCache:
             self.entries[key] = (f"{_ENCODE(key)}\t{signature}\t{_ENCODE(data)}\n"
                                  .encode())
             self.dirty = True
-        return data
+        return _shared_keys(data)
 
     def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
                  tb: TracebackType | None) -> None:
@@ -120,6 +119,12 @@ class ReadCache:
 
 _intern = sys.intern
 _ENCODE = json.JSONEncoder(separators=(",", ":"), default=str).encode
+
+
+def _shared_keys(data: dict[str, Any]) -> dict[str, Any]:
+    """A copy of the mapping whose text keys are interned: a dict per file of 100,000,
+    their keys share one string each."""
+    return {_intern(k) if type(k) is str else k: v for k, v in data.items()}
 
 
 def _key(encoded: bytes) -> str:
