@@ -167,3 +167,53 @@ def test_documents_do_not_all_take_memory_at_once(tmp_path: Path,
     whole = peak(lambda: _whole(monkeypatch, tmp_path))
     lean = peak(lambda: compile_manifests(Inputs(paths=(str(tmp_path),)), cwd=tmp_path))
     assert lean < 0.75 * whole, (lean, whole)  # ~0.63 (a fixed ~4 MB in both)
+
+
+def test_per_resource_records_have_no_instance_dict() -> None:
+    from stackctl.compiler.load import Document
+    from stackctl.model import Address, Component, ComponentType, Stack
+
+    records = [Component(ComponentType.ORCHESTRATOR, "o", "local", "u"),
+               Stack("s", {}), Address.stack("p", "s"), Document(Path("m.yaml"), 0, {}, 1, 1)]
+    assert [hasattr(r, "__dict__") for r in records] == [False] * 4
+
+
+def test_views_share_the_config_and_are_redacted_only_when_a_secret_is_set() -> None:
+    from stackctl.flavors import SENSITIVE
+    from stackctl.model import Component, ComponentType
+    from stackctl.plan import compare
+
+    unset = Component(ComponentType.ARTIFACT_STORE, "a", "s3", "u",
+                      {"path": "s3://x", "secret": None, "key": ""})
+    view = compare.component_view(unset)
+    assert view["config"] is unset.config
+    hidden = compare.sensitive_paths(ComponentType.ARTIFACT_STORE, ["s3"])
+    assert ("config", "secret") in hidden
+    assert compare.redact_view(view, hidden) is view  # nothing to hide: no copy
+    secret = compare.component_view(Component(ComponentType.ARTIFACT_STORE, "a", "s3", "u",
+                                              {"path": "s3://x", "secret": "hunter2"}))
+    shown = compare.redact_view(secret, hidden)
+    assert shown == {"flavor": "s3", "config": {"path": "s3://x", "secret": SENSITIVE}}
+    assert secret["config"]["secret"] == "hunter2"
+
+
+def test_flavors_are_one_string_each_desired_and_live(tmp_path: Path,
+                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    from stackctl.model import Component, ComponentType, ProfileState
+    from stackctl.stores.local import LocalStore
+    from stackctl.stores.urls import file_url
+
+    second = COMPONENTS.replace("name: orch", "name: orch2").replace("name: art", "name: art2")
+    compiled = _compile(tmp_path, COMPONENTS, second)
+    assert compiled.ok, compiled.diagnostics
+    desired = list(compiled.desired.profiles["default"].components.values())
+    assert desired[0].flavor == "local"
+    assert desired[0].flavor is desired[2].flavor
+    monkeypatch.setenv("STACKCTL_CACHE_DIR", str(tmp_path / "cache"))
+    art = ComponentType.ARTIFACT_STORE
+    store = LocalStore("p", file_url(str(tmp_path / "store")))
+    store.create(ProfileState(components={(art, n): Component(art, n, "local", n, {})
+                                          for n in ("a", "b")}, stacks={}), {})
+    for _ in range(2):  # parsed, then from the read cache
+        live = list(store.load().components.values())
+        assert live[0].flavor is live[1].flavor
