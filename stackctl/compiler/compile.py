@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import gc
 import os
-from collections.abc import Collection, Mapping, Sequence
+from collections.abc import Collection, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -146,11 +146,15 @@ def _failed(exc: StackctlError, base: Path) -> Compiled:
     return failed
 
 
-def _compile_files(project: Project, files: list[Path], reader: _Reader,
-                   policies: bool = True) -> Compiled:
-    result = Compiled(project=project, desired=DesiredState(owner=project.name,
-                                                             moves=project.moves))
-    docs: list[Document] = []
+def _fresh(project: Project) -> Compiled:
+    return Compiled(project=project, desired=DesiredState(owner=project.name,
+                                                          moves=project.moves))
+
+
+def _load_each(project: Project, files: list[Path], reader: _Reader,
+               result: Compiled) -> Iterator[list[Document]]:
+    """Each manifest file's documents, as loaded; files, skipped files, loading problems
+    and the count of documents go into ``result``."""
     for path in files:
         loaded = reader.load(path, project.variables)
         if not loaded.manifest:
@@ -158,8 +162,15 @@ def _compile_files(project: Project, files: list[Path], reader: _Reader,
             continue
         result.files.append(path)
         result.diagnostics.extend(loaded.diagnostics)
-        docs.extend(loaded.documents)
-    result.documents = len(docs)
+        result.documents += len(loaded.documents)
+        yield loaded.documents
+
+
+def _compile_files(project: Project, files: list[Path], reader: _Reader,
+                   policies: bool = True) -> Compiled:
+    result = _fresh(project)
+    docs = [doc for documents in _load_each(project, files, reader, result)
+            for doc in documents]
     unreadable = bool(result.diagnostics)
     valid = [d for d in docs if _schema_ok(d, result.diagnostics)]
     _build(valid, project, result)
@@ -184,21 +195,13 @@ def _compile_lean(project: Project, files: list[Path], reader: _Reader) -> Compi
     The same diagnostics in the same order: those of loading, of the schemas, of
     building, as ``_compile_files`` appends them.
     """
-    result = Compiled(project=project, desired=DesiredState(owner=project.name,
-                                                             moves=project.moves))
+    result = _fresh(project)
     checked: list[Diagnostic] = []
     built: list[Diagnostic] = []
     seen: dict[str, Document] = {}
     naming: dict[str, Document] = {}
-    for path in files:
-        loaded = reader.load(path, project.variables)
-        if not loaded.manifest:
-            result.skipped.append(path)
-            continue
-        result.files.append(path)
-        result.diagnostics.extend(loaded.diagnostics)
-        result.documents += len(loaded.documents)
-        for doc in loaded.documents:
+    for documents in _load_each(project, files, reader, result):
+        for doc in documents:
             if not _schema_ok(doc, checked):
                 continue
             if doc.data["kind"] in ("Flavor", "Policy"):
