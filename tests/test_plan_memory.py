@@ -6,6 +6,7 @@ import gc
 import tracemalloc
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -217,3 +218,30 @@ def test_flavors_are_one_string_each_desired_and_live(tmp_path: Path,
     for _ in range(2):  # parsed, then from the read cache
         live = list(store.load().components.values())
         assert live[0].flavor is live[1].flavor
+
+
+def test_a_no_op_reads_the_recorded_print_and_address_strings(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from stackctl.cli.main import main
+    from stackctl.plan import compute
+    from stackctl.plan.pipeline import inputs, make_plan
+
+    (tmp_path / "m.yaml").write_text(COMPONENTS)
+    assert main(["apply", str(tmp_path), "--auto-approve"]) == 0
+    seen: list[Any] = []
+    real = compute.compute_plan
+
+    def spy(desired: Any, live: Any, **kwargs: Any) -> Any:
+        seen.append(live)
+        return real(desired, live, **kwargs)
+
+    monkeypatch.setattr(compute, "compute_plan", spy)
+    plan = make_plan(inputs([str(tmp_path)]), cwd=tmp_path).plan
+    assert not plan.has_changes
+    managed = seen[0].profiles["default"].books.managed
+    components = [c for c in plan.changes if c.kind == "component"]
+    assert len(components) == 2
+    for change in components:
+        read = next(a for a in plan.reads if a == change.address)
+        assert change.address is read
+        assert plan.reads[read] is next(v for a, v in managed.items() if a == read)

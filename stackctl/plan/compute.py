@@ -127,6 +127,8 @@ class Planner:
                 self.foreign.append((address, owner))
             return
         before_print = compare.print_of(before)
+        if before_print == recorded:  # most: one string for the record and the read
+            before_print = recorded
         if recorded is not None and before is not None and before_print != recorded:
             # which fields, old (last applied) → new (live); none known without a record
             self.drift.append(Drift(address, "changed", records.drift_fields(
