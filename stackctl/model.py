@@ -105,7 +105,7 @@ def check_name(kind: str, name: str) -> None:
         )
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)  # one per resource, desired and live
 class Component:
     """A registered stack component. ``config`` holds the flavor's fields only."""
 
@@ -123,7 +123,7 @@ class Component:
         return component_address(profile, self.type, self.name)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)  # one per resource, desired and live
 class Stack:
     """A named selection of one component (by name) per component type."""
 
@@ -172,7 +172,7 @@ class ProfileState:
         )
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)  # one per resource, desired and live
 class Address:
     """Where a resource lives, typed: what a plan change, drift or record points at.
 

@@ -93,21 +93,21 @@ def test_state_without_records_is_the_state_with_a_marker(indent: int | None) ->
     data = {"applied": {"x": RECORD, "y": {"salt": "t", "view": {}}},
             "flavor_schemas": {"orchestrator/f": {"properties": {"salt": {"view": {}}}}},
             "lineage": "l", "managed": {"x": "p"}, "owners": {}, "serial": 3}
-    text = json.dumps(data, indent=indent, sort_keys=True).encode()  # older files: indent=1
+    text = json.dumps(data, indent=indent, sort_keys=True)  # older files: indent=1
     assert local._without_records(text) == {**data, "applied": {"": {}}}
-    empty = json.dumps({**data, "applied": {}}, sort_keys=True).encode()
+    empty = json.dumps({**data, "applied": {}}, sort_keys=True)
     assert local._without_records(empty) == {**data, "applied": {}}
 
 
 @pytest.mark.parametrize("text", [
-    b'{"applied": {"a": 5}, "serial": 1}',  # a record that is no object: the full parse says so
-    b'{"applied": [], "serial": 1}',
-    b'{"serial": 1, "applied": {}}',  # not written by stackctl (keys unsorted)
-    b'{"applied": {}, "applied": {"a": 5}}',
-    b'{"applied": {} } trailing',
-    b'{"applied": {"a": {"salt": ',
+    '{"applied": {"a": 5}, "serial": 1}',  # a record that is no object: the full parse says so
+    '{"applied": [], "serial": 1}',
+    '{"serial": 1, "applied": {}}',  # not written by stackctl (keys unsorted)
+    '{"applied": {}, "applied": {"a": 5}}',
+    '{"applied": {} } trailing',
+    '{"applied": {"a": {"salt": ',
 ])
-def test_anything_unexpected_is_left_to_the_full_parse(text: bytes) -> None:
+def test_anything_unexpected_is_left_to_the_full_parse(text: str) -> None:
     assert local._without_records(text) is None
 
 

@@ -24,9 +24,19 @@ def _read(root: Path, name: str) -> dict[str, object]:
         return cache.read(root / name)
 
 
-def _cached(root: Path) -> dict[str, object]:
-    path = ReadCache.for_store(root).path
-    entries: dict[str, object] = json.loads(path.read_text())["entries"]
+def _read_all(root: Path, names: tuple[str, ...]) -> list[dict[str, object]]:
+    with ReadCache.for_store(root) as cache:
+        return [cache.read(root / f"{name}.yaml") for name in names]
+
+
+def _cached(root: Path) -> dict[str, list[object]]:
+    """key -> [mtime_ns, ctime_ns, size, inode, data] of each line of the cache."""
+    lines = ReadCache.for_store(root).path.read_bytes().splitlines()
+    assert lines[0] == b"stackctl-read-cache 2"
+    entries = {}
+    for line in lines[1:]:
+        key, signature, data = line.split(b"\t")
+        entries[json.loads(key)] = [*map(int, signature.split()), json.loads(data)]
     return entries
 
 
@@ -36,9 +46,8 @@ def test_second_read_comes_from_the_cache(root: Path) -> None:
     assert "a.yaml" in _cached(root)
     # poison the cached value: a hit must return it, proving no re-parse happened
     path = ReadCache.for_store(root).path
-    data = json.loads(path.read_text())
-    data["entries"]["a.yaml"][4] = {"name": "from-cache"}
-    path.write_text(json.dumps(data))
+    path.write_bytes(path.read_bytes().replace(b'{"name":"a","path":"/x"}',
+                                               b'{"name":"from-cache"}'))
     assert _read(root, "a.yaml") == {"name": "from-cache"}
 
 
@@ -105,3 +114,48 @@ def test_deleting_a_profile_drops_its_read_cache(tmp_path: Path,
     profiles.delete(ws, "doomed")
     assert not cache.exists()
     assert not store_root.exists()
+
+
+def test_a_cache_of_version_1_is_ignored_and_replaced(root: Path) -> None:
+    (root / "a.yaml").write_text("x: 1\n")
+    st = (root / "a.yaml").stat()
+    path = ReadCache.for_store(root).path
+    path.parent.mkdir(parents=True, exist_ok=True)
+    old = [st.st_mtime_ns, st.st_ctime_ns, st.st_size, st.st_ino, {"x": "stale"}]
+    path.write_text(json.dumps({"version": 1, "entries": {"a.yaml": old}}))
+    assert _read(root, "a.yaml") == {"x": 1}
+    assert _cached(root)["a.yaml"][4] == {"x": 1}
+
+
+def test_damaged_lines_are_plain_reads_and_other_lines_still_hit(root: Path) -> None:
+    names = ("a", "b", "c")
+    for name in names:
+        (root / f"{name}.yaml").write_text(f"name: {name}\n")
+    _read_all(root, names)
+    path = ReadCache.for_store(root).path
+    lines = path.read_bytes().splitlines(keepends=True)
+    # a: cut short; b: a second part that is no signature; c: poisoned, but whole
+    lines[1] = lines[1][:12]
+    lines[2] = b'"b.yaml"\tnot json\n'
+    lines[3] = lines[3].replace(b'{"name":"c"}', b'{"name":"from-cache"}')
+    path.write_bytes(b"".join(lines))
+    assert _read_all(root, names) == [{"name": "a"}, {"name": "b"}, {"name": "from-cache"}]
+
+
+def test_a_cached_mapping_is_fresh_and_keys_are_shared(root: Path) -> None:
+    (root / "a.yaml").write_text("path: /x\nport: 1\n")
+    (root / "b.yaml").write_text("path: /y\nport: 2\n")
+    parsed = _read_all(root, ("a", "b"))  # parsed, and filling the cache
+    assert next(k for k in parsed[0] if k == "port") is next(k for k in parsed[1] if k == "port")
+    with ReadCache.for_store(root) as cache:
+        first, second = cache.read(root / "a.yaml"), cache.read(root / "b.yaml")
+        first["path"] = "/changed"
+        assert cache.read(root / "a.yaml") == {"path": "/x", "port": 1}
+    assert next(k for k in first if k == "port") is next(k for k in second if k == "port")
+
+
+def test_non_ascii_names_and_values_round_trip(root: Path) -> None:
+    (root / "é\tx.yaml").write_text("name: ü\n")
+    assert _read(root, "é\tx.yaml") == {"name": "ü"}
+    assert _cached(root)["é\tx.yaml"][4] == {"name": "ü"}
+    assert _read(root, "é\tx.yaml") == {"name": "ü"}

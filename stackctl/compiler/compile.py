@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import gc
 import os
-from collections.abc import Collection, Mapping, Sequence
+from collections.abc import Collection, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -98,11 +98,15 @@ def _compile_manifests(inputs: Inputs, cwd: Path | None, environ: Mapping[str, s
                           f"symlink resolves outside the project ({project.root}): not read",
                           hint="pass --follow-symlinks-outside to read it (only if you trust "
                           "where it points)") for path in found.outside]
-    reader = _Reader(project.declared_manifests, os.environ if environ is None else environ,
-                     offline)
     names = project.environments if every_environment and inputs.env is None else ()
+    # files are kept loaded only to be compiled again, once per environment
+    reader = _Reader(project.declared_manifests, os.environ if environ is None else environ,
+                     offline, keep=len(names) >= 2)
     if len(names) < 2:
-        result = _compile_files(project, found.files, reader, policies)
+        lean = (_compile_lean(project, found.files, reader)
+                if reader.prefetch(found.files) else None)
+        # else a Flavor or a Policy manifest (or the word): compiled whole
+        result = lean or _compile_files(project, found.files, reader, policies)
     else:
         runs = []
         for name in names:
@@ -142,11 +146,15 @@ def _failed(exc: StackctlError, base: Path) -> Compiled:
     return failed
 
 
-def _compile_files(project: Project, files: list[Path], reader: _Reader,
-                   policies: bool = True) -> Compiled:
-    result = Compiled(project=project, desired=DesiredState(owner=project.name,
-                                                             moves=project.moves))
-    docs: list[Document] = []
+def _fresh(project: Project) -> Compiled:
+    return Compiled(project=project, desired=DesiredState(owner=project.name,
+                                                          moves=project.moves))
+
+
+def _load_each(project: Project, files: list[Path], reader: _Reader,
+               result: Compiled) -> Iterator[list[Document]]:
+    """Each manifest file's documents, as loaded; files, skipped files, loading problems
+    and the count of documents go into ``result``."""
     for path in files:
         loaded = reader.load(path, project.variables)
         if not loaded.manifest:
@@ -154,21 +162,61 @@ def _compile_files(project: Project, files: list[Path], reader: _Reader,
             continue
         result.files.append(path)
         result.diagnostics.extend(loaded.diagnostics)
-        docs.extend(loaded.documents)
-    result.documents = len(docs)
+        result.documents += len(loaded.documents)
+        yield loaded.documents
+
+
+def _compile_files(project: Project, files: list[Path], reader: _Reader,
+                   policies: bool = True) -> Compiled:
+    result = _fresh(project)
+    docs = [doc for documents in _load_each(project, files, reader, result)
+            for doc in documents]
     unreadable = bool(result.diagnostics)
     valid = [d for d in docs if _schema_ok(d, result.diagnostics)]
     _build(valid, project, result)
-    semantic = Compiled(project, result.desired)
-    _semantic(semantic)
-    # What a file that could not be read declares is not missing: with one, "not
-    # found" is left out (it would only echo that failure), every other rule stays.
-    result.diagnostics.extend(d for d in semantic.diagnostics
-                              if not (unreadable and d.rule in _NOT_FOUND))
+    _check(result, unreadable)
     if policies:
         from stackctl.policy.check import check_policies
 
         result.diagnostics.extend(check_policies(result.desired, project.default_profile))
+    result.desired.release_documents()
+    return result
+
+
+def _compile_lean(project: Project, files: list[Path], reader: _Reader) -> Compiled | None:
+    """``_compile_files`` file by file, for manifests without Flavor and Policy documents:
+    each document is compiled as soon as it is loaded and only where it is kept
+    (``Document.located_only``), so the parsed manifests never all take memory at
+    once (most of a compile's peak: ~230 MiB at 100,000 components). Their order
+    needs no flavor first, and no policy reads the manifests afterwards. None: a
+    Flavor or Policy document was met after all (``Reader.prefetch`` looks for the
+    words only); the caller then compiles the files whole.
+
+    The same diagnostics in the same order: those of loading, of the schemas, of
+    building, as ``_compile_files`` appends them.
+    """
+    result = _fresh(project)
+    checked: list[Diagnostic] = []
+    built: list[Diagnostic] = []
+    seen: dict[str, Document] = {}
+    naming: dict[str, Document] = {}
+    for documents in _load_each(project, files, reader, result):
+        for doc in documents:
+            if not _schema_ok(doc, checked):
+                continue
+            if doc.data["kind"] in ("Flavor", "Policy"):
+                return None
+            address = _build_one(doc, project, result.desired, built, seen)
+            if address is None:
+                continue
+            located = result.desired.sources[address] = seen[address] = doc.located_only()
+            pname = address.partition("/")[0]
+            if pname not in naming and doc.data["metadata"].get("profile"):
+                naming[pname] = located
+    unreadable = bool(result.diagnostics)
+    result.diagnostics.extend(checked)
+    result.diagnostics.extend(built)
+    _check(result, unreadable, naming)
     return result
 
 
@@ -197,19 +245,38 @@ class _Loaded:
 class _Reader:
     """Reads each manifest file; untemplated files once, however many environments."""
 
-    def __init__(self, declared: bool, environ: Mapping[str, str], offline: bool) -> None:
+    def __init__(self, declared: bool, environ: Mapping[str, str], offline: bool, *,
+                 keep: bool = True) -> None:
         self.declared = declared
         self.environ = environ
         self.offline = offline
+        self.keep = keep  # keep what was loaded and read, to compile it again
         self._plain: dict[Path, _Loaded] = {}
         self._raw: dict[Path, bytes] = {}
+
+    def prefetch(self, files: list[Path]) -> bool:
+        """Read every file ahead (held until loaded); False when one may hold a Flavor
+        or Policy document (its bytes have the word), with the rest left unread."""
+        from stackctl.compiler.read import read_regular
+
+        for path in files:
+            if path in self._raw:
+                continue
+            try:
+                raw = read_regular(path)
+            except StackctlError:
+                continue  # loading it says so
+            if b"Flavor" in raw or b"Policy" in raw:
+                return False
+            self._raw[path] = raw
+        return True
 
     def load(self, path: Path, variables: Mapping[str, Any]) -> _Loaded:
         template = path.name.endswith(".j2")
         if not template and path in self._plain:
             return self._plain[path]
         loaded = self._load(path, variables, template)
-        if not template:
+        if not template and self.keep:
             self._plain[path] = loaded
         return loaded
 
@@ -217,11 +284,11 @@ class _Reader:
         from stackctl.compiler.load import decode_utf8, load_text
         from stackctl.compiler.read import read_regular
 
-        raw = self._raw.get(path)
+        raw = self._raw.get(path) if template and self.keep else self._raw.pop(path, None)
         try:
             if raw is None:
                 raw = read_regular(path)
-                if template:
+                if template and self.keep:
                     self._raw[path] = raw
             text = decode_utf8(raw, path)
             if template:
@@ -229,7 +296,7 @@ class _Reader:
 
                 text = render_template(path, text, variables, self.environ,
                                        offline=self.offline)
-            docs = load_text(text, path, rendered=template)
+            docs = load_text(text, path, rendered=template, from_file=not template)
         except StackctlError as exc:
             problems = getattr(exc, "problems", None) or [Diagnostic.from_error(exc, str(path))]
             # A file that cannot be read or parsed is a manifest unless it clearly is not.
@@ -254,6 +321,17 @@ class _Reader:
             + _api_version_text(d.data), hint="keep stackctl manifests in files of their own")
             for d in foreign)
         return _Loaded([d for d in docs if d not in foreign], diagnostics, True)
+
+
+def _check(result: Compiled, unreadable: bool,
+           naming: dict[str, Document] | None = None) -> None:
+    """The semantic checks of the built desired state, into ``result``'s diagnostics."""
+    semantic = Compiled(result.project, result.desired)
+    _semantic(semantic, naming)
+    # What a file that could not be read declares is not missing: with one, "not
+    # found" is left out (it would only echo that failure), every other rule stays.
+    result.diagnostics.extend(d for d in semantic.diagnostics
+                              if not (unreadable and d.rule in _NOT_FOUND))
 
 
 def _is_stackctl(doc: Document) -> bool:
@@ -394,32 +472,38 @@ def schema_diagnostic(doc: Document, problem: SchemaProblem) -> Diagnostic:
 
 
 def _build(docs: list[Document], project: Project, result: Compiled) -> None:
-    desired = result.desired
     seen: dict[str, Document] = {}
     ordered = sorted(docs, key=lambda d: d.data["kind"] != "Flavor")  # flavors first
-    for source in ordered:
-        doc = source
-        address = address_of(doc, project.default_profile)
-        if address in seen:
-            first = seen[address].locate(("metadata", "name"))
-            where = (f"line {first.line}" if first.path == str(doc.path) else
-                     f"{os.path.relpath(first.path, project.root)}:{first.line}")
-            result.diagnostics.append(Diagnostic(
-                doc.locate(("metadata", "name")), "duplicate-resource",
-                f"{address} is already declared at {where}"))
-            continue
-        seen[address] = doc
-        data = doc.data
-        config: dict[str, Any] | None = None
-        if data["kind"] == "Flavor" and not _flavor_ok(doc, result.diagnostics):
-            # Still declared, so components of it do not cascade into "unknown flavor".
-            doc = replace(doc, data={**data, "spec": {**data["spec"], "configSchema": {}}})
-        if data["kind"] == "Component" and data["spec"].get("external") is not True:
-            profile = data["metadata"].get("profile") or project.default_profile
-            customs = desired.profile(profile).flavors
-            # A component with a bad config is still declared: stacks naming it are fine.
-            config = _component_config(doc, customs, result.diagnostics)
-        add_document(desired, doc, project.default_profile, config)
+    for doc in ordered:
+        _build_one(doc, project, result.desired, result.diagnostics, seen)
+
+
+def _build_one(doc: Document, project: Project, desired: DesiredState,
+               diagnostics: list[Diagnostic], seen: dict[str, Document]) -> str | None:
+    """Add one schema-valid document to ``desired``: its address, or None for a duplicate
+    (``seen``: address -> the document that declared it first)."""
+    address = address_of(doc, project.default_profile)
+    if address in seen:
+        first = seen[address].locate(("metadata", "name"))
+        where = (f"line {first.line}" if first.path == str(doc.path) else
+                 f"{os.path.relpath(first.path, project.root)}:{first.line}")
+        diagnostics.append(Diagnostic(
+            doc.locate(("metadata", "name")), "duplicate-resource",
+            f"{address} is already declared at {where}"))
+        return None
+    seen[address] = doc
+    data = doc.data
+    config: dict[str, Any] | None = None
+    if data["kind"] == "Flavor" and not _flavor_ok(doc, diagnostics):
+        # Still declared, so components of it do not cascade into "unknown flavor".
+        doc = replace(doc, data={**data, "spec": {**data["spec"], "configSchema": {}}})
+    if data["kind"] == "Component" and data["spec"].get("external") is not True:
+        profile = data["metadata"].get("profile") or project.default_profile
+        customs = desired.profile(profile).flavors
+        # A component with a bad config is still declared: stacks naming it are fine.
+        config = _component_config(doc, customs, diagnostics)
+    add_document(desired, doc, project.default_profile, config)
+    return address
 
 
 def _flavor_ok(doc: Document, diagnostics: list[Diagnostic]) -> bool:
@@ -477,7 +561,7 @@ def _at(data: Any, path: Sequence[str | int]) -> Any:
     return data
 
 
-def _semantic(result: Compiled) -> None:
+def _semantic(result: Compiled, naming: dict[str, Document] | None = None) -> None:
     desired, diags = result.desired, result.diagnostics
     declared = {name for name, p in desired.profiles.items() if p.declared}
     known_profiles = declared | {DEFAULT}
@@ -496,13 +580,14 @@ def _semantic(result: Compiled) -> None:
         diags.append(Diagnostic(project.default_profile_at, "unknown-profile",
                                 f"default profile '{project.default_profile}' is not declared",
                                 hint="Declare it with a Profile manifest."))
-    # Per profile, the first document that names it in metadata.profile (one pass).
-    naming: dict[str, Document] = {}
-    for address, doc in desired.sources.items():
-        pname = address.partition("/")[0]
-        if (pname not in naming and pname in desired.profiles
-                and doc.data["metadata"].get("profile")):
-            naming[pname] = doc
+    # Per profile, the first document that names it in metadata.profile (one pass;
+    # ``naming``: found while compiling, for any address's first part).
+    if naming is None:
+        naming = {}
+        for address, doc in desired.sources.items():
+            pname = address.partition("/")[0]
+            if pname not in naming and doc.data["metadata"].get("profile"):
+                naming[pname] = doc
     for pname, profile in desired.profiles.items():
         if pname in naming:
             profile_ref(pname, naming[pname], ("metadata", "profile"))

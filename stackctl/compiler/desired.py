@@ -6,6 +6,7 @@ declared it, so semantic problems point at a file, line and column.
 
 from __future__ import annotations
 
+import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -81,6 +82,17 @@ class DesiredState:
     owner: str | None = None
     moves: tuple[Move, ...] = ()  # the project file's ``moved:`` renames
 
+    def release_documents(self) -> None:
+        """Keep of each source document only where it is (``Document.located_only``):
+        its values live on in the desired objects, and the parsed manifests are most of
+        a compile's memory. Not with Policy manifests: their rules read every
+        resource's manifest (``object``), in `validate` and again in `plan`."""
+        if any(address.startswith("policy/") for address in self.sources):
+            return
+        sources = self.sources
+        for address, doc in sources.items():
+            sources[address] = doc.located_only()
+
     def profile(self, name: str) -> DesiredProfile:
         if name not in self.profiles:
             self.profiles[name] = DesiredProfile(name)
@@ -127,7 +139,7 @@ def add_document(state: DesiredState, doc: Document, default_profile: str,
     elif kind == "Component":
         ctype = ComponentType(spec["type"])
         state.profile(profile_name).components[(ctype, name)] = Component(
-            type=ctype, name=name, flavor=spec["flavor"], uuid="",
+            type=ctype, name=name, flavor=sys.intern(spec["flavor"]), uuid="",  # a few flavors
             config=config if config is not None else dict(spec.get("config") or {}))
     elif kind == "Stack":
         state.profile(profile_name).stacks[name] = Stack(

@@ -90,13 +90,22 @@ _SCALARS: Final[dict[str, Callable[[ScalarNode], Any]]] = {
 }
 
 
-@dataclass(frozen=True)
+# The values of a document that keeps only its position (Document.located_only):
+# never written to (documents stay as read).
+_NO_DATA: Final[dict[str, Any]] = {}
+
+
+@dataclass(frozen=True, slots=True)  # one per manifest document
 class Document:
     """One YAML document of a manifest file, as plain values.
 
     Positions are not stored: keeping node graphs (or a table per value) alive
-    costs more garbage-collector time than the parse itself. ``text`` is kept
-    instead and recomposed on the first ``locate``: errors are rare, loads many.
+    costs more garbage-collector time than the parse itself. The text is
+    recomposed on the first ``locate`` instead: errors are rare, loads many.
+    A file's text is not kept but read again when asked for (a plan of 100,000
+    components would keep ~30 MiB of it), and used only if it is still the text
+    loaded (``digest``, its hash): else positions fall back to the document's
+    start. Other text (a rendered template's output) is kept (``held``).
     """
 
     path: Path
@@ -105,7 +114,28 @@ class Document:
     line: int
     column: int
     rendered: bool = False
-    text: str = field(default="", repr=False, compare=False)
+    held: str = field(default="", repr=False, compare=False)
+    digest: int | None = field(default=None, repr=False, compare=False)
+
+    @property
+    def text(self) -> str:
+        """The text the document was loaded from ("" if unknown or since changed)."""
+        if self.held or self.digest is None:
+            return self.held
+        from stackctl.compiler.read import read_regular
+
+        try:
+            text = decode_utf8(read_regular(self.path), self.path).removeprefix(_BOM)
+        except ManifestError:
+            return ""
+        return text if hash(text) == self.digest else ""
+
+    def located_only(self) -> Document:
+        """This document without its values, only where it is: what a compiled
+        resource keeps of its manifest to locate diagnostics (its values are in the
+        desired objects already). Its ``data`` is an empty mapping shared by all."""
+        return Document(self.path, self.index, _NO_DATA, self.line, self.column,
+                        self.rendered, self.held, self.digest)
 
     def locate(self, json_path: Sequence[str | int]) -> Location:
         """Where the value at json_path is, else the deepest existing parent."""
@@ -116,9 +146,10 @@ class Document:
         return self._find(json_path, key=True)
 
     def _find(self, json_path: Sequence[str | int], *, key: bool) -> Location:
+        text = self.text  # read again from the file: once per call
         # Compose only as far as this document (in powers of two, so that a file's
         # diagnostics in document order compose it about twice at most, not once each).
-        nodes = _compose_all(self.text, 1 << self.index.bit_length()) if self.text else ()
+        nodes = _compose_all(text, 1 << self.index.bit_length()) if text else ()
         root = nodes[self.index] if self.index < len(nodes) else None
         if type(root) is not MappingNode:
             return Location(str(self.path), self.line, self.column)
@@ -134,7 +165,7 @@ def load_file(path: Path) -> list[Document]:
     except OSError as exc:
         message = f"cannot read manifest: {exc.strerror or exc}"
         raise ManifestReadError(message, location=Location(str(path))) from exc
-    return load_text(decode_utf8(raw, path), path)
+    return load_text(decode_utf8(raw, path), path, from_file=True)
 
 
 def decode_utf8(raw: bytes, path: Path) -> str:
@@ -154,25 +185,29 @@ def decode_utf8(raw: bytes, path: Path) -> str:
         ) from exc
 
 
-def load_text(text: str, path: Path, *, rendered: bool = False) -> list[Document]:
+def load_text(text: str, path: Path, *, rendered: bool = False,
+              from_file: bool = False) -> list[Document]:
     """Load every non-null document of text; errors are located in path.
 
     ``rendered`` marks text produced from a template: positions then refer to
-    the rendered output, and messages say so.
+    the rendered output, and messages say so. ``from_file``: text is path's
+    content (as ``decode_utf8`` gives it): documents keep its hash, not the text.
     """
     text = text.removeprefix(_BOM)
     from stackctl.compiler.fastyaml import fast_documents
 
     fast = None if os.environ.get("STACKCTL_YAML_FAST") == "0" else fast_documents(text)
     if fast is not None:
-        return [Document(path, index, data, line, column, rendered, text)
+        held, digest = _kept(text, from_file)
+        return [Document(path, index, data, line, column, rendered, held, digest)
                 for index, line, column, data in fast]
-    return compose_documents(text, path, rendered=rendered)
+    return compose_documents(text, path, rendered=rendered, from_file=from_file)
 
 
-def compose_documents(text: str, path: Path, *, rendered: bool = False) -> list[Document]:
+def compose_documents(text: str, path: Path, *, rendered: bool = False,
+                      from_file: bool = False) -> list[Document]:
     """load_text's libyaml path (BOM already removed): every check, located errors."""
-    source = _Source(str(path), text, rendered=rendered)
+    source = _Source(str(path), text, rendered=rendered, from_file=from_file)
     # An alias needs an anchor, and an anchor needs "&": without one the
     # alias pre-pass cannot find anything and is skipped.
     may_alias = "&" in text
@@ -214,12 +249,13 @@ def plain_scalar(text: str) -> Any:
 class _Source:
     """The file being loaded: builds located errors that say if it was rendered."""
 
-    __slots__ = ("name", "rendered", "text")
+    __slots__ = ("from_file", "name", "rendered", "text")
 
-    def __init__(self, name: str, text: str, *, rendered: bool) -> None:
+    def __init__(self, name: str, text: str, *, rendered: bool, from_file: bool = False) -> None:
         self.name = name
         self.text = text
         self.rendered = rendered
+        self.from_file = from_file
 
     def at(
         self, cls: type[ManifestError], message: str, where: Node | tuple[int, int], hint: str = ""
@@ -250,7 +286,13 @@ def _document(
         # libyaml reports its own depth limit as a syntax error: so do we.
         raise source.at(YamlSyntaxError, "document nests too deeply to load", root) from None
     mark = root.start_mark
-    return Document(path, index, data, mark.line + 1, mark.column + 1, source.rendered, source.text)
+    return Document(path, index, data, mark.line + 1, mark.column + 1, source.rendered,
+                    *_kept(source.text, source.from_file))
+
+
+def _kept(text: str, from_file: bool) -> tuple[str, int | None]:
+    """What a Document keeps of its text: a file's hash, any other text itself."""
+    return ("", hash(text)) if from_file else (text, None)
 
 
 class _Builder:

@@ -22,7 +22,10 @@ ABSENT = "(absent)"
 
 
 def component_view(comp: Component) -> dict[str, Any]:
-    return {"flavor": comp.flavor, "config": dict(comp.config)}
+    # the component's own config, not a copy (one per resource and side of a plan):
+    # views are never changed
+    config = comp.config
+    return {"flavor": comp.flavor, "config": config if type(config) is dict else dict(config)}
 
 
 def stack_view(stack: Stack) -> dict[str, Any]:
@@ -55,11 +58,18 @@ def _builtin_sensitive_paths(ctype: ComponentType,
                      for f in flavors.sensitive_fields(ctype, name))
 
 
+def _nothing_set(config: Any, hidden: AbstractSet[tuple[str, ...]]) -> bool:
+    """No secret field of the config holds a value (``flavors.hidden`` shows them as they are)."""
+    return not isinstance(config, Mapping) or all(
+        config.get(path[1]) in (None, "") for path in hidden if path[0] == "config")
+
+
 def redact_view(view: Mapping[str, Any] | None,
                 hidden: AbstractSet[tuple[str, ...]]) -> dict[str, Any] | None:
     if view is None:
         return None
-    if not hidden and "store_url" not in view and type(view) is dict:
+    if "store_url" not in view and type(view) is dict and (not hidden or _nothing_set(
+            view.get("config"), hidden)):
         return view  # nothing to redact: the view itself (views are never changed)
     out: dict[str, Any] = {}
     for key, value in view.items():

@@ -127,6 +127,8 @@ class Planner:
                 self.foreign.append((address, owner))
             return
         before_print = compare.print_of(before)
+        if before_print == recorded:  # most: one string for the record and the read
+            before_print = recorded
         if recorded is not None and before is not None and before_print != recorded:
             # which fields, old (last applied) → new (live); none known without a record
             self.drift.append(Drift(address, "changed", records.drift_fields(
@@ -159,13 +161,15 @@ class Planner:
         shown_before = compare.redact_view(before, hidden)
         # a no-op's two sides are equal: one redacted view serves both (time and memory)
         shown_after = shown_before if action == "no-op" else compare.redact_view(after, hidden)
-        self.changes.append(Change(
+        change = Change(
             key=key, action=action, before=shown_before, after=shown_after,
             # a no-op stackctl does not manage yet, or whose record is stale (live was changed
             # to what the manifests say, e.g. by an interrupted apply): apply records it
             fields=fields, adopt=action == "no-op" and (recorded != before_print or (
                 self.owner is not None and owner != self.owner)),
-            impact=impact if action in ("update", "delete") else ()))
+            impact=impact if action in ("update", "delete") else ())
+        change.__dict__["address"] = address  # its cached_property, sharing the reads' key
+        self.changes.append(change)
 
     def _profile(self, name: str, dp: DesiredProfile | None, lp: LiveProfile | None) -> None:
         key = Address.of_profile(name)

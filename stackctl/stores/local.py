@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import sys
 import uuid as uuidlib
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
@@ -129,7 +130,9 @@ class LocalStore(ProfileStore):
                     data = read(self._component_file(ctype, name))
                     data.pop("name", None)
                     uid = str(data.pop("uuid", "") or "")
-                    comps[(ctype, name)] = Component(type=ctype, name=name, flavor=str(flavor),
+                    # a few flavors, 100,000 components: one string each
+                    comps[(ctype, name)] = Component(type=ctype, name=name,
+                                                     flavor=sys.intern(str(flavor)),
                                                      uuid=uid, config=data)
         return raw, comps
 
@@ -185,7 +188,11 @@ class LocalStore(ProfileStore):
         try:
             with open(path, "rb") as handle:
                 st = os.fstat(handle.fileno())
-                text = handle.read()
+                raw = handle.read()
+            # decoded as json.loads decodes bytes; the bytes go before any parse (the
+            # file is tens of MiB at 100,000 components: one copy at a time)
+            text = raw.decode(json.detect_encoding(raw), "surrogatepass")
+            del raw
             data = (None if records else _without_records(text)) or json.loads(text)
         except FileNotFoundError:
             return {}, ()
@@ -318,10 +325,10 @@ class LocalStore(ProfileStore):
 
 
 _GONE = object()
-_APPLIED_FIRST = re.compile(rb'\s*\{\s*"applied"\s*:\s*')
+_APPLIED_FIRST = re.compile(r'\s*\{\s*"applied"\s*:\s*')
 
 
-def _without_records(text: bytes) -> dict[str, Any] | None:
+def _without_records(text: str) -> dict[str, Any] | None:
     """``state.json`` parsed without building its last-applied records (~1 KiB each).
 
     stackctl writes the file with sorted keys, so ``applied`` comes first: it is
@@ -339,10 +346,9 @@ def _without_records(text: bytes) -> dict[str, Any] | None:
         return _GONE
 
     try:
-        decoded = text.decode()  # the matched start is ASCII: the same offset in both
-        gone, end = json.JSONDecoder(object_hook=drop).raw_decode(decoded, start.end())
+        gone, end = json.JSONDecoder(object_hook=drop).raw_decode(text, start.end())
         # the rest, with an empty ``applied`` in place of the records (one copy of it)
-        data = json.loads(decoded[:start.end()] + "{}" + decoded[end:])
+        data = json.loads(text[:start.end()] + "{}" + text[end:])
     except (ValueError, RecursionError):
         return None
     applied = last[0] if last else None

@@ -18,6 +18,7 @@ import itertools
 import json
 import os
 import stat
+import sys
 import time
 from pathlib import Path
 from types import TracebackType
@@ -26,7 +27,14 @@ from typing import Any
 from stackctl.stores import yamlio
 
 RACY_SECONDS = 2.0
-_VERSION = 1
+# The file: this header line, then one line per entry,
+#   <key as a JSON string> TAB <mtime_ns> <ctime_ns> <size> <inode> TAB <data as JSON> LF
+# (JSON escapes tabs and line breaks, so neither appears inside a part). Lines are
+# kept as read and parsed only when their file is read: a plan never holds the whole
+# cache parsed (at 100,000 files that was ~125 MiB of peak memory), and unchanged
+# entries are written back as they were. A cache of another version (version 1 was
+# one JSON document) is ignored, and replaced by the next write.
+_HEADER = b"stackctl-read-cache 2\n"
 
 
 class ReadCache:
@@ -34,7 +42,7 @@ class ReadCache:
         self.path = path
         self.root = root
         self._prefix = str(root) + os.sep  # string slicing: Path.relative_to is slow here
-        self.entries: dict[str, list[Any]] = {}
+        self.entries: dict[str, bytes] = {}  # key -> its line
         self.seen: set[str] = set()
         self.dirty = False
 
@@ -48,16 +56,21 @@ class ReadCache:
         return cls(Path(base) / "read-cache" / f"{digest}.json", root)
 
     def __enter__(self) -> ReadCache:
+        entries: dict[str, bytes] = {}
         try:
-            data = json.loads(self.path.read_bytes())
-            if isinstance(data, dict) and data.get("version") == _VERSION:
-                self.entries = dict(data.get("entries", {}))
+            with open(self.path, "rb") as handle:
+                if handle.readline() == _HEADER:
+                    for line in handle:
+                        key, tab, _ = line.partition(b"\t")
+                        if tab and line.endswith(b"\n"):
+                            entries[_key(key)] = line
         except (OSError, ValueError):
-            self.entries = {}
+            entries = {}
+        self.entries = entries
         return self
 
     def read(self, path: str | Path) -> dict[str, Any]:
-        """The file's mapping (a fresh top-level dict: the caller may change it)."""
+        """The file's mapping (a fresh one: the caller may change it)."""
         full = os.fspath(path)
         prefix = self._prefix
         key = full[len(prefix):] if full.startswith(prefix) else full
@@ -66,10 +79,14 @@ class ReadCache:
             st = os.stat(full)
         except FileNotFoundError:
             return yamlio.read_mapping(Path(full))  # raises the located "missing" error
-        signature = [st.st_mtime_ns, st.st_ctime_ns, st.st_size, st.st_ino]
-        entry = self.entries.get(key)
-        if entry is not None and entry[:4] == signature:
-            return dict(entry[4])
+        signature = f"{st.st_mtime_ns} {st.st_ctime_ns} {st.st_size} {st.st_ino}"
+        line = self.entries.get(key)
+        parts = line.split(b"\t", 2) if line is not None else ()
+        if len(parts) == 3 and parts[1] == signature.encode():
+            with contextlib.suppress(ValueError):  # a damaged line: a plain read
+                found = json.loads(parts[2])
+                if type(found) is dict:
+                    return _shared_keys(found)
         data = yamlio.read_mapping(Path(full))
         private = stat.S_IMODE(st.st_mode) & 0o077 == 0
         fresh = time.time() - max(st.st_mtime, st.st_ctime) < RACY_SECONDS
@@ -77,9 +94,10 @@ class ReadCache:
             if self.entries.pop(key, None) is not None:
                 self.dirty = True
         else:
-            self.entries[key] = [*signature, data]
+            self.entries[key] = (f"{_ENCODE(key)}\t{signature}\t{_ENCODE(data)}\n"
+                                 .encode())
             self.dirty = True
-        return dict(data)
+        return _shared_keys(data)
 
     def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
                  tb: TracebackType | None) -> None:
@@ -92,14 +110,28 @@ class ReadCache:
             return
         from stackctl.stores.files import atomic_write
 
-        # streamed entry by entry: one json.dumps of 10,000 entries builds a chunk per
-        # token and then the whole text (megabytes of peak memory beyond the file's size)
-        encode = json.JSONEncoder(separators=(",", ":"), default=str).encode
-        chunks = itertools.chain(
-            [f'{{"version":{_VERSION},"entries":{{'.encode()],
-            (f"{',' if i else ''}{encode(key)}:{encode(entry)}".encode()
-             for i, (key, entry) in enumerate(self.entries.items())),
-            [b"}}"])
+        # streamed line by line: no copy of the whole file is built
+        chunks = itertools.chain([_HEADER], self.entries.values())
         with contextlib.suppress(OSError):  # no cache dir: reading still works
             self.path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
             atomic_write(self.path, chunks, durable=False)
+
+
+_intern = sys.intern
+_ENCODE = json.JSONEncoder(separators=(",", ":"), default=str).encode
+
+
+def _shared_keys(data: dict[str, Any]) -> dict[str, Any]:
+    """A copy of the mapping whose text keys are interned: a dict per file of 100,000,
+    their keys share one string each."""
+    return {_intern(k) if type(k) is str else k: v for k, v in data.items()}
+
+
+def _key(encoded: bytes) -> str:
+    """A line's key (a JSON string; most hold no escape and need no parser)."""
+    if encoded[:1] == b'"' and encoded[-1:] == b'"' and b"\\" not in encoded:
+        return encoded[1:-1].decode()
+    key = json.loads(encoded)
+    if type(key) is not str:
+        raise ValueError("not a key")
+    return key
