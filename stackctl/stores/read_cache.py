@@ -29,6 +29,10 @@ RACY_SECONDS = 2.0
 _VERSION = 1
 
 
+def _signature(st: os.stat_result) -> list[int]:
+    return [st.st_mtime_ns, st.st_ctime_ns, st.st_size, st.st_ino]
+
+
 class ReadCache:
     def __init__(self, path: Path, root: Path) -> None:
         self.path = path
@@ -62,22 +66,21 @@ class ReadCache:
         prefix = self._prefix
         key = full[len(prefix):] if full.startswith(prefix) else full
         self.seen.add(key)
-        try:
-            st = os.stat(full)
-        except FileNotFoundError:
-            return yamlio.read_mapping(Path(full))  # raises the located "missing" error
-        signature = [st.st_mtime_ns, st.st_ctime_ns, st.st_size, st.st_ino]
         entry = self.entries.get(key)
-        if entry is not None and entry[:4] == signature:
-            return dict(entry[4])
-        data = yamlio.read_mapping(Path(full))
+        if entry is not None:
+            with contextlib.suppress(OSError):  # else read below: a located error
+                if entry[:4] == _signature(os.stat(full)):
+                    return dict(entry[4])
+        # one open for the bytes and the stat of the very file read
+        raw, st = yamlio.read_with_stat(full)
+        data = yamlio.parse_mapping(raw, full)
         private = stat.S_IMODE(st.st_mode) & 0o077 == 0
         fresh = time.time() - max(st.st_mtime, st.st_ctime) < RACY_SECONDS
         if private or fresh:
             if self.entries.pop(key, None) is not None:
                 self.dirty = True
         else:
-            self.entries[key] = [*signature, data]
+            self.entries[key] = [*_signature(st), data]
             self.dirty = True
         return dict(data)
 
