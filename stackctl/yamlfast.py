@@ -233,6 +233,14 @@ def _pieces(text: str) -> list[tuple[str, int, bool]]:
 
 @functools.cache
 def _parser() -> Callable[[str], Any]:
+    # yaml_rs allocates with its own mimalloc, which keeps freed pages for a while
+    # (they go back only on later allocations, 10 ms on): after parsing stacks.yaml of
+    # 10,000 components, ~4 MiB that Python's own allocator cannot reuse stayed in the
+    # plan's peak memory, or not, with the machine's speed. Returned at once instead.
+    # (Read by mimalloc when the library loads; a value the user set is kept.)
+    import os
+
+    os.environ.setdefault("MIMALLOC_PURGE_DELAY", "0")
     from yaml_rs import DuplicateKeyPolicy, loads
 
     return functools.partial(loads, parse_datetime=False,

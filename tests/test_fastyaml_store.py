@@ -156,3 +156,22 @@ def test_broken_store_files_keep_their_located_errors(
     assert str(fast_on.value) == str(fast_off.value)
     assert fast_on.value.location == fast_off.value.location
     assert fast_on.value.location is not None
+
+
+@pytest.mark.parametrize(("given", "seen"), [(None, "0"), ("25", "25")])
+def test_yaml_rs_allocator_returns_freed_memory_at_once(given: str | None, seen: str) -> None:
+    """yaml_rs's mimalloc would keep a large parse's freed pages (+4 MiB on a plan's peak):
+    its purge delay is 0 from before the library loads, unless the user set one."""
+    import os
+    import subprocess
+    import sys
+
+    env = {k: v for k, v in os.environ.items() if k != "MIMALLOC_PURGE_DELAY"}
+    if given is not None:
+        env["MIMALLOC_PURGE_DELAY"] = given
+    probe = ("import os, sys\nfrom stackctl.yamlfast import fast_mapping\n"
+             "assert 'yaml_rs' not in sys.modules\nfast_mapping('a: b\\n')\n"
+             "assert 'yaml_rs' in sys.modules\nprint(os.environ['MIMALLOC_PURGE_DELAY'])\n")
+    out = subprocess.run([sys.executable, "-c", probe], env=env, capture_output=True,
+                         text=True, check=True).stdout
+    assert out.strip() == seen
