@@ -64,3 +64,13 @@ def test_a_plan_with_a_count_option_builds_no_pydantic_adapter(count: str,
     result = run_process([PYTHON, "-c", probe, "plan", "m.yaml", "--max-deletes", count],
                          workdir)
     assert result.stdout.strip().splitlines()[-1] == "IMPORTED [] EXIT 0", result.stderr
+
+
+def test_a_plan_reads_without_importing_socket(workdir: Path) -> None:
+    """Only a writer records its host in the store's lock (stores.lock); a plan only reads."""
+    (workdir / "m.yaml").write_text(
+        "apiVersion: stackctl/v1\nkind: Profile\nmetadata: {name: team}\n"
+        "spec: {store: {type: local}}\n")
+    probe = PROBE.replace("HEAVY", repr(json.dumps(["socket"])))
+    result = run_process([PYTHON, "-c", probe, "plan", "m.yaml"], workdir)
+    assert result.stdout.strip().splitlines()[-1] == "IMPORTED [] EXIT 0", result.stderr
