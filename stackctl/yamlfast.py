@@ -108,19 +108,18 @@ def plain_scalar(text: str) -> Any:
     return construct(ScalarNode(tag, text))
 
 
-def _risky_patterns(*keep: str) -> dict[str, tuple[re.Pattern[str], ...]]:
+def _risky_patterns(*keep: str) -> dict[str, re.Pattern[str]]:
     """Per first character, the YAML 1.1 patterns of the tags keep (PyYAML's own
-    resolver, the one the loaders use)."""
-    table: dict[str, tuple[re.Pattern[str], ...]] = {}
+    resolver, the one the loaders use), joined into one."""
+    table: dict[str, re.Pattern[str]] = {}
     for first, resolvers in Resolver.yaml_implicit_resolvers.items():
-        patterns = tuple(p for tag, p in resolvers if tag.rsplit(":", 1)[-1] in keep)
+        patterns = [p for tag, p in resolvers if tag.rsplit(":", 1)[-1] in keep]
         if patterns:
-            table[first] = patterns
+            table[first] = re.compile("|".join(
+                f"(?{'x' if p.flags & re.VERBOSE else ''}:{p.pattern})" for p in patterns))
     return table
 
 
-# A plain value that resolves to a timestamp or "=" stays its text in the loader;
-# as a key, any tag but str is refused.
 _RISKY: Final = _risky_patterns("bool", "int", "float", "null", "merge")
 _RISKY_KEY: Final = _risky_patterns("bool", "int", "float", "null", "merge", "timestamp",
                                     "value")
@@ -252,7 +251,7 @@ class _Seen:
 
     __slots__ = ("known", "numbers", "quoted", "risky")
 
-    def __init__(self, known: set[str], risky: dict[str, tuple[re.Pattern[str], ...]]) -> None:
+    def __init__(self, known: set[str], risky: dict[str, re.Pattern[str]]) -> None:
         self.known = known  # string values seen to be strings in both readings
         self.risky = risky  # the YAML 1.1 patterns a plain string value must not match
         self.numbers = False  # an int or a float
@@ -307,12 +306,11 @@ def _plain(value: Any, depth: int, seen: _Seen) -> bool:
 
 
 def _string_alike(text: str, known: set[str] = _SAFE_STRINGS,
-                  risky: dict[str, tuple[re.Pattern[str], ...]] = _RISKY) -> bool:
-    """A plain scalar of this text would be this string in YAML 1.1 as well."""
-    if text in known:
-        return True
-    patterns = risky.get(text[:1])
-    if text == "" or (patterns and any(p.match(text) for p in patterns)):
+                  risky: dict[str, re.Pattern[str]] = _RISKY) -> bool:
+    """A plain scalar of this text would be this string in YAML 1.1 as well (the
+    callers looked it up in known first)."""
+    pattern = risky.get(text[:1])
+    if text == "" or (pattern is not None and pattern.match(text)):
         return False
     if len(known) < 4096:
         known.add(text)
