@@ -66,7 +66,7 @@ MAX_DEPTH: Final = 64
 _DECLINE: Final = re.compile(
     "[\t\r\\\\&*!<%@`|>\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x84\x86-\x9f"
     "\ud800-\udfff\ufffe\uffff\u2028\u2029\ufeff]")
-_LONG_LINE: Final = re.compile(r"[^\n]{1000}")
+_LONG_LINE: Final = re.compile(r"^[^\n]{1000}", re.MULTILINE)  # tried at line starts only
 _MARKER: Final = re.compile(r"^---[ ]*(?:\n|\Z)", re.MULTILINE)
 _OTHER_MARKER: Final = re.compile(r"^---(?![ ]*(?:\n|\Z))", re.MULTILINE)
 # Number-like tokens where a plain scalar may start (after a space, a flow
