@@ -120,11 +120,13 @@ def _risky_patterns(*keep: str) -> dict[str, re.Pattern[str]]:
     return table
 
 
+# A plain value that resolves to a timestamp or "=" stays its text in the manifest
+# loader; as a key (and as any value in a store file), any tag but str is refused.
 _RISKY: Final = _risky_patterns("bool", "int", "float", "null", "merge")
 _RISKY_KEY: Final = _risky_patterns("bool", "int", "float", "null", "merge", "timestamp",
                                     "value")
 _SAFE_STRINGS: set[str] = set()  # values seen to be strings in both readings
-_SAFE_KEYS: set[str] = set()  # keys seen to be strings in both readings
+_SAFE_KEYS: set[str] = set()  # keys (and store values) seen to be strings in both
 _TOKENS_ALIKE: dict[str, bool] = {}  # number-like token -> both readings equal
 
 
