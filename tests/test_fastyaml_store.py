@@ -21,7 +21,7 @@ from hypothesis import strategies as st
 from test_fastyaml import SCALARS, corpus_texts, documents, strict
 
 from stackctl import yamlfast
-from stackctl.errors import ConfigFileError
+from stackctl.errors import ConfigFileError, Location
 from stackctl.stores import yamlio
 from stackctl.stores.read_cache import ReadCache
 from stackctl.yamlfast import fast_mapping
@@ -175,3 +175,13 @@ def test_yaml_rs_allocator_returns_freed_memory_at_once(given: str | None, seen:
     out = subprocess.run([sys.executable, "-c", probe], env=env, capture_output=True,
                          text=True, check=True).stdout
     assert out.strip() == seen
+
+
+@pytest.mark.parametrize("text", [b"created: 2026-02-30\n", b"n: " + b"1" * 5000 + b"\n"])
+def test_a_value_yaml_load_cannot_build_is_a_clean_error(text: bytes, tmp_path: Path) -> None:
+    """Not an internal error: a hand-edited date out of range, a number too long."""
+    path = tmp_path / "c.yaml"
+    path.write_bytes(text)
+    with pytest.raises(ConfigFileError, match="Cannot read a value in this file") as err:
+        yamlio.read_mapping(path)
+    assert err.value.location == Location(str(path))

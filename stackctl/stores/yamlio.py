@@ -90,6 +90,11 @@ def parse_mapping(raw: bytes, path: str | Path) -> dict[str, Any]:
         raise ConfigFileError(
             f"Cannot parse this file: {exc}.", location=Location(str(path))
         ) from None
+    except ValueError as exc:  # a value the loader cannot build: a date out of range, ...
+        raise ConfigFileError(
+            f"Cannot read a value in this file: {exc}.", location=Location(str(path)),
+            hint="Fix or restore the file by hand; stackctl will not overwrite it.",
+        ) from None
     if data is None:
         return {}
     if not isinstance(data, dict):
