@@ -46,10 +46,10 @@ class ReadCache:
     def for_store(cls, root: Path) -> ReadCache:
         import hashlib
 
-        base = os.environ.get("STACKCTL_CACHE_DIR") or os.path.join(
-            os.environ.get("XDG_CACHE_HOME") or os.path.expanduser("~/.cache"), "stackctl")
+        from stackctl.cache_dir import cache_dir
+
         digest = hashlib.sha256(str(root.resolve()).encode()).hexdigest()[:24]
-        return cls(Path(base) / "read-cache" / f"{digest}.json", root)
+        return cls(cache_dir() / "read-cache" / f"{digest}.json", root)
 
     def __enter__(self) -> ReadCache:
         try:
