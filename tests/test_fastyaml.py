@@ -90,10 +90,13 @@ SCALARS = [
 ]
 
 
+# The places a scalar can stand in a document.
+FORMS = ["value: {}\n", "{}: value\n", "list:\n- {}\n", "flow: [{}, 1]\n", "flow: {{k: {}}}\n",
+         "q: '{}'\n", 'q: "{}"\n']
+
+
 @pytest.mark.parametrize("scalar", SCALARS)
-@pytest.mark.parametrize("form", ["value: {}\n", "{}: value\n", "list:\n- {}\n",
-                                  "flow: [{}, 1]\n", "flow: {{k: {}}}\n",
-                                  "q: '{}'\n", 'q: "{}"\n'])
+@pytest.mark.parametrize("form", FORMS)
 def test_scalars_that_yaml_versions_read_differently(scalar: str, form: str) -> None:
     check(form.format(scalar))
 

@@ -18,7 +18,7 @@ import pytest
 import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from test_fastyaml import SCALARS, corpus_texts, documents, strict
+from test_fastyaml import FORMS, SCALARS, corpus_texts, documents, strict
 
 from stackctl import yamlfast
 from stackctl.errors import ConfigFileError, Location
@@ -51,9 +51,7 @@ def test_every_corpus_text_agrees() -> None:
 
 
 @pytest.mark.parametrize("scalar", SCALARS)
-@pytest.mark.parametrize("form", ["value: {}\n", "{}: value\n", "list:\n- {}\n",
-                                  "flow: [{}, 1]\n", "flow: {{k: {}}}\n",
-                                  "q: '{}'\n", 'q: "{}"\n'])
+@pytest.mark.parametrize("form", FORMS)
 def test_scalars_that_yaml_versions_read_differently(scalar: str, form: str) -> None:
     check(form.format(scalar))
 
