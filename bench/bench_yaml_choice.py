@@ -41,8 +41,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
 import benchlib as bl
 from test_fastyaml import SCALARS
 
-from stackctl.compiler.fastyaml import fast_documents
 from stackctl.compiler.load import ManifestError, compose_documents
+from stackctl.yamlfast import fast_documents
 
 BAD = bl.ROOT / "tests" / "cases" / "load" / "bad"
 
@@ -50,7 +50,7 @@ BAD = bl.ROOT / "tests" / "cases" / "load" / "bad"
 def _ryml_loader() -> Callable[[str], Any]:
     import ryml
 
-    from stackctl.compiler.load import plain_scalar
+    from stackctl.yamlfast import plain_scalar
 
     def convert(tree: Any, node: int) -> Any:
         if tree.is_map(node):

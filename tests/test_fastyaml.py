@@ -1,4 +1,4 @@
-"""The fast YAML path (stackctl/compiler/fastyaml.py) against the libyaml loader.
+"""The fast YAML path (stackctl/yamlfast.py) against the libyaml loader.
 
 Differential: on every YAML text of tests/cases and on generated documents, the
 fast path either declines (None: the libyaml loader then runs, with its located
@@ -17,9 +17,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from stackctl.compiler import fastyaml
-from stackctl.compiler.fastyaml import fast_documents
+from stackctl import yamlfast
 from stackctl.compiler.load import ManifestError, compose_documents, decode_utf8, load_text
+from stackctl.yamlfast import fast_documents
 
 CASES = Path(__file__).parent / "cases"
 PATH = Path("m.yaml")
@@ -90,10 +90,13 @@ SCALARS = [
 ]
 
 
+# The places a scalar can stand in a document.
+FORMS = ["value: {}\n", "{}: value\n", "list:\n- {}\n", "flow: [{}, 1]\n", "flow: {{k: {}}}\n",
+         "q: '{}'\n", 'q: "{}"\n']
+
+
 @pytest.mark.parametrize("scalar", SCALARS)
-@pytest.mark.parametrize("form", ["value: {}\n", "{}: value\n", "list:\n- {}\n",
-                                  "flow: [{}, 1]\n", "flow: {{k: {}}}\n",
-                                  "q: '{}'\n", 'q: "{}"\n'])
+@pytest.mark.parametrize("form", FORMS)
 def test_scalars_that_yaml_versions_read_differently(scalar: str, form: str) -> None:
     check(form.format(scalar))
 
@@ -146,7 +149,7 @@ def test_load_text_uses_the_fast_path_and_keeps_locating_errors() -> None:
 
 def test_stackctl_yaml_fast_0_turns_the_fast_path_off(monkeypatch: pytest.MonkeyPatch) -> None:
     calls: list[str] = []
-    monkeypatch.setattr(fastyaml, "fast_documents", calls.append)
+    monkeypatch.setattr(yamlfast, "fast_documents", calls.append)
     load_text("a: 1\n", PATH)
     assert calls == ["a: 1\n"]
     monkeypatch.setenv("STACKCTL_YAML_FAST", "0")
@@ -224,10 +227,10 @@ def test_arbitrary_short_texts_agree(text: str) -> None:
 
 def test_caches_stay_bounded() -> None:
     for i in range(5000):
-        fastyaml._string_alike(f"t{i}")
-        fastyaml._token_alike(f"{i}.{i}.{i}")
-    assert len(fastyaml._SAFE_STRINGS) <= 4096
-    assert len(fastyaml._TOKENS_ALIKE) <= 4096
+        yamlfast._string_alike(f"t{i}")
+        yamlfast._token_alike(f"{i}.{i}.{i}")
+    assert len(yamlfast._SAFE_STRINGS) <= 4096
+    assert len(yamlfast._TOKENS_ALIKE) <= 4096
 
 
 def test_compile_turns_the_cyclic_gc_off_while_it_runs_and_restores_it(tmp_path: Path) -> None:
@@ -239,13 +242,13 @@ def test_compile_turns_the_cyclic_gc_off_while_it_runs_and_restores_it(tmp_path:
     (tmp_path / "m.yaml").write_text("apiVersion: stackctl/v1\nkind: Profile\n"
                                      "metadata: {name: p}\nspec: {}\n")
     seen: list[bool] = []
-    original = fastyaml.fast_documents
+    original = yamlfast.fast_documents
 
     def spy(text: str) -> Any:
         seen.append(gc.isenabled())
         return original(text)
 
-    fastyaml.fast_documents = spy
+    yamlfast.fast_documents = spy
     try:
         assert gc.isenabled()
         assert compile_manifests(Inputs(paths=(str(tmp_path),)), tmp_path, {}).ok
@@ -256,4 +259,4 @@ def test_compile_turns_the_cyclic_gc_off_while_it_runs_and_restores_it(tmp_path:
         assert not gc.isenabled()
     finally:
         gc.enable()
-        fastyaml.fast_documents = original
+        yamlfast.fast_documents = original

@@ -125,16 +125,14 @@ def test_damaged_records_are_still_a_clean_error(store: LocalStore) -> None:
 def test_stacks_yaml_comes_from_the_read_cache_until_it_changes(
         store: LocalStore, monkeypatch: pytest.MonkeyPatch) -> None:
     first = store.load_with_books()[0]
-    parse = yamlio.read_mapping
+    parse = yamlio.parse_mapping
 
-    def no_parse(path: Path, **kw: Any) -> dict[str, Any]:
-        if path.name != "state.json":
-            raise AssertionError(f"parsed {path} again")
-        return parse(path, **kw)
+    def no_parse(raw: bytes, path: str | Path) -> dict[str, Any]:
+        raise AssertionError(f"parsed {path} again")
 
-    monkeypatch.setattr(yamlio, "read_mapping", no_parse)
+    monkeypatch.setattr(yamlio, "parse_mapping", no_parse)
     assert store.load_with_books()[0] == first
-    monkeypatch.setattr(yamlio, "read_mapping", parse)
+    monkeypatch.setattr(yamlio, "parse_mapping", parse)
     text = store.stacks_file.read_text()
     store.stacks_file.write_text(text.replace("  s:\n", "  renamed:\n", 1))
     assert set(store.load_with_books()[0].stacks) == {"renamed"}

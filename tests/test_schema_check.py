@@ -61,3 +61,66 @@ def test_conditional_keywords_agree(store: dict[str, Any]) -> None:
     doc = {"apiVersion": "stackctl/v1", "kind": "Profile", "metadata": {"name": "p"},
            "spec": {"store": store}}
     _agree("test/profile-conditional", schema, doc)
+
+
+# -- compiled validators kept in the cache directory ------------------------------------------
+
+def _fresh(monkeypatch: pytest.MonkeyPatch, cache: Path) -> None:
+    monkeypatch.setenv("STACKCTL_CACHE_DIR", str(cache))
+    monkeypatch.setattr(schema_check, "_compiled", {})
+
+
+def test_compiled_validators_come_back_from_the_cache_and_still_agree(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import fastjsonschema
+
+    docs = _documents()
+    schemas = [json.loads(p.read_text())
+               for p in sorted((ROOT / "schemas" / "manifests").glob("*.json"))]
+    _fresh(monkeypatch, tmp_path)
+    for i, schema in enumerate(schemas):
+        schema_check.is_valid(f"test/{i}", schema, {})
+    assert len(list((tmp_path / "validators").iterdir())) == len(schemas)
+
+    def generated(*_a: object, **_k: object) -> str:
+        raise AssertionError("generated again: not taken from the cache")
+
+    _fresh(monkeypatch, tmp_path)  # a new run: nothing compiled in this process yet
+    monkeypatch.setattr(fastjsonschema, "compile_to_code", generated)
+    for i, schema in enumerate(schemas):
+        for doc in docs:
+            _agree(f"test/{i}", schema, doc)
+
+
+@pytest.mark.parametrize("damage", ["others may write it", "others may write its directory",
+                                    "garbage", "a symlink"])
+def test_a_cache_entry_is_executed_only_if_it_is_ours_and_sound(
+        damage: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import fastjsonschema
+
+    schema = {"type": "object", "required": ["a"]}
+    _fresh(monkeypatch, tmp_path)
+    schema_check.is_valid("t", schema, {})
+    [entry] = (tmp_path / "validators").iterdir()
+    if damage == "others may write it":
+        entry.chmod(0o666)
+    elif damage == "others may write its directory":
+        entry.parent.chmod(0o777)
+    elif damage == "garbage":
+        entry.write_bytes(b"\x00not marshal")
+    else:
+        moved = tmp_path / "elsewhere.bin"
+        entry.rename(moved)
+        entry.symlink_to(moved)
+    calls: list[object] = []
+    real = fastjsonschema.compile_to_code
+
+    def counted(*args: Any, **kwargs: Any) -> str:
+        calls.append(args)
+        return real(*args, **kwargs)
+
+    _fresh(monkeypatch, tmp_path)
+    monkeypatch.setattr(fastjsonschema, "compile_to_code", counted)
+    assert schema_check.is_valid("t", schema, {"a": 1})
+    assert not schema_check.is_valid("t", schema, {})
+    assert len(calls) == 1  # compiled afresh

@@ -81,3 +81,13 @@ def test_validate_imports_the_template_renderer_only_for_a_var(var: list[str],
     expected = json.dumps([module] if var else [])
     assert result.stdout.strip().splitlines()[-1] == f"IMPORTED {expected} EXIT 0", (
         result.stdout + result.stderr)
+
+
+def test_a_plan_reads_without_importing_socket(workdir: Path) -> None:
+    """Only a writer records its host in the store's lock (stores.lock); a plan only reads."""
+    (workdir / "m.yaml").write_text(
+        "apiVersion: stackctl/v1\nkind: Profile\nmetadata: {name: team}\n"
+        "spec: {store: {type: local}}\n")
+    probe = PROBE.replace("HEAVY", repr(json.dumps(["socket"])))
+    result = run_process([PYTHON, "-c", probe, "plan", "m.yaml"], workdir)
+    assert result.stdout.strip().splitlines()[-1] == "IMPORTED [] EXIT 0", result.stderr

@@ -7,7 +7,6 @@ cheaper than one ``oneOf`` over all kinds.
 
 from __future__ import annotations
 
-import gc
 import os
 from collections.abc import Collection, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
@@ -22,6 +21,7 @@ from stackctl.compiler.project import Inputs, Project, ProjectFileError, load_pr
 from stackctl.compiler.schemas import API_VERSION, KINDS, kind_validator, manifest_schema
 from stackctl.defaults import DEFAULT, implicit_state
 from stackctl.errors import Location, ManifestError, StackctlError
+from stackctl.gc_pause import gc_paused
 from stackctl.model import Address, ComponentType, CustomFlavor, ProfileState
 from stackctl.schema_errors import SchemaProblem, document_problem
 from stackctl.schema_errors import quoted as _value
@@ -62,19 +62,13 @@ def compile_manifests(inputs: Inputs, cwd: Path | None = None,
     ``policies=False``: leave Policy manifests unevaluated (`plan` evaluates them
     itself, with the live objects).
     """
-    # Loading allocates a great many small dicts and frees almost none: the cyclic
-    # GC would rescan them again and again for nothing (a third of validate's time
-    # at 10,000 files). It is restored as it was (plan turns it off itself).
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
+    # Loading allocates a great many small dicts and frees almost none (plan pauses
+    # the cyclic GC itself, around this and more).
+    with gc_paused():
         return _compile_manifests(inputs, cwd, environ, offline=offline,
                                   every_environment=every_environment,
                                   allow_empty=allow_empty, follow_outside=follow_outside,
                                   policies=policies)
-    finally:
-        if enabled:
-            gc.enable()
 
 
 def _compile_manifests(inputs: Inputs, cwd: Path | None, environ: Mapping[str, str] | None,

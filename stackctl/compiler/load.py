@@ -9,17 +9,16 @@ from __future__ import annotations
 
 import functools
 import os
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Final
 
 import yaml
-from yaml.constructor import SafeConstructor
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
-from yaml.resolver import Resolver
 
 from stackctl.errors import Location, ManifestError
+from stackctl.yamlfast import SCALARS
 
 try:
     from yaml import CSafeLoader as _Composer
@@ -76,20 +75,6 @@ class ManifestReadError(ManifestError):
 
 _Y = "tag:yaml.org,2002:"
 _STR, _MAP, _SEQ, _NULL, _MERGE = _Y + "str", _Y + "map", _Y + "seq", _Y + "null", _Y + "merge"
-_SAFE = SafeConstructor()
-_RESOLVER = Resolver()
-_SCALARS: Final[dict[str, Callable[[ScalarNode], Any]]] = {
-    _Y + "int": _SAFE.construct_yaml_int,
-    _Y + "float": _SAFE.construct_yaml_float,
-    _Y + "bool": _SAFE.construct_yaml_bool,
-    _NULL: _SAFE.construct_yaml_null,
-    # Manifests hold JSON-like values: a date stays the text it was written as,
-    # and a bare "=" (YAML 1.1's unconstructible value tag) is just text.
-    _Y + "timestamp": _SAFE.construct_scalar,
-    _Y + "value": _SAFE.construct_scalar,
-}
-
-
 # The values of a document that keeps only its position (Document.located_only):
 # never written to (documents stay as read).
 _NO_DATA: Final[dict[str, Any]] = {}
@@ -194,7 +179,7 @@ def load_text(text: str, path: Path, *, rendered: bool = False,
     content (as ``decode_utf8`` gives it): documents keep its hash, not the text.
     """
     text = text.removeprefix(_BOM)
-    from stackctl.compiler.fastyaml import fast_documents
+    from stackctl.yamlfast import fast_documents  # looked up per call: tests replace it
 
     fast = None if os.environ.get("STACKCTL_YAML_FAST") == "0" else fast_documents(text)
     if fast is not None:
@@ -230,20 +215,6 @@ def compose_documents(text: str, path: Path, *, rendered: bool = False,
     except RecursionError:  # only pure-Python PyYAML composes recursively
         raise source.at(YamlSyntaxError, "document nests too deeply to load", (0, 0)) from None
     return documents
-
-
-def plain_scalar(text: str) -> Any:
-    """What the loader makes of a plain (unquoted) scalar of this text.
-
-    Raises ValueError where it makes no value of it (a merge key, a number too long).
-    """
-    tag: str = _RESOLVER.resolve(ScalarNode, text, (True, False))  # type: ignore[no-untyped-call]
-    if tag == _STR:
-        return text
-    construct = _SCALARS.get(tag)
-    if construct is None:
-        raise ValueError(f"{tag} is no value")
-    return construct(ScalarNode(tag, text))
 
 
 class _Source:
@@ -310,7 +281,7 @@ class _Builder:
         if kind is ScalarNode:
             if tag == _STR:
                 return node.value
-            construct = _SCALARS.get(tag)
+            construct = SCALARS.get(tag)
             if construct is not None:
                 try:
                     return construct(node)  # type: ignore[arg-type]

@@ -9,7 +9,6 @@ takes them again, lives here too. Nothing here prints or exits.
 
 from __future__ import annotations
 
-import gc
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -17,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 from stackctl.compiler.project import Inputs
 from stackctl.errors import StaleStateError, UsageError
+from stackctl.gc_pause import gc_paused
 
 Step = Callable[[str], None]  # told what the engine does now (a progress display)
 
@@ -146,8 +146,7 @@ def make_plan(given: Inputs, *, prune: bool = False, cwd: Path | None = None,
     cwd = cwd or Path.cwd()
     # Building the desired and live states allocates millions of small objects and
     # frees almost none; the cyclic GC would rescan them again and again for nothing.
-    gc.disable()
-    try:
+    with gc_paused():
         step("Reading the manifests…")
         compiled = compile_or_fail(given, cwd, environ, policies=False)  # with live, below
         ws = ws or Workspace()
@@ -208,8 +207,6 @@ def make_plan(given: Inputs, *, prune: bool = False, cwd: Path | None = None,
             m != DEFAULT_MODE for m in (mode, *modes.values())) else None)
         if policy:
             plan = replace(plan, policy=(*plan.policy, *as_records(policy, cwd)))
-    finally:
-        gc.enable()
     notices = tuple(d for d in [*compiled.diagnostics, *policy] if d.severity == "warning")
     return Planned(plan, compiled, notices, manifests, outcomes)
 

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import json
 import os
-import socket
 import sys
 import threading
 import time
@@ -165,7 +164,7 @@ def store_lock(lock_dir: Path, what: str, timeout: float | None = None) -> Itera
     try:
         record = {
             "pid": os.getpid(),
-            "host": socket.gethostname(),
+            "host": _hostname(),
             "command": " ".join(Path(sys.argv[0]).name.split() + sys.argv[1:])[:200],
             "time": time.time(),
         }
@@ -177,3 +176,9 @@ def store_lock(lock_dir: Path, what: str, timeout: float | None = None) -> Itera
         finally:
             _HELD.discard((str(lock_dir), threading.get_ident()))
             os.close(fd)  # releases the flock; the kernel does so too if we die
+
+
+def _hostname() -> str:
+    import socket  # only a writer records its host: reads do not import it
+
+    return socket.gethostname()

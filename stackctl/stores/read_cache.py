@@ -37,6 +37,10 @@ RACY_SECONDS = 2.0
 _HEADER = b"stackctl-read-cache 2\n"
 
 
+def _signature(st: os.stat_result) -> str:
+    return f"{st.st_mtime_ns} {st.st_ctime_ns} {st.st_size} {st.st_ino}"
+
+
 class ReadCache:
     def __init__(self, path: Path, root: Path) -> None:
         self.path = path
@@ -50,10 +54,10 @@ class ReadCache:
     def for_store(cls, root: Path) -> ReadCache:
         import hashlib
 
-        base = os.environ.get("STACKCTL_CACHE_DIR") or os.path.join(
-            os.environ.get("XDG_CACHE_HOME") or os.path.expanduser("~/.cache"), "stackctl")
+        from stackctl.cache_dir import cache_dir
+
         digest = hashlib.sha256(str(root.resolve()).encode()).hexdigest()[:24]
-        return cls(Path(base) / "read-cache" / f"{digest}.json", root)
+        return cls(cache_dir() / "read-cache" / f"{digest}.json", root)
 
     def __enter__(self) -> ReadCache:
         entries: dict[str, bytes] = {}
@@ -75,26 +79,25 @@ class ReadCache:
         prefix = self._prefix
         key = full[len(prefix):] if full.startswith(prefix) else full
         self.seen.add(key)
-        try:
-            st = os.stat(full)
-        except FileNotFoundError:
-            return yamlio.read_mapping(Path(full))  # raises the located "missing" error
-        signature = f"{st.st_mtime_ns} {st.st_ctime_ns} {st.st_size} {st.st_ino}"
         line = self.entries.get(key)
-        parts = line.split(b"\t", 2) if line is not None else ()
-        if len(parts) == 3 and parts[1] == signature.encode():
-            with contextlib.suppress(ValueError):  # a damaged line: a plain read
-                found = json.loads(parts[2])
-                if type(found) is dict:
-                    return _shared_keys(found)
-        data = yamlio.read_mapping(Path(full))
+        if line is not None:
+            with contextlib.suppress(OSError):  # else read below: a located error
+                parts = line.split(b"\t", 2)
+                if len(parts) == 3 and parts[1] == _signature(os.stat(full)).encode():
+                    with contextlib.suppress(ValueError):  # a damaged line: a plain read
+                        found = json.loads(parts[2])
+                        if type(found) is dict:
+                            return _shared_keys(found)
+        # one open for the bytes and the stat of the very file read
+        raw, st = yamlio.read_with_stat(full)
+        data = yamlio.parse_mapping(raw, full)
         private = stat.S_IMODE(st.st_mode) & 0o077 == 0
         fresh = time.time() - max(st.st_mtime, st.st_ctime) < RACY_SECONDS
         if private or fresh:
             if self.entries.pop(key, None) is not None:
                 self.dirty = True
         else:
-            self.entries[key] = (f"{_ENCODE(key)}\t{signature}\t{_ENCODE(data)}\n"
+            self.entries[key] = (f"{_ENCODE(key)}\t{_signature(st)}\t{_ENCODE(data)}\n"
                                  .encode())
             self.dirty = True
         return _shared_keys(data)

@@ -1,0 +1,14 @@
+"""Where stackctl keeps its caches: only accelerators, never state, safe to delete.
+
+``$STACKCTL_CACHE_DIR``, else ``$XDG_CACHE_HOME/stackctl``, else ``~/.cache/stackctl``.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+
+def cache_dir() -> Path:
+    return Path(os.environ.get("STACKCTL_CACHE_DIR") or os.path.join(
+        os.environ.get("XDG_CACHE_HOME") or os.path.expanduser("~/.cache"), "stackctl"))
