@@ -257,7 +257,8 @@ class Planner:
                 self.problems.append(f"{move.location}: moved: {source} → {target}: both "
                                      "exist live; delete one or drop the move")
                 continue
-            after = moves.renamed_profile(lp.config, new, live.root)
+            after = moves.renamed_profile(lp.config, new, live.root,
+                                          moves.declared_store_url(self.desired, new))
             self.reads[source] = compare.print_of(compare.profile_view(lp.config))
             self.changes.append(Change(
                 key=move.source, action="rename",

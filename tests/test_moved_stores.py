@@ -1,0 +1,194 @@
+"""A renamed profile's store in its default place moves with it (``moved:`` of a profile).
+
+A local store's directory (tests/test_moved.py) and a SQL profile's SQLite database at
+its default path (``CONFIG/profiles/NAME/stackctl.db``) both move, in the global commit,
+crash-safe; a database elsewhere keeps its URL.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import sys
+from pathlib import Path
+
+import pytest
+from helpers import STACKCTL, run_process
+
+from stackctl.model import ComponentType
+from stackctl.workspace import Workspace
+
+MANIFESTS = """\
+apiVersion: stackctl/v1
+kind: Profile
+metadata: {{name: {profile}}}
+spec: {{store: {{type: sql, url: '{url}'}}, activeStack: main}}
+---
+apiVersion: stackctl/v1
+kind: Component
+metadata: {{name: orch, profile: {profile}}}
+spec: {{type: orchestrator, flavor: local}}
+---
+apiVersion: stackctl/v1
+kind: Stack
+metadata: {{name: main, profile: {profile}}}
+spec: {{components: {{orchestrator: orch, artifact_store: default, metadata_store: default}}}}
+"""
+
+PROFILE_MOVE = "moved:\n  - {from: profile/team, to: profile/crew}\n"
+
+
+def _config() -> Path:
+    return Path(os.environ["STACKCTL_CONFIG_PATH"])
+
+
+def _default_url(name: str) -> str:
+    return f"sqlite:///{_config() / 'profiles' / name / 'stackctl.db'}"
+
+
+def _write(work: Path, profile: str, url: str, moved: str = "") -> None:
+    (work / "m" / "all.yaml").write_text(MANIFESTS.format(profile=profile, url=url))
+    (work / "stackctl.yaml").write_text(f"manifests: [m]\n{moved}")
+
+
+@pytest.fixture
+def work(tmp_path: Path) -> Path:
+    """Profile team with its SQLite database at the default path, applied."""
+    work = tmp_path / "work"
+    (work / "m").mkdir(parents=True)
+    _write(work, "team", _default_url("team"))
+    applied = run_process([STACKCTL, "apply", "-y"], cwd=work)
+    assert applied.rc == 0, applied.stderr
+    assert (_config() / "profiles" / "team" / "stackctl.db").is_file()
+    return work
+
+
+def _uuid(profile: str) -> str:
+    comp = Workspace().state(profile).component(ComponentType.ORCHESTRATOR, "orch")
+    assert comp is not None
+    return comp.uuid
+
+
+def _books(profile: str) -> set[str]:
+    return set(Workspace().store(profile).bookkeeping().managed)
+
+
+def _renamed(uuid: str) -> None:
+    """The state after the rename: crew's database at its default path, same objects."""
+    cfg = Workspace().config()
+    assert set(cfg.profiles) == {"crew"}
+    crew = cfg.profile("crew")
+    assert crew is not None
+    assert crew.store_url == _default_url("crew")
+    assert not (_config() / "profiles" / "team").exists()
+    assert (_config() / "profiles" / "crew" / "stackctl.db").is_file()
+    assert _uuid("crew") == uuid
+    assert _books("crew") == {"crew/orchestrator/orch", "crew/stack/main"}
+    gbooks = Workspace().globals.bookkeeping().managed
+    assert "profile/crew" in gbooks
+    assert "profile/team" not in gbooks
+
+
+def test_profile_rename_moves_its_default_sqlite_database(work: Path) -> None:
+    uuid = _uuid("team")
+    _write(work, "crew", _default_url("crew"), PROFILE_MOVE)
+    planned = run_process([STACKCTL, "plan"], cwd=work)
+    assert planned.rc == 0, planned.stderr
+    assert (f"~ rename profile/team → crew\n      store_url: {_default_url('team')} → "
+            f"{_default_url('crew')}\n") in planned.stdout
+    assert "Drift" not in planned.stdout
+    applied = run_process([STACKCTL, "apply", "-y"], cwd=work)
+    assert applied.rc == 0, applied.stderr
+    _renamed(uuid)
+    again = run_process([STACKCTL, "plan"], cwd=work)
+    assert again.rc == 0, again.stderr
+    assert "No changes." in again.stdout
+    assert "Drift" not in again.stdout
+
+
+def test_sqlite_database_declared_at_the_old_path_stays(work: Path) -> None:
+    """The manifests say where the renamed profile's database is: there it stays."""
+    uuid = _uuid("team")
+    _write(work, "crew", _default_url("team"), PROFILE_MOVE)
+    planned = run_process([STACKCTL, "plan"], cwd=work)
+    assert planned.rc == 0, planned.stderr
+    assert "~ rename profile/team → crew\n" in planned.stdout
+    assert "store_url" not in planned.stdout
+    applied = run_process([STACKCTL, "apply", "-y"], cwd=work)
+    assert applied.rc == 0, applied.stderr
+    crew = Workspace().config().profile("crew")
+    assert crew is not None
+    assert crew.store_url == _default_url("team")
+    assert (_config() / "profiles" / "team" / "stackctl.db").is_file()
+    assert _uuid("crew") == uuid
+    assert "No changes." in run_process([STACKCTL, "plan"], cwd=work).stdout
+
+
+def test_sqlite_rename_survives_a_crash_at_every_write_step(work: Path, tmp_path: Path) -> None:
+    """SIGKILLed at each write step: the profile is either still team (its database
+    maybe already holding the new records) or crew with its database moved, never a
+    profile naming a database that is not there; the next plan shows the same rename and
+    the next apply finishes it."""
+    launcher = str(Path(__file__).parent / "crash_launcher.py")
+    config = _config()
+    uuid = _uuid("team")
+    _write(work, "crew", _default_url("crew"), PROFILE_MOVE)
+    saved = tmp_path / "saved"
+    shutil.copytree(config, saved)
+
+    steps = tmp_path / "steps"
+    clean = run_process([sys.executable, launcher, "0", str(steps), "apply", "-y"], cwd=work)
+    assert clean.rc == 0, clean.stderr
+    names = steps.read_text().splitlines()
+    assert "move team" in names  # the database's directory moves inside the global commit
+    for kill_at in range(1, len(names) + 1):
+        step = names[kill_at - 1]
+        shutil.rmtree(config)
+        shutil.copytree(saved, config)
+        killed_log = tmp_path / f"killed-{kill_at}"
+        crashed = run_process([sys.executable, launcher, str(kill_at), str(killed_log),
+                               "apply", "-y"], cwd=work)
+        assert killed_log.read_text().splitlines() == names[:kill_at], step
+        assert crashed.rc != 0, step
+        cfg = Workspace().config()  # recovers an interrupted global commit first
+        name = "crew" if "crew" in cfg.profiles else "team"
+        assert set(cfg.profiles) == {name}, step
+        profile = cfg.profile(name)
+        assert profile is not None
+        assert profile.store_url == _default_url(name), step
+        assert (config / "profiles" / name / "stackctl.db").is_file(), step
+        assert not (config / "profiles" / ({"crew", "team"} - {name}).pop()).exists(), step
+        planned = run_process([STACKCTL, "plan"], cwd=work)
+        assert planned.rc == 0, (step, planned.stderr)
+        assert ("~ rename profile/team → crew" in planned.stdout) == (name == "team"), step
+        applied = run_process([STACKCTL, "apply", "-y"], cwd=work)
+        assert applied.rc == 0, (step, applied.stderr)
+        _renamed(uuid)
+        again = run_process([STACKCTL, "plan"], cwd=work)
+        assert "No changes." in again.stdout, (step, again.stdout)
+
+
+def test_sqlite_lock_for_the_move_blocks_writers_and_closes_after(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The lock held while a renamed profile's database moves: no other writer can begin;
+    when it ends, the store keeps no connection open (the file may move)."""
+    import sqlite3
+
+    from stackctl.defaults import default_state
+    from stackctl.errors import LockError
+    from stackctl.stores.sql import SqlStore
+
+    monkeypatch.setenv("STACKCTL_LOCK_TIMEOUT", "0.2")
+    path = tmp_path / "team.db"
+    store = SqlStore("team", f"sqlite:///{path}")
+    store.initialize(default_state(tmp_path))
+    other = sqlite3.connect(path, timeout=0.1, isolation_level=None)
+    with store.locked():
+        with pytest.raises(sqlite3.OperationalError, match="locked"):
+            other.execute("BEGIN IMMEDIATE")
+        with pytest.raises(LockError), SqlStore("team", f"sqlite:///{path}").locked():
+            pass
+    assert store._engine is None  # the pool is closed, not only the connection returned
+    other.execute("BEGIN IMMEDIATE")  # free again
+    other.execute("ROLLBACK")
+    other.close()
