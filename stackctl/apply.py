@@ -446,6 +446,11 @@ def _rename_profile(ws: Workspace, plan: Plan, tx: GlobalTransaction, change: Ch
                               f"renamed to '{new}':\n  {change.address}",
                               hint="Run `stackctl plan` again.")
     after = moves.renamed_profile(live, new, ws.root, moves.declared_store_url(desired, new))
+    occupied = moves.occupied_store_dir(live, after, ws.root)
+    if occupied is not None:  # appeared since the plan (which refuses it)
+        raise StaleStateError(f"Live state changed while applying; profile '{old}' was not "
+                              f"renamed to '{new}': {occupied} appeared, where its store "
+                              "would move", hint="Move it away and run `stackctl plan` again.")
     active = tx.config.activated_profile == old
     tx.delete_profile(old)
     tx.put_profile(after)

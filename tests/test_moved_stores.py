@@ -11,6 +11,7 @@ import os
 import shutil
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 from helpers import STACKCTL, run_process
@@ -192,3 +193,63 @@ def test_sqlite_lock_for_the_move_blocks_writers_and_closes_after(
     other.execute("BEGIN IMMEDIATE")  # free again
     other.execute("ROLLBACK")
     other.close()
+
+
+@pytest.mark.parametrize("backend", ["local", "sqlite"])
+def test_rename_onto_an_occupied_store_directory_is_refused(tmp_path: Path,
+                                                            backend: str) -> None:
+    """Something already at the new name's default directory: the store cannot move
+    there, and the profile would name a store that is not its own; refused, nothing
+    changed."""
+    from helpers import snapshot
+
+    work = tmp_path / "work"
+    (work / "m").mkdir(parents=True)
+    manifests = (MANIFESTS if backend == "sqlite" else
+                 MANIFESTS.replace("{{type: sql, url: '{url}'}}", "{{type: local}}"))
+
+    def write(profile: str, moved: str = "") -> None:
+        (work / "m" / "all.yaml").write_text(manifests.format(profile=profile,
+                                                              url=_default_url(profile)))
+        (work / "stackctl.yaml").write_text(f"manifests: [m]\n{moved}")
+
+    write("team")
+    assert run_process([STACKCTL, "apply", "-y"], cwd=work).rc == 0
+    leftover = _config() / "profiles" / "crew"
+    leftover.mkdir()
+    (leftover / "notes.txt").write_text("mine\n")
+    write("crew", PROFILE_MOVE)
+    before = snapshot(_config())
+    for argv in (["plan"], ["apply", "-y"]):
+        result = run_process([STACKCTL, *argv], cwd=work)
+        assert result.rc == 1, result.stdout
+        assert (f"stackctl.yaml:3:12: moved: profile/team → profile/crew: its store would move "
+                f"to {leftover}, which already exists; move that away or drop the move"
+                ) in result.stderr, result.stderr
+    assert snapshot(_config()) == before
+
+
+def test_store_directory_appearing_during_the_apply_stops_the_rename(
+        work: Path, cli: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The new name's directory taken while the rename applies (after the store's commit,
+    before the global one): apply refuses the global commit; the profile keeps its name
+    and its database, and once the directory is gone the next apply finishes."""
+    from stackctl.stores.sql import SqlStore
+
+    _write(work, "crew", _default_url("crew"), PROFILE_MOVE)
+    leftover = _config() / "profiles" / "crew"
+    monkeypatch.setattr(SqlStore, "after_rows_written",
+                        staticmethod(lambda _conn: leftover.mkdir(exist_ok=True)))
+    applied = cli("apply", "-y", cwd=work)
+    monkeypatch.setattr(SqlStore, "after_rows_written", None)
+    assert applied.rc == 1
+    assert f"{leftover} appeared, where its store would move" in applied.err
+    cfg = Workspace().config()
+    assert set(cfg.profiles) == {"team"}
+    assert (_config() / "profiles" / "team" / "stackctl.db").is_file()
+    assert list(leftover.iterdir()) == []
+    leftover.rmdir()
+    planned = run_process([STACKCTL, "plan"], cwd=work)
+    assert "~ rename profile/team → crew" in planned.stdout  # the next apply finishes it
+    assert run_process([STACKCTL, "apply", "-y"], cwd=work).rc == 0
+    assert Workspace().config().profile("crew") is not None

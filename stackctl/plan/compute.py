@@ -259,6 +259,12 @@ class Planner:
                 continue
             after = moves.renamed_profile(lp.config, new, live.root,
                                           moves.declared_store_url(self.desired, new))
+            occupied = moves.occupied_store_dir(lp.config, after, live.root)
+            if occupied is not None:
+                self.problems.append(f"{move.location}: moved: {source} → {target}: its store "
+                                     f"would move to {occupied}, which already exists; move "
+                                     "that away or drop the move")
+                continue
             self.reads[source] = compare.print_of(compare.profile_view(lp.config))
             self.changes.append(Change(
                 key=move.source, action="rename",

@@ -8,6 +8,7 @@ last-applied record) moves with the object.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -124,6 +125,19 @@ def renamed_profile(config: ProfileConfig, new: str, root: Path | None,
             and url == default_store_url(root, config.name, config.store_type)):
         url = default_store_url(root, new, config.store_type)
     return replace(config, name=new, store_url=url)
+
+
+def occupied_store_dir(before: ProfileConfig, after: ProfileConfig,
+                       root: Path | None) -> Path | None:
+    """The new name's default directory when a renamed profile's store moves there and
+    something is already in it (the move would not happen and the URL would point at
+    whatever is there); None otherwise."""
+    from stackctl.workspace import default_store_dir
+
+    if root is None or after.store_url == before.store_url:
+        return None
+    target = default_store_dir(root, after.name)
+    return target if os.path.lexists(target) else None
 
 
 def declared_store_url(desired: DesiredState, name: str) -> str | None:
