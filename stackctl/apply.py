@@ -235,7 +235,8 @@ def apply_plan(ws: Workspace, plan: Plan, desired: DesiredState,
             by_profile.setdefault(str(change.profile), []).append(change)
     # a renamed profile's store is still listed under its old name until the global commit
     renamed = {_renamed_to(c): str(c.key.name) for c in changes
-               if c.kind == "profile" and c.action == "rename"}
+               if c.kind == "profile" and c.action == "rename"
+               and not (c.after or {}).get("record_only")}
     defaults = 0  # objects a new store is created with, beyond the plan's changes
     for profile in sorted(by_profile.keys() | created.keys() | renamed.keys()):
         items = by_profile.get(profile, [])
@@ -440,17 +441,23 @@ def _rename_profile(ws: Workspace, plan: Plan, tx: GlobalTransaction, change: Ch
 
     old, new = str(change.key.name), _renamed_to(change)
     live = tx.config.profiles.get(old)
+
+    def stale(why: str = f":\n  {change.address}") -> StaleStateError:
+        return StaleStateError(f"Live state changed while applying; profile '{old}' was not "
+                               f"renamed to '{new}'{why}", hint="Run `stackctl plan` again.")
+
+    if (change.after or {}).get("record_only"):  # deleted outside stackctl: its record
+        if live is not None or new in tx.config.profiles:  # (its creation is recorded next)
+            raise stale()
+        moves.rename_profile_books(moves.Books(tx.managed, tx.owners, tx.applied), old, new)
+        return
     if (live is None or new in tx.config.profiles
             or compare.print_of(compare.profile_view(live)) != plan.reads.get(change.address)):
-        raise StaleStateError(f"Live state changed while applying; profile '{old}' was not "
-                              f"renamed to '{new}':\n  {change.address}",
-                              hint="Run `stackctl plan` again.")
+        raise stale()
     after = moves.renamed_profile(live, new, ws.root, moves.declared_store_url(desired, new))
     occupied = moves.occupied_store_dir(live, after, ws.root)
     if occupied is not None:  # appeared since the plan (which refuses it)
-        raise StaleStateError(f"Live state changed while applying; profile '{old}' was not "
-                              f"renamed to '{new}': {occupied} appeared, where its store "
-                              "would move", hint="Move it away and run `stackctl plan` again.")
+        raise stale(f": {occupied} appeared, where its store would move (move it away)")
     active = tx.config.activated_profile == old
     tx.delete_profile(old)
     tx.put_profile(after)

@@ -253,3 +253,45 @@ def test_store_directory_appearing_during_the_apply_stops_the_rename(
     assert "~ rename profile/team → crew" in planned.stdout  # the next apply finishes it
     assert run_process([STACKCTL, "apply", "-y"], cwd=work).rc == 0
     assert Workspace().config().profile("crew") is not None
+
+
+def test_rename_of_a_profile_deleted_outside_stackctl_moves_its_record(tmp_path: Path) -> None:
+    """Only in stackctl's bookkeeping (its global config entry and store removed by hand):
+    the record follows the rename, the new profile is created, and the old name's deletion
+    is reported once, not forever."""
+    import yaml
+
+    work = tmp_path / "work"
+    (work / "m").mkdir(parents=True)
+    local = MANIFESTS.replace("{{type: sql, url: '{url}'}}", "{{type: local}}")
+
+    def write(profile: str, moved: str = "") -> None:
+        (work / "m" / "all.yaml").write_text(local.format(profile=profile))
+        (work / "stackctl.yaml").write_text(f"manifests: [m]\n{moved}")
+
+    write("team")
+    assert run_process([STACKCTL, "apply", "-y"], cwd=work).rc == 0
+    path = _config() / "config.yaml"
+    doc = yaml.safe_load(path.read_text())
+    del doc["profiles"]["team"]  # someone deletes the profile by hand
+    path.write_text(yaml.safe_dump(doc))
+    shutil.rmtree(_config() / "profiles" / "team")
+    write("crew", PROFILE_MOVE)
+    planned = run_process([STACKCTL, "plan"], cwd=work)
+    assert planned.rc == 0, planned.stderr
+    assert ("~ rename profile/team → crew  (only stackctl's record: deleted outside "
+            "stackctl)\n") in planned.stdout
+    assert "+ create profile/crew\n" in planned.stdout
+    assert ("moved: profile/team exists only in stackctl's bookkeeping (deleted outside "
+            "stackctl); its record moves to profile/crew, which is created") in planned.stdout
+    applied = run_process([STACKCTL, "apply", "-y"], cwd=work)
+    assert applied.rc == 0, applied.stderr
+    gbooks = Workspace().globals.bookkeeping().managed
+    assert "profile/crew" in gbooks
+    assert "profile/team" not in gbooks
+    assert _books("crew") == {"crew/orchestrator/orch", "crew/stack/main"}
+    again = run_process([STACKCTL, "plan"], cwd=work)
+    assert again.rc == 0, again.stderr
+    assert "No changes." in again.stdout
+    assert "Drift" not in again.stdout
+    assert "(profile/crew does: already renamed)" in again.stdout

@@ -248,8 +248,14 @@ class Planner:
             source, target = str(move.source), str(move.target)
             lp, there = profiles.get(old), profiles.get(new)
             if lp is None or lp.config is None:
-                self._nothing_to_rename(move, source in gbooks.managed,
-                                        there is not None and there.config is not None)
+                already = there is not None and there.config is not None
+                declared = self.desired.profiles.get(new)
+                if (source not in gbooks.managed or already or target in gbooks.managed
+                        or declared is None or declared.settings is None
+                        or declared.external):
+                    self._nothing_to_rename(move, source in gbooks.managed, already)
+                elif not self._foreign_move(source, gbooks.managed, gbooks.owners):
+                    self._record_only_move(move)
                 continue
             if self._foreign_move(source, gbooks.managed, gbooks.owners):
                 continue
@@ -329,15 +335,8 @@ class Planner:
                 continue
             if move.source.kind == "stack":
                 self.renamed_stacks[(profile, move.source.name)] = move.target.name
-            if gone:  # deleted outside stackctl: its record follows, the target is created
-                self.notes.append(self._move_note(
-                    move, f"moved: {source} exists only in stackctl's bookkeeping (deleted "
-                          f"outside stackctl); its record moves to {target}, which is created"))
-                self.reads[source] = None
-                # apply moves the record, then records the created target over it: the
-                # old name's deletion is reported (drift) now, and never again
-                self.changes.append(Change(key=move.source, action="rename",
-                                           after={"to": target, "record_only": True}))
+            if gone:
+                self._record_only_move(move)
                 continue
             if moves.exists(live_state, move.target):
                 self.problems.append(f"{move.location}: moved: {source} → {target}: both "
@@ -355,6 +354,18 @@ class Planner:
             live_state = moves.rename(live_state, books, move.source, move.target)
         self.records.update(books.applied)
         return live_state, books.managed, books.owners
+
+    def _record_only_move(self, move: Any) -> None:
+        """A source deleted outside stackctl, still in the bookkeeping: its record follows,
+        the target is created. Apply moves the record, then records the created target over
+        it: the old name's deletion is reported (drift) now, and never again."""
+        source, target = str(move.source), str(move.target)
+        self.notes.append(self._move_note(
+            move, f"moved: {source} exists only in stackctl's bookkeeping (deleted outside "
+                  f"stackctl); its record moves to {target}, which is created"))
+        self.reads[source] = None
+        self.changes.append(Change(key=move.source, action="rename",
+                                   after={"to": target, "record_only": True}))
 
     def _declared(self, address: Address) -> bool:
         """``address`` (a component or stack) is declared in the manifests."""
