@@ -295,3 +295,55 @@ def test_rename_of_a_profile_deleted_outside_stackctl_moves_its_record(tmp_path:
     assert "No changes." in again.stdout
     assert "Drift" not in again.stdout
     assert "(profile/crew does: already renamed)" in again.stdout
+
+
+@pytest.mark.parametrize("backend", ["sqlite", "postgresql"])
+def test_other_machine_sharing_a_renamed_store_is_told_and_renames_its_entry(
+        tmp_path: Path, backend: str, request: pytest.FixtureRequest) -> None:
+    """Two machines (two global configs) share one SQL store. One renames the profile; the
+    other, still naming it team, is refused with what happened and what to do (instead of
+    taking the objects over under the old names), and with the project's move it renames
+    its own entry: the store is not touched again."""
+    url = (f"sqlite:///{tmp_path / 'shared.db'}" if backend == "sqlite"
+           else request.getfixturevalue("postgresql_url"))
+    here, there = tmp_path / "here", tmp_path / "there"
+    for work in (here, there):
+        (work / "m").mkdir(parents=True)
+        _write(work, "team", url)
+    machine_b = {"STACKCTL_CONFIG_PATH": str(tmp_path / "machine-b")}
+    assert run_process([STACKCTL, "apply", "-y"], cwd=here).rc == 0
+    created = run_process([STACKCTL, "profile", "create", "team", "--store-type", "sql",
+                           "--url", url], cwd=there, env=machine_b)
+    assert created.rc == 0, created.stderr
+    assert run_process([STACKCTL, "apply", "-y"], cwd=there, env=machine_b).rc == 0
+    uuid = _uuid("team")
+    _write(here, "crew", url, PROFILE_MOVE)
+    assert run_process([STACKCTL, "apply", "-y"], cwd=here).rc == 0
+    shared = Workspace().store("crew")
+    books = dict(shared.bookkeeping().managed)
+
+    planned = run_process([STACKCTL, "plan"], cwd=there, env=machine_b)  # not yet pulled
+    assert planned.rc == 1
+    assert ("m/all.yaml:3:18: profile/team: its store's records name profile 'crew': the "
+            "profile was renamed to 'crew' through another global config (another machine "
+            "sharing this store?), and this machine's still names it 'team'. Rename it here "
+            "too: declare profile/crew with `moved: [{from: profile/team, to: profile/crew}]` "
+            "in stackctl.yaml (as the project that renamed it does) and apply"
+            ) in planned.stderr, planned.stderr
+    applied = run_process([STACKCTL, "apply", "-y"], cwd=there, env=machine_b)
+    assert applied.rc == 1
+    assert dict(shared.bookkeeping().managed) == books  # nothing taken over as team/...
+
+    _write(there, "crew", url, PROFILE_MOVE)  # pulled
+    planned = run_process([STACKCTL, "plan"], cwd=there, env=machine_b)
+    assert planned.rc == 0, planned.stderr
+    assert "~ rename profile/team → crew\n" in planned.stdout
+    assert "Plan: 0 to create, 0 to update, 0 to delete. 1 to rename." in planned.stdout
+    applied = run_process([STACKCTL, "apply", "-y"], cwd=there, env=machine_b)
+    assert applied.rc == 0, applied.stderr
+    assert dict(shared.bookkeeping().managed) == books
+    assert _uuid("crew") == uuid
+    for work, env in ((here, {}), (there, machine_b)):
+        again = run_process([STACKCTL, "plan"], cwd=work, env=env)
+        assert "No changes." in again.stdout, again.stdout
+    shared.close()

@@ -192,6 +192,8 @@ class Planner:
                 self.problems.append(
                     f"{_at(self.desired, address)}{address}: the store of an existing profile "
                     f"cannot change ({reason}); export it and apply to a new profile instead")
+        if dp is not None and lp is not None and lp.books is not None:
+            self._renamed_elsewhere(name, address, lp.books.managed)
         if dp is not None and dp.external:
             if live_cfg is None:
                 self.problems.append(f"{_at(self.desired, address)}{address}: the external "
@@ -228,6 +230,27 @@ class Planner:
             live_state, managed, owners = self._moves(name, live_state, managed, owners)
         self._external(name, dp, live_state)
         self._resources(name, dp, live_state, managed, owners)
+
+    def _renamed_elsewhere(self, name: str, address: str, managed: Mapping[str, str]) -> None:
+        """A store whose records all name another profile was renamed through another
+        global config (a machine sharing a SQL store): this one still names it ``name``.
+        Refused: applying would take its objects over under the old names."""
+        prefix = f"{name}/"
+        if not managed or any(a.startswith(prefix) for a in managed):
+            return  # the usual case, answered by the first record
+        named = {a.split("/", 1)[0] for a in managed if not a.startswith(("profile/",
+                                                                          "repository/"))}
+        named.discard("global")
+        if len(named) != 1:
+            return
+        other = named.pop()
+        self.problems.append(
+            f"{_at(self.desired, address)}{address}: its store's records name profile "
+            f"'{other}': the profile was renamed to '{other}' through another global config "
+            f"(another machine sharing this store?), and this machine's still names it "
+            f"'{name}'. Rename it here too: declare profile/{other} with "
+            f"`moved: [{{from: profile/{name}, to: profile/{other}}}]` in stackctl.yaml (as "
+            "the project that renamed it does) and apply")
 
     def _rename_profiles(self, live: Live) -> Live:
         """``live`` with what ``moved:`` renames among profiles renamed (entry, store URL,
