@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from helpers import STACKCTL, run_process
+from helpers import STACKCTL, check_record_only_move, run_process
 
 from stackctl.model import ComponentType
 from stackctl.workspace import Workspace
@@ -105,24 +105,6 @@ def test_profile_rename_moves_its_default_sqlite_database(work: Path) -> None:
     assert again.rc == 0, again.stderr
     assert "No changes." in again.stdout
     assert "Drift" not in again.stdout
-
-
-def test_sqlite_database_declared_at_the_old_path_stays(work: Path) -> None:
-    """The manifests say where the renamed profile's database is: there it stays."""
-    uuid = _uuid("team")
-    _write(work, "crew", _default_url("team"), PROFILE_MOVE)
-    planned = run_process([STACKCTL, "plan"], cwd=work)
-    assert planned.rc == 0, planned.stderr
-    assert "~ rename profile/team → crew\n" in planned.stdout
-    assert "store_url" not in planned.stdout
-    applied = run_process([STACKCTL, "apply", "-y"], cwd=work)
-    assert applied.rc == 0, applied.stderr
-    crew = Workspace().config().profile("crew")
-    assert crew is not None
-    assert crew.store_url == _default_url("team")
-    assert (_config() / "profiles" / "team" / "stackctl.db").is_file()
-    assert _uuid("crew") == uuid
-    assert "No changes." in run_process([STACKCTL, "plan"], cwd=work).stdout
 
 
 def test_sqlite_rename_survives_a_crash_at_every_write_step(work: Path, tmp_path: Path) -> None:
@@ -277,24 +259,9 @@ def test_rename_of_a_profile_deleted_outside_stackctl_moves_its_record(tmp_path:
     path.write_text(yaml.safe_dump(doc))
     shutil.rmtree(_config() / "profiles" / "team")
     write("crew", PROFILE_MOVE)
-    planned = run_process([STACKCTL, "plan"], cwd=work)
-    assert planned.rc == 0, planned.stderr
-    assert ("~ rename profile/team → crew  (only stackctl's record: deleted outside "
-            "stackctl)\n") in planned.stdout
-    assert "+ create profile/crew\n" in planned.stdout
-    assert ("moved: profile/team exists only in stackctl's bookkeeping (deleted outside "
-            "stackctl); its record moves to profile/crew, which is created") in planned.stdout
-    applied = run_process([STACKCTL, "apply", "-y"], cwd=work)
-    assert applied.rc == 0, applied.stderr
-    gbooks = Workspace().globals.bookkeeping().managed
-    assert "profile/crew" in gbooks
-    assert "profile/team" not in gbooks
+    check_record_only_move(work, "profile/team", "profile/crew",
+                           lambda: Workspace().globals.bookkeeping().managed)
     assert _books("crew") == {"crew/orchestrator/orch", "crew/stack/main"}
-    again = run_process([STACKCTL, "plan"], cwd=work)
-    assert again.rc == 0, again.stderr
-    assert "No changes." in again.stdout
-    assert "Drift" not in again.stdout
-    assert "(profile/crew does: already renamed)" in again.stdout
 
 
 @pytest.mark.parametrize("backend", ["sqlite", "postgresql"])
