@@ -314,3 +314,29 @@ def test_other_machine_sharing_a_renamed_store_is_told_and_renames_its_entry(
         again = run_process([STACKCTL, "plan"], cwd=work, env=env)
         assert "No changes." in again.stdout, again.stdout
     shared.close()
+
+
+def test_no_connection_of_the_apply_is_open_on_the_database_when_it_moves(
+        work: Path, cli: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Apart from the lock held for the move, the apply's own connections to the old
+    database (its store's commit, the plan's read) are closed before it moves."""
+    import contextlib
+
+    from stackctl.stores import files
+    from stackctl.stores.sql import SqlStore
+
+    database = _config() / "profiles" / "team" / "stackctl.db"
+    open_at_move: list[list[str]] = []
+
+    def hook(step: str) -> None:
+        if step == "move team":
+            fds = Path("/proc/self/fd")
+            targets = [os.path.realpath(fds / fd) for fd in os.listdir(fds)]
+            open_at_move.append([t for t in targets if t == str(database)])
+
+    monkeypatch.setattr(files, "fault_hook", hook)
+    monkeypatch.setattr(SqlStore, "locked", lambda _self: contextlib.nullcontext())
+    _write(work, "crew", _default_url("crew"), PROFILE_MOVE)
+    applied = cli("apply", "-y", cwd=work)
+    assert applied.rc == 0, applied.err
+    assert open_at_move == [[]]
