@@ -52,6 +52,14 @@ def _write(work: Path, profile: str, url: str, moved: str = "") -> None:
     (work / "stackctl.yaml").write_text(f"manifests: [m]\n{moved}")
 
 
+def _write_local(work: Path, profile: str, moved: str = "") -> None:
+    """The same manifests with a local store."""
+    (work / "m").mkdir(parents=True, exist_ok=True)
+    local = MANIFESTS.replace("{{type: sql, url: '{url}'}}", "{{type: local}}")
+    (work / "m" / "all.yaml").write_text(local.format(profile=profile))
+    (work / "stackctl.yaml").write_text(f"manifests: [m]\n{moved}")
+
+
 @pytest.fixture
 def work(tmp_path: Path) -> Path:
     """Profile team with its SQLite database at the default path, applied."""
@@ -187,13 +195,12 @@ def test_rename_onto_an_occupied_store_directory_is_refused(tmp_path: Path,
 
     work = tmp_path / "work"
     (work / "m").mkdir(parents=True)
-    manifests = (MANIFESTS if backend == "sqlite" else
-                 MANIFESTS.replace("{{type: sql, url: '{url}'}}", "{{type: local}}"))
 
     def write(profile: str, moved: str = "") -> None:
-        (work / "m" / "all.yaml").write_text(manifests.format(profile=profile,
-                                                              url=_default_url(profile)))
-        (work / "stackctl.yaml").write_text(f"manifests: [m]\n{moved}")
+        if backend == "sqlite":
+            _write(work, profile, _default_url(profile), moved)
+        else:
+            _write_local(work, profile, moved)
 
     write("team")
     assert run_process([STACKCTL, "apply", "-y"], cwd=work).rc == 0
@@ -237,31 +244,57 @@ def test_store_directory_appearing_during_the_apply_stops_the_rename(
     assert Workspace().config().profile("crew") is not None
 
 
-def test_rename_of_a_profile_deleted_outside_stackctl_moves_its_record(tmp_path: Path) -> None:
-    """Only in stackctl's bookkeeping (its global config entry and store removed by hand):
-    the record follows the rename, the new profile is created, and the old name's deletion
-    is reported once, not forever."""
+def _deleted_by_hand(work: Path) -> dict[str, Any]:
+    """Profile team applied, then its global config entry and store removed by hand; the
+    manifests rename it to crew. Returns the removed entry."""
     import yaml
 
-    work = tmp_path / "work"
-    (work / "m").mkdir(parents=True)
-    local = MANIFESTS.replace("{{type: sql, url: '{url}'}}", "{{type: local}}")
-
-    def write(profile: str, moved: str = "") -> None:
-        (work / "m" / "all.yaml").write_text(local.format(profile=profile))
-        (work / "stackctl.yaml").write_text(f"manifests: [m]\n{moved}")
-
-    write("team")
+    _write_local(work, "team")
     assert run_process([STACKCTL, "apply", "-y"], cwd=work).rc == 0
     path = _config() / "config.yaml"
     doc = yaml.safe_load(path.read_text())
-    del doc["profiles"]["team"]  # someone deletes the profile by hand
+    entry: dict[str, Any] = doc["profiles"].pop("team")
     path.write_text(yaml.safe_dump(doc))
     shutil.rmtree(_config() / "profiles" / "team")
-    write("crew", PROFILE_MOVE)
+    _write_local(work, "crew", PROFILE_MOVE)
+    return entry
+
+
+def test_rename_of_a_profile_deleted_outside_stackctl_moves_its_record(tmp_path: Path) -> None:
+    """Only in stackctl's bookkeeping: the record follows the rename, the new profile is
+    created, and the old name's deletion is reported once, not forever."""
+    work = tmp_path / "work"
+    _deleted_by_hand(work)
     check_record_only_move(work, "profile/team", "profile/crew",
                            lambda: Workspace().globals.bookkeeping().managed)
     assert _books("crew") == {"crew/orchestrator/orch", "crew/stack/main"}
+
+
+def test_record_only_profile_rename_stops_if_the_profile_comes_back(
+        tmp_path: Path, cli: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The profile reappears in the global config while the apply runs (before its global
+    commit): its record is not moved onto the new name, nothing global is written."""
+    import yaml
+
+    from stackctl.stores import files
+
+    work = tmp_path / "work"
+    entry = _deleted_by_hand(work)
+    path = _config() / "config.yaml"
+
+    def put_back(_step: str) -> None:  # at the new store's first write step
+        doc = yaml.safe_load(path.read_text())
+        if (_config() / "profiles" / "crew").exists() and "team" not in doc["profiles"]:
+            doc["profiles"]["team"] = entry
+            path.write_text(yaml.safe_dump(doc))
+
+    monkeypatch.setattr(files, "fault_hook", put_back)
+    books = Workspace().globals.bookkeeping().managed
+    applied = cli("apply", "-y", cwd=work)
+    assert applied.rc == 1
+    assert "profile 'team' was not renamed to 'crew'" in applied.err, applied.err
+    assert Workspace().globals.bookkeeping().managed == books
+    assert "crew" not in Workspace().config().profiles
 
 
 @pytest.mark.parametrize("backend", ["sqlite", "postgresql"])
