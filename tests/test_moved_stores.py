@@ -373,3 +373,31 @@ def test_no_connection_of_the_apply_is_open_on_the_database_when_it_moves(
     applied = cli("apply", "-y", cwd=work)
     assert applied.rc == 0, applied.err
     assert open_at_move == [[]]
+
+
+def test_rename_of_a_profile_whose_entry_alone_was_deleted_is_refused(tmp_path: Path) -> None:
+    """Its global config entry removed by hand, its store left in place: renaming now
+    would create the new profile empty beside it (new uuids); refused with the way out,
+    which then renames it keeping its objects."""
+    import yaml
+
+    work = tmp_path / "work"
+    _write_local(work, "team")
+    assert run_process([STACKCTL, "apply", "-y"], cwd=work).rc == 0
+    uuid = _uuid("team")
+    path = _config() / "config.yaml"
+    doc = yaml.safe_load(path.read_text())
+    del doc["profiles"]["team"]
+    path.write_text(yaml.safe_dump(doc))
+    _write_local(work, "crew", PROFILE_MOVE)
+    planned = run_process([STACKCTL, "plan"], cwd=work)
+    assert planned.rc == 1
+    assert ("stackctl.yaml:3:12: moved: profile/team → profile/crew: profile/team is missing "
+            "from the global config but its store is still in its directory (profiles/team in "
+            "the config directory); apply once declaring profile/team (listing it again with "
+            "that store), then rename it") in planned.stderr, planned.stderr
+    _write_local(work, "team")  # the way out
+    assert run_process([STACKCTL, "apply", "-y"], cwd=work).rc == 0
+    _write_local(work, "crew", PROFILE_MOVE)
+    assert run_process([STACKCTL, "apply", "-y"], cwd=work).rc == 0
+    assert _uuid("crew") == uuid

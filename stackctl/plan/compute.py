@@ -277,6 +277,12 @@ class Planner:
                         or declared is None or declared.settings is None
                         or declared.external):
                     self._nothing_to_rename(move, source in gbooks.managed, already)
+                elif lp is not None and lp.state is not None:  # its store is still there
+                    self.problems.append(
+                        f"{move.location}: moved: {source} → {target}: {source} is missing "
+                        "from the global config but its store is still in its directory "
+                        f"(profiles/{old} in the config directory); apply once declaring "
+                        f"{source} (listing it again with that store), then rename it")
                 elif not self._foreign_move(source, gbooks.managed, gbooks.owners):
                     self._record_only_move(move)
                 continue
