@@ -235,7 +235,8 @@ def apply_plan(ws: Workspace, plan: Plan, desired: DesiredState,
             by_profile.setdefault(str(change.profile), []).append(change)
     # a renamed profile's store is still listed under its old name until the global commit
     renamed = {_renamed_to(c): str(c.key.name) for c in changes
-               if c.kind == "profile" and c.action == "rename"}
+               if c.kind == "profile" and c.action == "rename"
+               and not (c.after or {}).get("record_only")}
     defaults = 0  # objects a new store is created with, beyond the plan's changes
     for profile in sorted(by_profile.keys() | created.keys() | renamed.keys()):
         items = by_profile.get(profile, [])
@@ -243,8 +244,12 @@ def apply_plan(ws: Workspace, plan: Plan, desired: DesiredState,
             if _create_store(ws, plan, created[profile], items, desired, rec):
                 defaults += len(plan.defaults_of(profile))
         else:
-            _apply_profile(plan, ws.store(renamed.get(profile, profile)), profile, items,
-                           desired, rec, renamed_from=renamed.get(profile))
+            store = ws.store(renamed.get(profile, profile))
+            try:
+                _apply_profile(plan, store, profile, items, desired, rec,
+                               renamed_from=renamed.get(profile))
+            finally:  # a renamed SQLite database may move next: no connection left open
+                store.close()
     for change in changes:
         if change.kind == "repository":
             _apply_repository(change)
@@ -428,19 +433,31 @@ def _verb(change: Change) -> str:
 
 
 def _rename_profile(ws: Workspace, plan: Plan, tx: GlobalTransaction, change: Change,
-                    held: ExitStack) -> None:
+                    desired: DesiredState, held: ExitStack) -> None:
     """The second of a profile rename's commits (plan.moves): the global config's entry,
-    its local store's directory, the active profile and the global records."""
+    its store's default directory (a local store's files or a SQLite database), the
+    active profile and the global records."""
     from stackctl.plan import moves
 
     old, new = str(change.key.name), _renamed_to(change)
     live = tx.config.profiles.get(old)
+
+    def stale(why: str = f":\n  {change.address}") -> StaleStateError:
+        return StaleStateError(f"Live state changed while applying; profile '{old}' was not "
+                               f"renamed to '{new}'{why}", hint="Run `stackctl plan` again.")
+
+    if (change.after or {}).get("record_only"):  # deleted outside stackctl: its record
+        if live is not None or new in tx.config.profiles:  # (its creation is recorded next)
+            raise stale()
+        moves.rename_profile_books(moves.Books(tx.managed, tx.owners, tx.applied), old, new)
+        return
     if (live is None or new in tx.config.profiles
             or compare.print_of(compare.profile_view(live)) != plan.reads.get(change.address)):
-        raise StaleStateError(f"Live state changed while applying; profile '{old}' was not "
-                              f"renamed to '{new}':\n  {change.address}",
-                              hint="Run `stackctl plan` again.")
-    after = moves.renamed_profile(live, new, ws.root)
+        raise stale()
+    after = moves.renamed_profile(live, new, ws.root, moves.declared_store_url(desired, new))
+    occupied = moves.occupied_store_dir(live, after, ws.root)
+    if occupied is not None:  # appeared since the plan (which refuses it)
+        raise stale(f": {occupied} appeared, where its store would move (move it away)")
     active = tx.config.activated_profile == old
     tx.delete_profile(old)
     tx.put_profile(after)
@@ -448,14 +465,19 @@ def _rename_profile(ws: Workspace, plan: Plan, tx: GlobalTransaction, change: Ch
         tx.activate_profile(new)
     moves.rename_profile_globals(moves.Books(tx.managed, tx.owners, tx.applied), live, after,
                                  active)
-    if after.store_url != live.store_url:
+    if after.store_url != live.store_url:  # a store in its default directory moves
         from stackctl.stores.lock import store_lock
+        from stackctl.workspace import default_store_dir
 
-        source = Path(path_from_file_url(live.store_url))
-        target = Path(path_from_file_url(after.store_url))
-        held.enter_context(store_lock(source / ".stackctl", f"profile '{old}'"))
-        # after the commit, before the lock is let go: its lease moved with the directory
-        held.callback((target / ".stackctl" / "lock.json").unlink, missing_ok=True)
+        source, target = default_store_dir(ws.root, old), default_store_dir(ws.root, new)
+        if live.store_type == "local":
+            held.enter_context(store_lock(source / ".stackctl", f"profile '{old}'"))
+            # after the commit, before the lock is let go: its lease moved with the directory
+            held.callback((target / ".stackctl" / "lock.json").unlink, missing_ok=True)
+        else:  # SQLite's own write lock: no writer is mid-commit beside the database
+            from stackctl.stores.sql import SqlStore
+
+            held.enter_context(SqlStore(old, live.store_url).locked())
         tx.move_store_dir(source, target)
 
 
@@ -474,13 +496,13 @@ def _apply_global(ws: Workspace, plan: Plan, changes: list[Change], desired: Des
     import contextlib
 
     doomed: list[ProfileConfig] = []
-    # a renamed local store's lock is held while its directory moves: no writer of the
-    # profile is mid-commit in it (its journal names the old paths)
+    # a renamed store's lock is held while its directory moves: no writer of the profile
+    # is mid-commit in it (its journal names the old paths)
     held = contextlib.ExitStack()
     with held, ws.globals.transaction() as tx:
         for change in changes:
             if change.kind == "profile" and change.action == "rename":
-                _rename_profile(ws, plan, tx, change, held)
+                _rename_profile(ws, plan, tx, change, desired, held)
         current = {str(Address.of_profile(n)): compare.profile_view(p)
                    for n, p in tx.config.profiles.items()}
         current[str(Address.global_())] = {"active_profile": tx.config.activated_profile}

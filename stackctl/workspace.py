@@ -25,11 +25,20 @@ log = logging.getLogger("stackctl")
 __all__ = ["Active", "Workspace", "open_store", "open_workspace"]
 
 
+SQLITE_FILE = "stackctl.db"  # a SQL profile's database in its default directory
+
+
+def default_store_dir(root: Path, name: str) -> Path:
+    """The directory of a profile's store unless told otherwise: ``root/profiles/NAME``
+    (a local store's files, or a SQL profile's SQLite database)."""
+    return root / "profiles" / name
+
+
 def default_store_url(root: Path, name: str, store_type: str) -> str:
-    """Where a profile's store lives unless told otherwise: ``root/profiles/NAME``."""
-    directory = root / "profiles" / name
+    """Where a profile's store lives unless told otherwise (``default_store_dir``)."""
+    directory = default_store_dir(root, name)
     if store_type == "sql":
-        return f"sqlite:///{directory / 'stackctl.db'}"
+        return f"sqlite:///{directory / SQLITE_FILE}"
     return file_url(str(directory))
 
 

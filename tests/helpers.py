@@ -80,3 +80,28 @@ kind: Stack
 metadata: {{name: cloud, profile: team}}
 spec: {{components: {{orchestrator: default, artifact_store: art, metadata_store: default}}}}
 """
+
+
+def check_record_only_move(work: Path, source: str, target: str,
+                           managed: Callable[[], Mapping[str, str]]) -> None:
+    """A ``moved:`` entry whose source exists only in stackctl's bookkeeping (deleted
+    outside stackctl): the plan shows its record moving and the target created; after the
+    apply the record is the target's (``managed()``: the bookkeeping holding it) and the
+    next plan is clean, with no drift on the old name left behind."""
+    planned = run_process([STACKCTL, "plan"], cwd=work)
+    assert planned.rc == 0, planned.stderr
+    assert (f"~ rename {source} → {target.rsplit('/', 1)[1]}  (only stackctl's record: deleted "
+            "outside stackctl)\n") in planned.stdout
+    assert f"+ create {target}\n" in planned.stdout
+    assert (f"moved: {source} exists only in stackctl's bookkeeping (deleted outside "
+            f"stackctl); its record moves to {target}, which is created") in planned.stdout
+    applied = run_process([STACKCTL, "apply", "-y"], cwd=work)
+    assert applied.rc == 0, applied.stderr
+    books = managed()
+    assert target in books
+    assert source not in books
+    again = run_process([STACKCTL, "plan"], cwd=work)
+    assert again.rc == 0, again.stderr
+    assert "No changes." in again.stdout
+    assert "Drift" not in again.stdout
+    assert f"({target} does: already renamed)" in again.stdout

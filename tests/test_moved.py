@@ -6,7 +6,7 @@ import os
 from pathlib import Path
 
 import pytest
-from helpers import STACKCTL, run_process, snapshot
+from helpers import STACKCTL, check_record_only_move, run_process, snapshot
 
 from stackctl.model import ComponentType
 from stackctl.workspace import Workspace
@@ -217,23 +217,8 @@ def test_move_of_an_object_deleted_out_of_band_moves_its_record(work: Path) -> N
         tx.delete_stack("main")
     _write(work, stack="prod", active=", activeStack: prod",
            moved="  - {from: team/stack/main, to: team/stack/prod}\n")
-    planned = run_process([STACKCTL, "plan"], cwd=work)
-    assert planned.rc == 0, planned.stderr
-    assert ("~ rename team/stack/main → prod  (only stackctl's record: deleted outside "
-            "stackctl)\n") in planned.stdout
-    assert "+ create team/stack/prod\n" in planned.stdout
-    assert ("moved: team/stack/main exists only in stackctl's bookkeeping (deleted outside "
-            "stackctl); its record moves to team/stack/prod, which is created") in planned.stdout
-    applied = run_process([STACKCTL, "apply", "-y"], cwd=work)
-    assert applied.rc == 0, applied.stderr
-    managed = Workspace().store("team").bookkeeping().managed
-    assert "team/stack/prod" in managed
-    assert "team/stack/main" not in managed
-    again = run_process([STACKCTL, "plan"], cwd=work)
-    assert again.rc == 0, again.stderr
-    assert "No changes." in again.stdout
-    assert "Drift" not in again.stdout
-    assert "(team/stack/prod does: already renamed)" in again.stdout
+    check_record_only_move(work, "team/stack/main", "team/stack/prod",
+                           lambda: Workspace().store("team").bookkeeping().managed)
 
 
 def test_bookkeeping_only_move_without_a_declared_target_is_a_note(work: Path) -> None:
@@ -493,14 +478,17 @@ def test_profile_rename_onto_an_existing_profile_is_refused(work: Path) -> None:
     assert snapshot(config) == before
 
 
-@pytest.mark.parametrize("backend", ["sqlite", "postgresql"])
+@pytest.mark.parametrize("backend", ["sqlite", "sqlite-default-path", "postgresql"])
 def test_profile_rename_of_a_sql_store_keeps_the_database(
         tmp_path: Path, backend: str, request: pytest.FixtureRequest) -> None:
-    """Only the name in the global config changes (and stackctl's records in the store)."""
+    """Only the name in the global config changes (and stackctl's records in the store).
+    A SQLite database at the default path moves (tests/test_moved_stores.py), unless the
+    renamed profile is declared with the old path: then it stays there."""
     work = tmp_path / "work"
     (work / "m").mkdir(parents=True)
-    url = (f"sqlite:///{tmp_path / 'team.db'}" if backend == "sqlite"
-           else request.getfixturevalue("postgresql_url"))
+    default = Path(os.environ["STACKCTL_CONFIG_PATH"]) / "profiles" / "team" / "stackctl.db"
+    url = {"sqlite": f"sqlite:///{tmp_path / 'team.db'}", "sqlite-default-path":
+           f"sqlite:///{default}"}.get(backend) or request.getfixturevalue("postgresql_url")
     store = f"{{type: sql, url: '{url}'}}"
     _write(work, store=store)
     assert run_process([STACKCTL, "apply", "-y"], cwd=work).rc == 0

@@ -42,6 +42,15 @@ def _is_local_store(directory: Path) -> bool:
     return (directory / ".stackctl").is_dir() and not directory.is_symlink()
 
 
+def _is_profile_store(directory: Path) -> bool:
+    """A renamed profile's store in its default directory (a local store, or a SQL
+    profile's SQLite database): what a global commit may move."""
+    from stackctl.workspace import SQLITE_FILE
+
+    return _is_local_store(directory) or (
+        (directory / SQLITE_FILE).is_file() and not directory.is_symlink())
+
+
 @dataclass(frozen=True)
 class GlobalConfig:
     activated_profile: str | None
@@ -71,7 +80,7 @@ class GlobalConfigStore:
         ):
             with store_lock(self.meta, "the global configuration"):
                 files.recover(self.meta, [self.root, self.meta], root=self.root,
-                              may_trash=_is_local_store)
+                              may_trash=_is_local_store, may_move=_is_profile_store)
 
     def _consistent(self, read: Callable[[], T]) -> T:
         return consistent_read(self.meta, "the global configuration", self._recover, read)
@@ -122,7 +131,7 @@ class GlobalConfigStore:
     def transaction(self) -> Iterator[GlobalTransaction]:
         with store_lock(self.meta, "the global configuration"):
             files.recover(self.meta, [self.root, self.meta], root=self.root,
-                              may_trash=_is_local_store)
+                              may_trash=_is_local_store, may_move=_is_profile_store)
             books = self._books()
             tx = GlobalTransaction(self._load(), books, fresh=not self.exists())
             yield tx

@@ -196,6 +196,8 @@ class Planner:
                 self.problems.append(
                     f"{_at(self.desired, address)}{address}: the store of an existing profile "
                     f"cannot change ({reason}); export it and apply to a new profile instead")
+        if dp is not None and lp is not None and lp.books is not None:
+            self._renamed_elsewhere(name, address, lp.books.managed)
         if dp is not None and dp.external:
             if live_cfg is None:
                 self.problems.append(f"{_at(self.desired, address)}{address}: the external "
@@ -233,6 +235,27 @@ class Planner:
         self._external(name, dp, live_state)
         self._resources(name, dp, live_state, managed, owners)
 
+    def _renamed_elsewhere(self, name: str, address: str, managed: Mapping[str, str]) -> None:
+        """A store whose records all name another profile was renamed through another
+        global config (a machine sharing a SQL store): this one still names it ``name``.
+        Refused: applying would take its objects over under the old names."""
+        prefix = f"{name}/"
+        if not managed or any(a.startswith(prefix) for a in managed):
+            return  # the usual case, answered by the first record
+        named = {a.split("/", 1)[0] for a in managed if not a.startswith(("profile/",
+                                                                          "repository/"))}
+        named.discard("global")
+        if len(named) != 1:
+            return
+        other = named.pop()
+        self.problems.append(
+            f"{_at(self.desired, address)}{address}: its store's records name profile "
+            f"'{other}': the profile was renamed to '{other}' through another global config "
+            f"(another machine sharing this store?), and this machine's still names it "
+            f"'{name}'. Rename it here too: declare profile/{other} with "
+            f"`moved: [{{from: profile/{name}, to: profile/{other}}}]` in stackctl.yaml (as "
+            "the project that renamed it does) and apply")
+
     def _rename_profiles(self, live: Live) -> Live:
         """``live`` with what ``moved:`` renames among profiles renamed (entry, store URL,
         active profile, every record), so the rest of the plan compares the manifests
@@ -252,8 +275,20 @@ class Planner:
             source, target = str(move.source), str(move.target)
             lp, there = profiles.get(old), profiles.get(new)
             if lp is None or lp.config is None:
-                self._nothing_to_rename(move, source in gbooks.managed,
-                                        there is not None and there.config is not None)
+                already = there is not None and there.config is not None
+                declared = self.desired.profiles.get(new)
+                if (source not in gbooks.managed or already or target in gbooks.managed
+                        or declared is None or declared.settings is None
+                        or declared.external):
+                    self._nothing_to_rename(move, source in gbooks.managed, already)
+                elif lp is not None and lp.state is not None:  # its store is still there
+                    self.problems.append(
+                        f"{move.location}: moved: {source} → {target}: {source} is missing "
+                        "from the global config but its store is still in its directory "
+                        f"(profiles/{old} in the config directory); apply once declaring "
+                        f"{source} (listing it again with that store), then rename it")
+                elif not self._foreign_move(source, gbooks.managed, gbooks.owners):
+                    self._record_only_move(move)
                 continue
             if self._foreign_move(source, gbooks.managed, gbooks.owners):
                 continue
@@ -261,7 +296,14 @@ class Planner:
                 self.problems.append(f"{move.location}: moved: {source} → {target}: both "
                                      "exist live; delete one or drop the move")
                 continue
-            after = moves.renamed_profile(lp.config, new, live.root)
+            after = moves.renamed_profile(lp.config, new, live.root,
+                                          moves.declared_store_url(self.desired, new))
+            occupied = moves.occupied_store_dir(lp.config, after, live.root)
+            if occupied is not None:
+                self.problems.append(f"{move.location}: moved: {source} → {target}: its store "
+                                     f"would move to {occupied}, which already exists; move "
+                                     "that away or drop the move")
+                continue
             self.reads[source] = compare.print_of(compare.profile_view(lp.config))
             self.changes.append(Change(
                 key=move.source, action="rename",
@@ -326,15 +368,8 @@ class Planner:
                 continue
             if move.source.kind == "stack":
                 self.renamed_stacks[(profile, move.source.name)] = move.target.name
-            if gone:  # deleted outside stackctl: its record follows, the target is created
-                self.notes.append(self._move_note(
-                    move, f"moved: {source} exists only in stackctl's bookkeeping (deleted "
-                          f"outside stackctl); its record moves to {target}, which is created"))
-                self.reads[source] = None
-                # apply moves the record, then records the created target over it: the
-                # old name's deletion is reported (drift) now, and never again
-                self.changes.append(Change(key=move.source, action="rename",
-                                           after={"to": target, "record_only": True}))
+            if gone:
+                self._record_only_move(move)
                 continue
             if moves.exists(live_state, move.target):
                 self.problems.append(f"{move.location}: moved: {source} → {target}: both "
@@ -352,6 +387,18 @@ class Planner:
             live_state = moves.rename(live_state, books, move.source, move.target)
         self.records.update(books.applied)
         return live_state, books.managed, books.owners
+
+    def _record_only_move(self, move: Any) -> None:
+        """A source deleted outside stackctl, still in the bookkeeping: its record follows,
+        the target is created. Apply moves the record, then records the created target over
+        it: the old name's deletion is reported (drift) now, and never again."""
+        source, target = str(move.source), str(move.target)
+        self.notes.append(self._move_note(
+            move, f"moved: {source} exists only in stackctl's bookkeeping (deleted outside "
+                  f"stackctl); its record moves to {target}, which is created"))
+        self.reads[source] = None
+        self.changes.append(Change(key=move.source, action="rename",
+                                   after={"to": target, "record_only": True}))
 
     def _declared(self, address: Address) -> bool:
         """``address`` (a component or stack) is declared in the manifests."""

@@ -8,14 +8,18 @@ last-applied record) moves with the object.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from stackctl.model import Address, ProfileConfig, ProfileState
 from stackctl.plan import compare, records
 from stackctl.stores.base import mark_managed
+
+if TYPE_CHECKING:
+    from stackctl.compiler.desired import DesiredState
 
 
 @dataclass
@@ -107,17 +111,39 @@ def rename_profile_books(books: Books, old: str, new: str) -> None:
             mark_managed(books.managed, books.owners, books.applied, address, None, None, None)
 
 
-def renamed_profile(config: ProfileConfig, new: str, root: Path | None) -> ProfileConfig:
-    """The global config's entry of a profile renamed to ``new``: a local store in its
-    default directory (``root/profiles/old``) moves to the new name's; any other store
-    (a SQL database, a local store elsewhere) stays where it is."""
+def renamed_profile(config: ProfileConfig, new: str, root: Path | None,
+                    declared_url: str | None = None) -> ProfileConfig:
+    """The global config's entry of a profile renamed to ``new``: a store in its default
+    place (``root/profiles/old``: a local store's directory, a SQL profile's SQLite
+    database) moves to the new name's, unless the manifests declare the renamed profile's
+    store at the old place (``declared_url``); any other store (a database elsewhere, a
+    local store elsewhere) stays where it is."""
     from stackctl.workspace import default_store_url
 
     url = config.store_url
-    if (root is not None and config.store_type == "local"
-            and url == default_store_url(root, config.name, "local")):
-        url = default_store_url(root, new, "local")
+    if (root is not None and url != declared_url
+            and url == default_store_url(root, config.name, config.store_type)):
+        url = default_store_url(root, new, config.store_type)
     return replace(config, name=new, store_url=url)
+
+
+def occupied_store_dir(before: ProfileConfig, after: ProfileConfig,
+                       root: Path | None) -> Path | None:
+    """The new name's default directory when a renamed profile's store moves there and
+    something is already in it (the move would not happen and the URL would point at
+    whatever is there); None otherwise."""
+    from stackctl.workspace import default_store_dir
+
+    if root is None or after.store_url == before.store_url:
+        return None
+    target = default_store_dir(root, after.name)
+    return target if os.path.lexists(target) else None
+
+
+def declared_store_url(desired: DesiredState, name: str) -> str | None:
+    """The store URL the manifests declare for profile ``name`` (None: none declared)."""
+    dp = desired.profiles.get(name)
+    return dp.settings.url if dp is not None and dp.settings is not None else None
 
 
 def rename_profile_globals(books: Books, before: ProfileConfig, after: ProfileConfig,

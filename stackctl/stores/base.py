@@ -255,6 +255,10 @@ class ProfileStore(abc.ABC):
     def _commit(self, tx: Transaction) -> None:
         """Write ``tx`` atomically; called with the lock held."""
 
+    def close(self) -> None:
+        """Release what the store holds open (a SQL store's pooled connections)."""
+        return  # files hold nothing open between calls
+
     def describe_url(self) -> str:
         """The URL for display: never a password."""
         from stackctl.stores.urls import redact_url

@@ -229,19 +229,22 @@ def _roll_forward(journal_dir: Path, journal: Mapping[str, object]) -> None:
 
 
 def recover(journal_dir: Path, data_dirs: list[Path], *, root: Path,
-            may_trash: Callable[[Path], bool] = lambda _p: False) -> bool:
+            may_trash: Callable[[Path], bool] = lambda _p: False,
+            may_move: Callable[[Path], bool] | None = None) -> bool:
     """Finish an interrupted commit, or sweep temp files of one that never began.
 
     The journal is checked whole before anything is touched: only paths inside
     ``root`` (the store being recovered), after resolving symlinks, are renamed
     or deleted; a directory outside it is trashed only if ``may_trash`` says it
-    is one stackctl may remove (a deleted profile's own store). Returns True
-    when a journal was rolled forward.
+    is one stackctl may remove (a deleted profile's own store); a directory
+    inside it is moved only if ``may_move`` (default: ``may_trash``) says it is
+    one stackctl may move (a renamed profile's store). Returns True when a
+    journal was rolled forward.
     """
     journal_path = journal_dir / JOURNAL_NAME
     rolled = False
     if journal_path.exists():
-        journal = checked_journal(journal_path, root, may_trash)
+        journal = checked_journal(journal_path, root, may_trash, may_move)
         _roll_forward(journal_dir, journal)
         rolled = True
     for directory in data_dirs:
@@ -252,8 +255,8 @@ def recover(journal_dir: Path, data_dirs: list[Path], *, root: Path,
     return rolled
 
 
-def checked_journal(path: Path, root: Path,
-                    may_trash: Callable[[Path], bool]) -> dict[str, object]:
+def checked_journal(path: Path, root: Path, may_trash: Callable[[Path], bool],
+                    may_move: Callable[[Path], bool] | None = None) -> dict[str, object]:
     """A crash journal, refused unless it has stackctl's shape and stays inside ``root``."""
     from stackctl.errors import ConfigFileError, Location
 
@@ -294,7 +297,8 @@ def checked_journal(path: Path, root: Path,
     for source, target in moves.items():
         # a renamed profile's store, beside itself, inside the config directory
         if not (inside(source) and inside(target) and Path(source).parent == Path(target).parent
-                and (may_trash(Path(source)) or may_trash(Path(target)))):
+                and ((may_move or may_trash)(Path(source))
+                     or (may_move or may_trash)(Path(target)))):
             raise refuse(f"names a directory stackctl may not move: {_quoted(source)} → "
                          f"{_quoted(target)}")
     for target in deletes:

@@ -311,6 +311,23 @@ class SqlStore(ProfileStore):
         finally:
             conn.close()  # rolls back whatever did not commit
 
+    @contextmanager
+    def locked(self) -> Iterator[None]:
+        """The store's write lock held and nothing written, on a connection of its own;
+        when the block ends it and the engine's pool are closed (a renamed profile's
+        SQLite database moves inside the block: no writer is mid-commit beside it)."""
+        wait = db.lock_timeout()
+        conn = self._open(write=True)
+        try:
+            conn.begin()  # SQLite: BEGIN IMMEDIATE, waiting up to the busy timeout
+            db.bound_lock_waits(conn, wait)
+            yield
+        except sa_exc.DBAPIError as exc:
+            raise self._error(exc, wait=wait) from exc
+        finally:
+            conn.close()  # rolls back: nothing was written
+            self.close()
+
     def _commit(self, tx: Transaction) -> None:
         conn = self._conn
         assert conn is not None, "_commit runs only inside transaction()"
