@@ -111,6 +111,9 @@ def _document_message(error: Any) -> str:
     alternatives = [sorted(s.get("required", [])) for s in error.validator_value
                     if isinstance(s, dict)] if error.validator in ("oneOf", "anyOf") else []
     if error.validator == "not" and isinstance(error.validator_value, dict):
+        together = error.validator_value.get("required", [])
+        if len(together) > 1:
+            return "must not have both " + " and ".join(together)
         alternatives = [sorted(s.get("required", []))
                         for s in error.validator_value.get("anyOf", []) if isinstance(s, dict)]
         names = " or ".join(n for a in alternatives for n in a)

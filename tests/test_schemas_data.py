@@ -354,7 +354,7 @@ BAD_MANIFESTS: list[tuple[str, dict[str, Any]]] = [
     _broken("stack.json", spec__components={"orchestrator": 3}),
     _broken("stack.json", spec__extra=True),
     _broken("profile.json", spec__store={"type": "local", "url": "sqlite:///x.db"}),
-    _broken("profile.json", spec__store={"type": "sql"}),
+    _broken("profile.json", spec__store={"type": "sql", "urlFromEnv": "lower-case-dash"}),
     _broken("profile.json", spec__store={"type": "sql", "url": "mysql://h/db",
                                          "urlFromEnv": "URL"}),
     _broken("profile.json", spec__store={"type": "mongo"}),

@@ -100,6 +100,34 @@ def test_sql_profile_defaults_to_a_private_sqlite_file(run: Runner, config_dir: 
     assert "default" in stacks
 
 
+def test_a_default_sqlite_profile_exports_as_a_manifest_that_validates_and_plans_clean(
+        run: Runner, config_dir: Path, workdir: Path) -> None:
+    """Exported without a URL (the default database is no secret and no path of this
+    machine); the schema takes a sql store without url/urlFromEnv as that default."""
+    ok(run("profile", "create", "team", "--store-type", "sql"))
+    ok(run("profile", "set", "team"))
+    ok(run("orchestrator", "register", "runner", "--flavor", "local"))
+    ok(run("export", "--profile", "team", "-o", "exported"))
+    text = "".join(p.read_text() for p in sorted((workdir / "exported").rglob("*.yaml")))
+    assert "type: sql" in text
+    assert "url" not in text.replace("urlFromEnv", "")
+    ok(run("validate", "exported"))
+    planned = ok(run("plan", "exported", "--format", "json"))
+    assert json.loads(planned.stdout)["summary"]["update"] == 0, planned.stdout
+    assert (config_dir / "profiles" / "team" / "stackctl.db").is_file()
+
+
+def test_a_sql_store_with_both_url_and_url_from_env_is_a_located_error(
+        run: Runner, workdir: Path) -> None:
+    (workdir / "p.yaml").write_text(
+        "apiVersion: stackctl/v1\nkind: Profile\nmetadata: {name: team}\nspec:\n"
+        "  store: {type: sql, url: 'sqlite:///x.db', urlFromEnv: TEAM_DB_URL}\n")
+    result = run("validate", "p.yaml")
+    assert result.rc == 1, result
+    assert "p.yaml:5:10: error: spec.store: must not have both url and urlFromEnv" in (
+        result.stdout), result.stdout
+
+
 @pytest.mark.db
 def test_passwords_in_urls_are_never_printed(run: Runner, postgresql_url: str,
                                              config_dir: Path) -> None:
