@@ -107,11 +107,14 @@ def _mapping(data: dict[str, Any], indent: str, out: list[str], sort_keys: bool,
     if sort_keys:
         keys.sort()
     deeper = indent + "  "
+    known = _scalars  # the cache first: most keys and many values were met before
     for key in keys:
         value = data[key]
         kind = type(value)
-        head = f"{indent}{_string(key)}:"
-        if kind is dict:
+        head = f"{indent}{known.get(key) or _string(key)}:"
+        if kind is str:
+            out.append(f"{head} {known.get(value) or _string(value)}\n")
+        elif kind is dict:
             if not value:
                 _once(value, seen)
                 out.append(f"{head} {{}}\n")
