@@ -114,20 +114,16 @@ def _mapping(data: dict[str, Any], indent: str, out: list[str], sort_keys: bool,
         head = f"{indent}{known.get(key) or _string(key)}:"
         if kind is str:
             out.append(f"{head} {known.get(value) or _string(value)}\n")
-        elif kind is dict:
+        elif kind is dict or kind is list:
             if not value:
                 _once(value, seen)
-                out.append(f"{head} {{}}\n")
+                out.append(f"{head} {'{}' if kind is dict else '[]'}\n")
             else:
                 out.append(f"{head}\n")
-                _mapping(value, deeper, out, sort_keys, seen)
-        elif kind is list:
-            if not value:
-                _once(value, seen)
-                out.append(f"{head} []\n")
-            else:
-                out.append(f"{head}\n")
-                _sequence(value, indent, out, sort_keys, seen)  # PyYAML: not indented
+                if kind is dict:
+                    _mapping(value, deeper, out, sort_keys, seen)
+                else:
+                    _sequence(value, indent, out, sort_keys, seen)  # PyYAML: not indented
         else:
             out.append(f"{head} {_scalar(value)}\n")
 
