@@ -300,11 +300,10 @@ def _create_store(ws: Workspace, plan: Plan, profile: ProfileConfig, items: list
     for directory in local_artifact_dirs(tx.after):
         directory.mkdir(parents=True, exist_ok=True)
     store.create(tx.after, tx.managed, tx.owners, tx.applied)
-    log.info("Created profile/%s", profile.name)
+    done = [f"Created profile/{profile.name}"]
     if plan.defaults_of(profile.name):
-        log.info("Created %s", defaults_line(plan, profile.name))
-    for change in items:
-        log.info("%s %s", _verb(change), change.address)
+        done.append(f"Created {defaults_line(plan, profile.name)}")
+    _log_done(done, items)
     return True
 
 
@@ -367,8 +366,15 @@ def _apply_profile(plan: Plan, store: ProfileStore, profile: str, items: list[Ch
             problems = rules.stack_problems(stack, after)
             if problems:  # the plan checked this; live moved under us
                 raise IntegrityError(f"{Address.stack(profile, stack.name)}: {problems[0].message}")
-    for change in items:
-        log.info("%s %s", _verb(change), change.address)
+    _log_done([], items)
+
+
+def _log_done(lines: list[str], items: list[Change]) -> None:
+    """A line per change applied to one store, as one message: a record per line cost
+    ~20 µs in logging and the handler, 0.2 s for a store of 10,000 objects."""
+    lines.extend(f"{_verb(change)} {change.address}" for change in items)
+    if lines:
+        log.info("%s", "\n".join(lines))
 
 
 def _apply_changes(tx: Transaction, profile: str, items: list[Change],

@@ -182,6 +182,28 @@ def test_a_large_commit_writes_every_file_and_leaves_no_temp_file(tmp_path: Path
     assert not (meta / files.JOURNAL_NAME).exists()
 
 
+@pytest.mark.parametrize(("umask", "chmods"), [(0o022, 1), (0o002, 1), (0o077, 67)])
+def test_a_large_commit_sets_modes_at_creation_when_the_umask_spares_them(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, umask: int, chmods: int) -> None:
+    calls: list[int] = []
+    fchmod = os.fchmod
+    monkeypatch.setattr(os, "fchmod", lambda fd, mode: (calls.append(mode), fchmod(fd, mode)))
+    writes = {str(tmp_path / f"d{i % 3}" / f"f{i}.yaml"): b"x: 1\n"
+              for i in range(files.BATCH_SYNC_THRESHOLD * 2 + 1)}
+    writes[str(tmp_path / "d0" / "secret.yaml")] = b"s: 1\n"
+    old = os.umask(umask)
+    try:
+        files.commit_files(tmp_path / ".stackctl", writes, [],
+                           private=lambda p: p.endswith("secret.yaml"))
+    finally:
+        os.umask(old)
+    # one per file only when the umask would cut the mode (and the journal's, written alone)
+    assert len(calls) == chmods
+    modes = {p: Path(p).stat().st_mode & 0o777 for p in writes}
+    assert modes.pop(str(tmp_path / "d0" / "secret.yaml")) == 0o600
+    assert set(modes.values()) == {0o644}
+
+
 def test_a_bare_file_name_is_written_in_the_working_directory(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.chdir(tmp_path)

@@ -16,6 +16,8 @@ COLORS = {"create": "green", "update": "yellow", "delete": "red", "no-op": "whit
 
 
 def _value(value: Any) -> str:
+    if value is None:  # most unset config fields: json.dumps costs µs a line
+        return "null"
     return value if isinstance(value, str) else json.dumps(value, default=str)
 
 

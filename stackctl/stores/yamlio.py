@@ -14,14 +14,20 @@ from typing import Any
 import yaml
 
 from stackctl.errors import ConfigFileError, Location
+from stackctl.stores import yamlemit
 
 _Loader: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 _Dumper: type[yaml.SafeDumper] = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
 
 
 def dump(data: Any, *, sort_keys: bool = True) -> bytes:
-    """Block-style YAML; ``sort_keys=False`` keeps the mapping's own order."""
-    text: str = yaml.dump(data, Dumper=_Dumper, default_flow_style=False, sort_keys=sort_keys)
+    """Block-style YAML; ``sort_keys=False`` keeps the mapping's own order.
+
+    Plain shapes take the fast emitter (the same bytes); the rest, ``yaml.dump``.
+    """
+    text = yamlemit.emit(data, sort_keys=sort_keys)
+    if text is None:
+        text = yaml.dump(data, Dumper=_Dumper, default_flow_style=False, sort_keys=sort_keys)
     return text.encode()
 
 
