@@ -190,3 +190,19 @@ def test_a_bare_file_name_is_written_in_the_working_directory(
     assert (tmp_path / "plan.json").read_bytes() == b"{}"
     assert (tmp_path / "a.yaml").read_bytes() == b"a: 1\n"
     assert not list(tmp_path.glob(".stackctl-tmp-*"))
+
+
+@pytest.mark.parametrize("where", [".", ".stackctl", "artifact_stores", "orchestrators"])
+def test_a_read_sweeps_a_crashed_commits_temp_file_from_each_store_directory(
+        store: LocalStore, where: str) -> None:
+    """The recovery check looks for temp files by name only (files.has_temp_files, no
+    glob): one left in any of the store's directories is still found and removed."""
+    leftover = store.root / where / ".stackctl-tmp-999-x-1"
+    leftover.write_bytes(b"half a file")
+    keep = store.root / where / "stackctl-tmp-not-ours"
+    keep.write_bytes(b"")
+    store.load_with_books()
+    assert not leftover.exists()
+    assert keep.exists()
+    assert not files.has_temp_files(store.root / where)
+    assert not files.has_temp_files(store.root / "no-such-dir")
