@@ -206,3 +206,24 @@ def test_a_read_sweeps_a_crashed_commits_temp_file_from_each_store_directory(
     assert keep.exists()
     assert not files.has_temp_files(store.root / where)
     assert not files.has_temp_files(store.root / "no-such-dir")
+
+
+def test_a_fingerprint_is_json_sorted_and_builds_no_encoder_per_call(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """The fingerprint of every resource a plan reads: the same text as json.dumps with
+    sorted keys (stable across versions: saved plans and records hold them), from one
+    encoder made once instead of one per call."""
+    import hashlib
+
+    from stackctl.fingerprint import fingerprint
+
+    value = {"flavor": "s3", "config": {"path": "s3://b", "key": None, "n": [1, 2.5, "é"],
+                                        "a": {"z": True, "y": "x"}}}
+    text = json.dumps(value, sort_keys=True, separators=(",", ":"), default=str)
+    assert fingerprint(value) == hashlib.sha256(text.encode()).hexdigest()[:32]
+    made: list[int] = []
+    init = json.JSONEncoder.__init__
+    monkeypatch.setattr(json.JSONEncoder, "__init__",
+                        lambda self, **kw: (made.append(1), init(self, **kw))[1])
+    fingerprint(value)
+    assert made == []
