@@ -11,7 +11,6 @@ import hashlib
 import json
 from typing import Any
 
-
 # json.dumps with these options builds a new encoder on every call; one made once
 # encodes the same text (a plan fingerprints every resource it reads: 10,000 and more)
 _ENCODE = json.JSONEncoder(sort_keys=True, separators=(",", ":"), default=str).encode

@@ -99,7 +99,8 @@ def test_a_plan_finds_its_data_without_importlib_resources(workdir: Path) -> Non
     (workdir / "m.yaml").write_text(
         "apiVersion: stackctl/v1\nkind: Profile\nmetadata: {name: team}\n"
         "spec: {store: {type: local}}\n")
-    probe = PROBE.replace("HEAVY", repr(json.dumps(["zipfile", "tempfile", "importlib.resources"]))).replace(
+    modules = ["zipfile", "tempfile", "importlib.resources"]
+    probe = PROBE.replace("HEAVY", repr(json.dumps(modules))).replace(
         '{m.split(".")[0] for m in sys.modules}', "set(sys.modules)")
     result = run_process([PYTHON, "-c", probe, "plan", "m.yaml"], workdir)
     assert result.stdout.strip().splitlines()[-1] == "IMPORTED [] EXIT 0", (

@@ -1,0 +1,73 @@
+"""A cold no-op plan (issue 12: stackctl's read cache emptied) does no needless work.
+
+Each shortcut keeps the behaviour: the recovery check still finds a crashed commit's
+temp files, fingerprints are the same text, package data is found without
+importlib.resources.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from stackctl.model import Component, ComponentType, ProfileState, Stack
+from stackctl.stores import files, read_cache
+from stackctl.stores.local import LocalStore
+from stackctl.stores.urls import file_url
+
+ART = ComponentType.ARTIFACT_STORE
+ORCH = ComponentType.ORCHESTRATOR
+META = ComponentType.METADATA_STORE
+
+
+@pytest.fixture
+def store(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> LocalStore:
+    """A local store of one stack: an orchestrator, an artifact and a metadata store."""
+    monkeypatch.setenv("STACKCTL_CACHE_DIR", str(tmp_path / "cache"))
+    monkeypatch.setattr(read_cache, "RACY_SECONDS", 0.0)
+    members = {ORCH: ("o", "local", {}), ART: ("a", "local", {"path": "/a"}),
+               META: ("m", "sqlite", {"uri": "/m.db"})}
+    made = LocalStore("cold", file_url(str(tmp_path / "profiles" / "cold")))
+    made.create(ProfileState(
+        components={(t, n): Component(t, n, f, f"u-{n}", c) for t, (n, f, c) in members.items()},
+        stacks={"s": Stack("s", {t: n for t, (n, _, _) in members.items()})}), {}, {}, {})
+    return made
+
+
+@pytest.mark.parametrize("where", [".", ".stackctl", "artifact_stores", "orchestrators"])
+def test_a_read_sweeps_a_crashed_commits_temp_file_from_each_store_directory(
+        store: LocalStore, where: str) -> None:
+    """The recovery check looks for temp files by name only (files.has_temp_files, no
+    glob): one left in any of the store's directories is still found and removed."""
+    leftover = store.root / where / ".stackctl-tmp-999-x-1"
+    leftover.write_bytes(b"half a file")
+    keep = store.root / where / "stackctl-tmp-not-ours"
+    keep.write_bytes(b"")
+    store.load_with_books()
+    assert not leftover.exists()
+    assert keep.exists()
+    assert not files.has_temp_files(store.root / where)
+    assert not files.has_temp_files(store.root / "no-such-dir")
+
+
+def test_a_fingerprint_is_json_sorted_and_builds_no_encoder_per_call(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """The fingerprint of every resource a plan reads: the same text as json.dumps with
+    sorted keys (stable across versions: saved plans and records hold them), from one
+    encoder made once instead of one per call."""
+    import hashlib
+
+    from stackctl.fingerprint import fingerprint
+
+    value = {"flavor": "s3", "config": {"path": "s3://b", "key": None, "n": [1, 2.5, "é"],
+                                        "a": {"z": True, "y": "x"}}}
+    text = json.dumps(value, sort_keys=True, separators=(",", ":"), default=str)
+    assert fingerprint(value) == hashlib.sha256(text.encode()).hexdigest()[:32]
+    made: list[int] = []
+    init = json.JSONEncoder.__init__
+    monkeypatch.setattr(json.JSONEncoder, "__init__",
+                        lambda self, **kw: (made.append(1), init(self, **kw))[1])
+    fingerprint(value)
+    assert made == []
