@@ -284,7 +284,10 @@ def _plain(value: Any, depth: int, seen: _Seen) -> bool:
                 return False
             kind = type(item)
             if kind is str:
-                if item not in known and not _string_alike(item, known, risky) \
+                # most strings have no YAML 1.1 pattern for their first character: taken
+                # without a call (uuids, paths, names: not worth remembering in known)
+                if item not in known and (not item or item[0] in risky) \
+                        and not _string_alike(item, known, risky) \
                         and not seen.must_be_quoted(item):
                     return False
             elif kind is dict or kind is list:
@@ -296,7 +299,8 @@ def _plain(value: Any, depth: int, seen: _Seen) -> bool:
     for item in value:  # a list
         kind = type(item)
         if kind is str:
-            if item not in known and not _string_alike(item, known, risky) \
+            if item not in known and (not item or item[0] in risky) \
+                    and not _string_alike(item, known, risky) \
                     and not seen.must_be_quoted(item):
                 return False
         elif kind is dict or kind is list:
