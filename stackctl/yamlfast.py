@@ -73,8 +73,12 @@ _OTHER_MARKER: Final = re.compile(r"^---(?![ ]*(?:\n|\Z))", re.MULTILINE)
 # indicator or ":"; the text is searched with a newline in front): a digit, or a
 # sign or dot followed by something.
 _TOKEN: Final = re.compile(r"[\s\[{,:]((?:[0-9]|[-+.][^\s,\[\]{}])[^\s,\[\]{}]*)")
-# Tokens both YAML versions read alike: short decimal integers and decimals.
-_SIMPLE: Final = re.compile(r"[-+]?(?:0|[1-9][0-9]{0,17})(?:\.[0-9]{1,15})?")
+# Tokens both YAML versions read alike: short decimal integers and decimals, and
+# canonical UUIDs (a string in both: hyphens between hex groups match no int, float or
+# timestamp pattern of either). Every ZenML file holds a uuid, most start with a digit,
+# and each is unique: without this, each was parsed twice and filled _TOKENS_ALIKE.
+_SIMPLE: Final = re.compile(r"[-+]?(?:0|[1-9][0-9]{0,17})(?:\.[0-9]{1,15})?"
+                            r"|[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
 _CONTENT: Final = re.compile(r"^[ ]*[^ \n#]", re.MULTILINE)
 
 

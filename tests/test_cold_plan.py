@@ -92,3 +92,28 @@ def test_a_string_without_a_yaml11_pattern_for_its_first_character_costs_no_call
     assert yamlfast.fast_mapping("path: '1e3'\nuuid: 'on'\n") == {"path": "1e3", "uuid": "on"}
     assert {"1e3", "on"} <= set(calls)  # a risky first character: checked as before
     assert yamlfast.fast_mapping("path: 1e3\n") is None  # read otherwise by YAML 1.1
+
+
+@pytest.mark.parametrize("uid", ["2d5f40c5-ee4a-4d21-99a0-48a2bd4427a8",
+                                 "12345678-1234-1234-1234-123456789012",
+                                 "1e345678-0e00-4e00-8e00-00000000001e"])
+def test_a_uuid_beside_a_number_is_vouched_for_without_parsing_it(
+        uid: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A ZenML file's uuid (most start with a digit) reads as the same string in YAML 1.1
+    and 1.2: the fast path takes it as it takes a short integer, without reading the token
+    both ways, and gives what yaml.load gives."""
+    import yaml
+
+    from stackctl import yamlfast
+
+    read: list[str] = []
+    alike = yamlfast._token_alike
+    monkeypatch.setattr(yamlfast, "_token_alike",
+                        lambda token: (read.append(token), alike(token))[1])
+    text = f"name: orch\nport: 9000\nuuid: {uid}\n"
+    assert yamlfast.fast_mapping(text) == yaml.safe_load(text) == {
+        "name": "orch", "port": 9000, "uuid": uid}
+    assert read == []
+    assert yamlfast.fast_mapping(f"port: 9000\nuuid: {uid}0\n") == yaml.safe_load(
+        f"port: 9000\nuuid: {uid}0\n")
+    assert read == [f"{uid}0"]  # not a canonical uuid: read both ways, as before
