@@ -283,7 +283,8 @@ def _plain(value: Any, depth: int, seen: _Seen) -> bool:
         for key, item in value.items():
             if type(key) is not str:
                 return False
-            if key not in _SAFE_KEYS and not _string_alike(key, _SAFE_KEYS, _RISKY_KEY) \
+            if key not in _SAFE_KEYS and (not key or key[0] in _RISKY_KEY) \
+                    and not _string_alike(key, _SAFE_KEYS, _RISKY_KEY) \
                     and not seen.must_be_quoted(key):
                 return False
             kind = type(item)

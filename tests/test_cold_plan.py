@@ -75,8 +75,9 @@ def test_a_fingerprint_is_json_sorted_and_builds_no_encoder_per_call(
 
 def test_a_string_without_a_yaml11_pattern_for_its_first_character_costs_no_call(
         monkeypatch: pytest.MonkeyPatch) -> None:
-    """The fast YAML path's walk takes most strings (uuids, paths, names: letters no
-    YAML 1.1 pattern starts with) without a call; the rest are still checked."""
+    """The fast YAML path's walk takes most strings, keys and values (uuids, paths,
+    names: letters no YAML 1.1 pattern starts with), without a call; the rest are still
+    checked."""
     from stackctl import yamlfast
 
     assert yamlfast.fast_mapping("path: /first\nuuid: a-1\n") == {"path": "/first",
@@ -85,10 +86,10 @@ def test_a_string_without_a_yaml11_pattern_for_its_first_character_costs_no_call
     alike = yamlfast._string_alike
     monkeypatch.setattr(yamlfast, "_string_alike",
                         lambda text, *rest: (calls.append(text), alike(text, *rest))[1])
-    text = "path: /cold/9f2\nuuid: cafe-01\nname: ml-3\n"
+    text = "path: /cold/9f2\nuuid: cafe-01\nname: ml-3\nk-cold-1: x\n"
     assert yamlfast.fast_mapping(text) == {"path": "/cold/9f2", "uuid": "cafe-01",
-                                           "name": "ml-3"}
-    assert [c for c in calls if c != "name"] == []
+                                           "name": "ml-3", "k-cold-1": "x"}
+    assert [c for c in calls if c != "name"] == []  # "n" starts YAML 1.1's null and bool
     assert yamlfast.fast_mapping("path: '1e3'\nuuid: 'on'\n") == {"path": "1e3", "uuid": "on"}
     assert {"1e3", "on"} <= set(calls)  # a risky first character: checked as before
     assert yamlfast.fast_mapping("path: 1e3\n") is None  # read otherwise by YAML 1.1
