@@ -118,3 +118,27 @@ def test_a_uuid_beside_a_number_is_vouched_for_without_parsing_it(
     assert yamlfast.fast_mapping(f"port: 9000\nuuid: {uid}0\n") == yaml.safe_load(
         f"port: 9000\nuuid: {uid}0\n")
     assert read == [f"{uid}0"]  # not a canonical uuid: read both ways, as before
+
+
+def test_a_change_made_for_the_planner_equals_the_constructors() -> None:
+    """Change.of (the planner's, one per resource) sets every field the constructor
+    sets, and the address; the change stays frozen and compares, hashes, serializes
+    alike. A field added to Change without adding it to Change.of fails here."""
+    import dataclasses
+
+    from stackctl.model import Address
+    from stackctl.plan.model import Change, FieldChange
+
+    key = Address.component("team", ART, "a")
+    given = {"key": key, "action": "update", "before": {"config": {"path": "/a"}},
+             "after": {"config": {"path": "/b"}},
+             "fields": (FieldChange("config.path", "/a", "/b"),), "adopt": False,
+             "impact": ("stack 's'",)}
+    made = Change.of(**given, address=str(key))
+    plain = Change(**given)  # type: ignore[arg-type]
+    assert {f.name for f in dataclasses.fields(Change)} <= set(vars(made))
+    assert made == plain
+    assert made.to_dict() == plain.to_dict()
+    assert made.address == plain.address == "team/artifact_store/a"
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        made.action = "delete"  # type: ignore[misc]
