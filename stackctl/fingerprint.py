@@ -11,8 +11,12 @@ import hashlib
 import json
 from typing import Any
 
+# json.dumps with these options builds a new encoder on every call; one made once
+# encodes the same text (a plan fingerprints every resource it reads: 10,000 and more)
+_ENCODE = json.JSONEncoder(sort_keys=True, separators=(",", ":"), default=str).encode
+_SHA256 = hashlib.sha256
+
 
 def fingerprint(value: Any) -> str:
     """A stable hash of a JSON-able value (drift detection, saved plans)."""
-    text = json.dumps(value, sort_keys=True, separators=(",", ":"), default=str)
-    return hashlib.sha256(text.encode()).hexdigest()[:32]
+    return _SHA256(_ENCODE(value).encode()).hexdigest()[:32]

@@ -73,8 +73,12 @@ _OTHER_MARKER: Final = re.compile(r"^---(?![ ]*(?:\n|\Z))", re.MULTILINE)
 # indicator or ":"; the text is searched with a newline in front): a digit, or a
 # sign or dot followed by something.
 _TOKEN: Final = re.compile(r"[\s\[{,:]((?:[0-9]|[-+.][^\s,\[\]{}])[^\s,\[\]{}]*)")
-# Tokens both YAML versions read alike: short decimal integers and decimals.
-_SIMPLE: Final = re.compile(r"[-+]?(?:0|[1-9][0-9]{0,17})(?:\.[0-9]{1,15})?")
+# Tokens both YAML versions read alike: short decimal integers and decimals, and
+# canonical UUIDs (a string in both: hyphens between hex groups match no int, float or
+# timestamp pattern of either). Every ZenML file holds a uuid, most start with a digit,
+# and each is unique: without this, each was parsed twice and filled _TOKENS_ALIKE.
+_SIMPLE: Final = re.compile(r"[-+]?(?:0|[1-9][0-9]{0,17})(?:\.[0-9]{1,15})?"
+                            r"|[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
 _CONTENT: Final = re.compile(r"^[ ]*[^ \n#]", re.MULTILINE)
 
 
@@ -279,12 +283,16 @@ def _plain(value: Any, depth: int, seen: _Seen) -> bool:
         for key, item in value.items():
             if type(key) is not str:
                 return False
-            if key not in _SAFE_KEYS and not _string_alike(key, _SAFE_KEYS, _RISKY_KEY) \
+            if key not in _SAFE_KEYS and (not key or key[0] in _RISKY_KEY) \
+                    and not _string_alike(key, _SAFE_KEYS, _RISKY_KEY) \
                     and not seen.must_be_quoted(key):
                 return False
             kind = type(item)
             if kind is str:
-                if item not in known and not _string_alike(item, known, risky) \
+                # most strings have no YAML 1.1 pattern for their first character: taken
+                # without a call (uuids, paths, names: not worth remembering in known)
+                if item not in known and (not item or item[0] in risky) \
+                        and not _string_alike(item, known, risky) \
                         and not seen.must_be_quoted(item):
                     return False
             elif kind is dict or kind is list:
@@ -296,7 +304,8 @@ def _plain(value: Any, depth: int, seen: _Seen) -> bool:
     for item in value:  # a list
         kind = type(item)
         if kind is str:
-            if item not in known and not _string_alike(item, known, risky) \
+            if item not in known and (not item or item[0] in risky) \
+                    and not _string_alike(item, known, risky) \
                     and not seen.must_be_quoted(item):
                 return False
         elif kind is dict or kind is list:

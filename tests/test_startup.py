@@ -91,3 +91,17 @@ def test_a_plan_reads_without_importing_socket(workdir: Path) -> None:
     probe = PROBE.replace("HEAVY", repr(json.dumps(["socket"])))
     result = run_process([PYTHON, "-c", probe, "plan", "m.yaml"], workdir)
     assert result.stdout.strip().splitlines()[-1] == "IMPORTED [] EXIT 0", result.stderr
+
+
+def test_a_plan_finds_its_data_without_importlib_resources(workdir: Path) -> None:
+    """Schemas and flavors are read from the package's folder (stackctl.resources);
+    importlib.resources would import tempfile and zipfile on every plan."""
+    (workdir / "m.yaml").write_text(
+        "apiVersion: stackctl/v1\nkind: Profile\nmetadata: {name: team}\n"
+        "spec: {store: {type: local}}\n")
+    modules = ["zipfile", "tempfile", "importlib.resources"]
+    probe = PROBE.replace("HEAVY", repr(json.dumps(modules))).replace(
+        '{m.split(".")[0] for m in sys.modules}', "set(sys.modules)")
+    result = run_process([PYTHON, "-c", probe, "plan", "m.yaml"], workdir)
+    assert result.stdout.strip().splitlines()[-1] == "IMPORTED [] EXIT 0", (
+        result.stdout + result.stderr)

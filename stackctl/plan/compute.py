@@ -161,15 +161,14 @@ class Planner:
         shown_before = compare.redact_view(before, hidden)
         # a no-op's two sides are equal: one redacted view serves both (time and memory)
         shown_after = shown_before if action == "no-op" else compare.redact_view(after, hidden)
-        change = Change(
+        self.changes.append(Change.of(
             key=key, action=action, before=shown_before, after=shown_after,
             # a no-op stackctl does not manage yet, or whose record is stale (live was changed
             # to what the manifests say, e.g. by an interrupted apply): apply records it
             fields=fields, adopt=action == "no-op" and (recorded != before_print or (
                 self.owner is not None and owner != self.owner)),
-            impact=impact if action in ("update", "delete") else ())
-        change.__dict__["address"] = address  # its cached_property, sharing the reads' key
-        self.changes.append(change)
+            impact=impact if action in ("update", "delete") else (),
+            address=address))  # its cached_property, sharing the reads' key
 
     def _profile(self, name: str, dp: DesiredProfile | None, lp: LiveProfile | None) -> None:
         key = Address.of_profile(name)

@@ -247,6 +247,16 @@ def _roll_forward(journal_dir: Path, journal: Mapping[str, object]) -> None:
     _fsync_dir(journal_dir)
 
 
+def has_temp_files(directory: Path) -> bool:
+    """The directory holds a temp file of ours (left by a commit a crash interrupted);
+    a missing or unreadable directory holds none. Names only: no glob, no stat."""
+    try:
+        names = os.listdir(directory)
+    except OSError:
+        return False
+    return any(name.startswith(_TMP_PREFIX) for name in names)
+
+
 def recover(journal_dir: Path, data_dirs: list[Path], *, root: Path,
             may_trash: Callable[[Path], bool] = lambda _p: False,
             may_move: Callable[[Path], bool] | None = None) -> bool:

@@ -58,9 +58,7 @@ class LocalStore(ProfileStore):
 
     def _recover(self) -> None:
         dirs = [self.root, self.meta, *(self.root / t.plural for t in ComponentType)]
-        if (self.meta / files.JOURNAL_NAME).exists() or any(
-            d.is_dir() and any(d.glob(".stackctl-tmp-*")) for d in dirs
-        ):
+        if (self.meta / files.JOURNAL_NAME).exists() or any(map(files.has_temp_files, dirs)):
             with store_lock(self.meta, f"profile '{self.profile}'"):
                 files.recover(self.meta, dirs, root=self.root)
 
