@@ -96,16 +96,11 @@ def _read_private(path: Path) -> bytes | None:
 
 def _write_private(path: Path, data: bytes) -> None:
     """Written atomically, mode 0600 in a 0700 directory; a failure is no error."""
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    try:
+    from stackctl.stores.files import atomic_write
+
+    with contextlib.suppress(OSError):
         path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o600)
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-        os.replace(tmp, path)
-    except OSError:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
+        atomic_write(path, data, private=True, durable=False)
 
 
 def is_valid(key: str, schema: Mapping[str, Any], instance: Any) -> bool:
