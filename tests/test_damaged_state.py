@@ -238,3 +238,16 @@ def test_every_url_a_user_can_type_is_redacted(url: str, shown: str) -> None:
     from stackctl.stores.urls import redact_url
 
     assert redact_url(url) == shown
+
+
+def test_an_optional_file_that_vanishes_before_its_read_is_just_absent(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """``missing_ok`` is decided by the open itself: a file deleted between a check and
+    the read (another writer's commit) is absent, not a "missing" error."""
+    from stackctl.errors import ConfigFileError
+    from stackctl.stores import yamlio
+
+    monkeypatch.setattr(yamlio.os.path, "exists", lambda _p: True)  # "there" at a check
+    assert yamlio.read_mapping(tmp_path / "config.yaml", missing_ok=True) == {}
+    with pytest.raises(ConfigFileError, match="is missing"):
+        yamlio.read_mapping(tmp_path / "config.yaml")

@@ -33,20 +33,33 @@ def dump(data: Any, *, sort_keys: bool = True) -> bytes:
 
 def read_mapping(path: Path, *, missing_ok: bool = False) -> dict[str, Any]:
     """Parse a YAML file that must hold a mapping (an empty file is ``{}``)."""
-    if missing_ok and not os.path.exists(path):
-        return {}
-    raw, _ = read_with_stat(path)
+    try:
+        raw, _ = _read(path)
+    except FileNotFoundError:
+        if missing_ok:  # decided by the open itself: no stat before it to race with
+            return {}
+        raise _missing(path) from None
     return parse_mapping(raw, path)
 
 
 def read_with_stat(path: str | Path) -> tuple[bytes, os.stat_result]:
     """The file's bytes and the stat of the very file read (one open, no Path object)."""
     try:
+        return _read(path)
+    except FileNotFoundError:
+        raise _missing(path) from None
+
+
+def _missing(path: str | Path) -> ConfigFileError:
+    return ConfigFileError(f"File '{path}' is missing.", location=Location(str(path)))
+
+
+def _read(path: str | Path) -> tuple[bytes, os.stat_result]:
+    """As ``read_with_stat``, but a missing file is FileNotFoundError."""
+    try:
         fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC)
     except FileNotFoundError:
-        raise ConfigFileError(
-            f"File '{path}' is missing.", location=Location(str(path))
-        ) from None
+        raise
     except OSError as exc:
         raise ConfigFileError(f"Cannot read '{path}': {exc.strerror}.") from None
     try:
