@@ -59,16 +59,12 @@ def load_moves(doc: Document) -> tuple[tuple[Move, ...], list[Diagnostic]]:
         if len(parsed) < 2:
             continue
         source, target = parsed["from"], parsed["to"]
-        if source.kind == "profile" or target.kind == "profile":
-            if source.kind != target.kind:
-                bad(index, "to", f"moved: {source} → {target}: a profile is renamed to a "
-                                 "profile")
-            elif source == target:
-                bad(index, "to", f"moved: {source} is moved to itself")
-            else:
-                moves.append(Move(source, target, doc.locate(("moved", index, "from"))))
-        elif (source.kind, source.profile, source.type) != (target.kind, target.profile,
-                                                             target.type):
+        profiles = "profile" in (source.kind, target.kind)
+        if profiles and source.kind != target.kind:
+            bad(index, "to", f"moved: {source} → {target}: a profile is renamed to a "
+                             "profile")
+        elif not profiles and (source.kind, source.profile, source.type) != (
+                target.kind, target.profile, target.type):
             bad(index, "to", f"moved: {source} → {target}: a move renames within one profile, "
                              "keeping the kind (and component type)")
         elif source == target:
