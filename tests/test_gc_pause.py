@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import gc
 import weakref
+from types import SimpleNamespace
+
+import pytest
 
 from stackctl.gc_pause import gc_paused
 
@@ -45,3 +48,18 @@ def test_an_inner_pause_leaves_the_gc_off() -> None:
         assert not gc.isenabled()
     finally:
         gc.enable()
+
+
+def test_an_apply_runs_with_the_gc_paused(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Rendering and writing a large store must not rescan what the plan built."""
+    from stackctl import apply
+    from stackctl.plan import pipeline
+
+    seen: list[bool] = []
+    monkeypatch.setattr(apply, "apply_plan", lambda *_a, **_k: seen.append(gc.isenabled()))
+    prepared = SimpleNamespace(plan=SimpleNamespace(changes=()),
+                               planned=SimpleNamespace(compiled=SimpleNamespace(desired=None),
+                                                       manifests=None))
+    pipeline.execute(prepared)  # type: ignore[arg-type]
+    assert seen == [False]
+    assert gc.isenabled()

@@ -271,8 +271,11 @@ def execute(prepared: Prepared, step: Step = _silent) -> ApplyResult:
 
     changes = sum(1 for c in prepared.plan.changes if c.action != "no-op" or c.adopt)
     step(f"Applying {changes} change{'s' * (changes != 1)}…")
-    return apply_plan(Workspace(), prepared.plan, prepared.planned.compiled.desired,
-                      manifests=prepared.planned.manifests)
+    # rendering and writing a large store allocates as the plan did: without the pause,
+    # the first full collection would rescan everything the plan built (~0.1 s at 10,000)
+    with gc_paused():
+        return apply_plan(Workspace(), prepared.plan, prepared.planned.compiled.desired,
+                          manifests=prepared.planned.manifests)
 
 
 # -- what a saved plan records of its inputs ---------------------------------------------

@@ -4,6 +4,8 @@ One file: write a temp file in the same directory, fsync, rename over the
 target, fsync the directory. Many files (a multi-file commit in the local
 store): first write every new content to temp files, then atomically write a
 journal naming each rename/delete, then carry it out and remove the journal.
+(A large commit into a directory that does not exist yet, a new store's, writes
+that directory whole under a temp name beside it: one rename, not one per file.)
 A crash before the journal lands leaves the old state (temp files are swept);
 a crash after it is rolled forward by ``recover`` on the next open. So a
 reader always sees the state as before or as after, never a mix.
@@ -12,6 +14,7 @@ reader always sees the state as before or as after, never a mix.
 from __future__ import annotations
 
 import contextlib
+import errno
 import itertools
 import json
 import os
@@ -19,7 +22,9 @@ import shutil
 import uuid
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
+
+T = TypeVar("T")
 
 JOURNAL_NAME = "journal.json"
 _TMP_PREFIX = ".stackctl-tmp-"
@@ -61,11 +66,20 @@ def _parent(path: str | Path) -> str:
 
 
 def _create_temp(directory: str, mode: int = 0o600) -> tuple[int, str]:
+    return _temp_in(directory, lambda name: os.open(name, _CREATE, mode))
+
+
+def _create_temp_dir(directory: str) -> str:
+    return _temp_in(directory, os.mkdir)[1]
+
+
+def _temp_in(directory: str, make: Callable[[str], T]) -> tuple[T, str]:
+    """``make(name)`` for the first free temp name in ``directory``: what it made, and the name."""
     while True:
         name = os.path.join(
             directory, f"{_TMP_PREFIX}{os.getpid()}-{_TOKEN}-{next(_COUNTER)}")
         try:
-            return os.open(name, _CREATE, mode), name
+            return make(name), name
         except FileExistsError:  # another process of the same pid and token: next one
             continue
 
@@ -93,10 +107,26 @@ def write_temp(target: str | Path, data: bytes | Iterable[bytes], *, private: bo
         os.makedirs(directory, exist_ok=True)
     mode = 0o600 if private else 0o644
     fd, name = _create_temp(directory, mode if not chmod else 0o600)
+    _fill(fd, name, data, mode if chmod else None, durable)
+    return name
+
+
+def _write_new(path: str, data: bytes | Iterable[bytes], *, private: bool,
+               chmod: bool) -> None:
+    """Write ``data`` to a file that must not exist yet (in a staged directory), unsynced."""
+    mode = 0o600 if private else 0o644
+    _fill(os.open(path, _CREATE, mode if not chmod else 0o600), path, data,
+          mode if chmod else None, durable=False)
+
+
+def _fill(fd: int, name: str, data: bytes | Iterable[bytes], chmod: int | None,
+          durable: bool) -> None:
+    """Write ``data`` to the new file ``name`` open as ``fd`` and close it; on failure
+    the file is removed."""
     try:
         try:
-            if chmod:
-                os.fchmod(fd, mode)
+            if chmod is not None:
+                os.fchmod(fd, chmod)
             if isinstance(data, bytes):
                 view = memoryview(data)
                 while view:
@@ -112,7 +142,6 @@ def write_temp(target: str | Path, data: bytes | Iterable[bytes], *, private: bo
         with contextlib.suppress(OSError):
             os.unlink(name)
         raise
-    return name
 
 
 def atomic_write(target: Path, data: bytes | Iterable[bytes], *, private: bool = False,
@@ -182,15 +211,30 @@ def commit_files(
     # a umask that spares 0644 (the usual 022): each file gets its mode at creation,
     # without a chmod call per file
     chmod = not (batch and _umask_spares(0o644))
+    # Many files into a directory that does not exist yet (a new store's component
+    # directories): they are written, under their own names, into a temp directory
+    # beside it, which the journal renames into place: one rename for the directory
+    # instead of one per file, and a journal that names the directory, not each file.
+    whole: dict[str, str] = {}
     try:
-        for directory in {_parent(t) for t in writes}:
+        new = _new_directories(writes) if batch else set()
+        for directory in {_parent(t) for t in writes} - new:
             os.makedirs(directory, exist_ok=True)
+        for directory in sorted(new):
+            os.makedirs(_parent(directory), exist_ok=True)
+            whole[directory] = _create_temp_dir(_parent(directory))
         for target_path, data in writes.items():
             target = os.fspath(target_path)
             _step(f"stage {os.path.basename(target)}")
+            home = whole.get(_parent(target))
+            if home is not None:
+                _write_new(os.path.join(home, os.path.basename(target)), data,
+                           private=private(target), chmod=chmod)
+                continue
             tmp = write_temp(target, data, private=private(target), durable=not batch,
                              make_parent=False, chmod=chmod)
             staged[tmp] = target
+        staged.update((home, directory) for directory, home in whole.items())
         if batch:
             _sync_filesystem(journal_dir)
         _step("journal")
@@ -201,8 +245,19 @@ def commit_files(
             for staged_tmp in staged:
                 with contextlib.suppress(OSError):
                     os.unlink(staged_tmp)
+            for home in whole.values():
+                shutil.rmtree(home, ignore_errors=True)
         raise
     _roll_forward(journal_dir, journal)
+
+
+def _new_directories(writes: Iterable[str | Path]) -> set[str]:
+    """The directories written into that do not exist yet and hold no other one written
+    into (a directory staged whole must not be the parent of another staged on its own)."""
+    directories = {_parent(t) for t in writes}
+    new = {d for d in directories if not os.path.lexists(d)}
+    return {d for d in new
+            if not any(other.startswith(d + os.sep) for other in directories)}
 
 
 def _roll_forward(journal_dir: Path, journal: Mapping[str, object]) -> None:
@@ -225,6 +280,11 @@ def _roll_forward(journal_dir: Path, journal: Mapping[str, object]) -> None:
         except FileNotFoundError:  # already moved by an earlier, interrupted run
             if os.path.exists(tmp):
                 raise
+        except OSError as exc:  # a staged directory whose target appeared meanwhile
+            if exc.errno not in (errno.ENOTEMPTY, errno.EEXIST) or not _real_dir(tmp):
+                raise
+            _merge_into(tmp, target)
+            touched.add(target)
         touched.add(_parent(target))
     for target in deletes:
         _step(f"delete {os.path.basename(target)}")
@@ -245,6 +305,18 @@ def _roll_forward(journal_dir: Path, journal: Mapping[str, object]) -> None:
     _step("clear journal")
     os.unlink(journal_dir / JOURNAL_NAME)
     _fsync_dir(journal_dir)
+
+
+def _real_dir(path: str) -> bool:
+    return os.path.isdir(path) and not os.path.islink(path)
+
+
+def _merge_into(staged: str, target: str) -> None:
+    """Move a staged directory's files into ``target`` one by one (a directory made
+    there since it was staged, by another program), then remove the staged one."""
+    for name in os.listdir(staged):
+        os.replace(os.path.join(staged, name), os.path.join(target, name))
+    os.rmdir(staged)
 
 
 def has_temp_files(directory: Path) -> bool:
@@ -279,6 +351,9 @@ def recover(journal_dir: Path, data_dirs: list[Path], *, root: Path,
     for directory in data_dirs:
         if directory.is_dir():
             for leftover in directory.glob(f"{_TMP_PREFIX}*"):
+                if _real_dir(str(leftover)):  # a directory staged whole (never a link's)
+                    shutil.rmtree(leftover, ignore_errors=True)
+                    continue
                 with contextlib.suppress(OSError):
                     leftover.unlink()
     return rolled
