@@ -296,10 +296,13 @@ def _create_store(ws: Workspace, plan: Plan, profile: ProfileConfig, items: list
         _apply_profile(plan, store, profile.name, items, desired, rec)
         return False
     tx = Transaction(default_state(ws.root), Bookkeeping(lineage=""))
-    _apply_changes(tx, profile.name, items, desired, rec)
+    marks = _apply_changes(tx, profile.name, items, desired, rec, defer=True)
     for directory in local_artifact_dirs(tx.after):
         directory.mkdir(parents=True, exist_ok=True)
-    store.create(tx.after, tx.managed, tx.owners, tx.applied)
+    # the bookkeeping (a fingerprint and a record per object) is computed while the
+    # store's files are being written, when the store can write them meanwhile
+    store.create(tx.after, tx.managed, tx.owners, tx.applied,
+                 before_books=lambda: _mark(tx, marks, desired.owner))
     done = [f"Created profile/{profile.name}"]
     if plan.defaults_of(profile.name):
         done.append(f"Created {defaults_line(plan, profile.name)}")
@@ -377,17 +380,29 @@ def _log_done(lines: list[str], items: list[Change]) -> None:
         log.info("%s", "\n".join(lines))
 
 
+# What an applied change leaves to record: its address, the view written (None: deleted)
+# and the paths of that view never to be recorded in clear.
+_Mark = tuple[str, Any, AbstractSet[tuple[str, ...]]]
+
+
 def _apply_changes(tx: Transaction, profile: str, items: list[Change],
-                   desired: DesiredState, rec: _Recording) -> None:
+                   desired: DesiredState, rec: _Recording, *, defer: bool = False
+                   ) -> list[_Mark]:
+    """The changes made to the transaction's objects, each recorded in its bookkeeping
+    as it is made (a rename moves the records made before it); with ``defer`` (a new
+    store: nothing there to rename), what to record is returned instead, for ``_mark``
+    to record while the store's files are being written."""
     import uuid as uuidlib
 
     dp = desired.profiles.get(profile)
     customs = {**tx.before.flavors, **(dp.flavors if dp else {})}
+    marks: list[_Mark] = []
     for change in items:
         target = change.key
         written: Any = None
         hidden: AbstractSet[tuple[str, ...]] = frozenset()
         if change.action == "rename":
+            assert not defer, "a new store has nothing to rename"
             _rename(tx, change)
             continue
         if change.kind == "flavor":
@@ -416,7 +431,17 @@ def _apply_changes(tx: Transaction, profile: str, items: list[Change],
             written = compare.stack_view(dp.stacks[target.name])
         if written is not None:  # what warn kept live is recorded as the manifests say
             written = rec.view(change.address, written, rec.manifest_object(profile, change))
-        tx.mark_managed(change.address, compare.print_of(written), desired.owner,
+        marks.append((change.address, written, hidden))
+        if not defer:
+            _mark(tx, marks, desired.owner)
+            marks.clear()
+    return marks
+
+
+def _mark(tx: Transaction, marks: list[_Mark], owner: str | None) -> None:
+    """Record in the transaction's bookkeeping what ``_apply_changes`` wrote."""
+    for address, written, hidden in marks:
+        tx.mark_managed(address, compare.print_of(written), owner,
                         records.record_of(written, hidden))
 
 

@@ -193,3 +193,123 @@ def test_a_killed_writers_staged_directory_is_swept_and_a_link_is_not_followed(
     assert not link.exists()
     assert not link.is_symlink()
     assert (elsewhere / "keep.yaml").read_bytes() == b"k: 1\n"  # not what it points to
+
+
+# -- the helper process that writes a staged directory's files ------------------------------
+
+
+def test_many_new_files_are_written_by_a_helper_process_while_meanwhile_runs(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from stackctl.stores import writer_process
+
+    monkeypatch.setattr(files, "HELPER_THRESHOLD", 10)
+    started: list[int] = []
+    real = writer_process.Writer
+
+    def spy(items: list[writer_process.Item]) -> writer_process.Writer:
+        started.append(len(items))
+        return real(items)
+
+    monkeypatch.setattr(writer_process, "Writer", spy)
+    seen: list[bool] = []
+
+    def meanwhile() -> dict[str, bytes]:
+        seen.append((tmp_path / "d0").exists())  # nothing visible yet
+        return {str(tmp_path / ".stackctl" / "state.json"): b"{}"}
+
+    writes = _writes(tmp_path)
+    old = os.umask(0o077)  # the helper must set the modes the umask would cut
+    try:
+        files.commit_files(tmp_path / ".stackctl", writes, [],
+                           private=lambda p: p.endswith("secret.yaml"), meanwhile=meanwhile)
+    finally:
+        os.umask(old)
+    assert started == [N + 1]  # every file of d0..d2; top.yaml goes file by file
+    assert seen == [False]
+    for path, data in writes.items():
+        assert Path(path).read_bytes() == data
+    assert (tmp_path / ".stackctl" / "state.json").read_bytes() == b"{}"
+    assert (tmp_path / "d0" / "secret.yaml").stat().st_mode & 0o777 == 0o600
+    assert (tmp_path / "d1" / "f1.yaml").stat().st_mode & 0o777 == 0o644
+    assert _leftovers(tmp_path) == []
+
+
+def test_the_helpers_failure_is_raised_with_its_path_and_nothing_is_left(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(files, "HELPER_THRESHOLD", 10)
+    writes = _writes(tmp_path)
+    too_long = str(tmp_path / "d2" / ("x" * 300 + ".yaml"))
+    writes[too_long] = b"x: 1\n"
+    with pytest.raises(OSError, match="File name too long") as caught:
+        _commit(tmp_path, writes)
+    assert caught.value.filename.endswith("x" * 300 + ".yaml")
+    assert not any((tmp_path / f"d{i}").exists() for i in range(3))
+    assert not (tmp_path / "top.yaml").exists()
+    assert _leftovers(tmp_path) == []
+
+
+def test_a_failure_meanwhile_stops_the_helper_and_leaves_nothing(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from stackctl.stores import writer_process
+
+    monkeypatch.setattr(files, "HELPER_THRESHOLD", 10)
+    stopped: list[bool] = []
+    real_stop = writer_process.Writer.stop
+
+    def stop(self: writer_process.Writer) -> None:
+        stopped.append(True)
+        real_stop(self)
+
+    monkeypatch.setattr(writer_process.Writer, "stop", stop)
+
+    def meanwhile() -> dict[str, bytes]:
+        raise CrashError("bookkeeping failed")
+
+    with pytest.raises(CrashError):
+        files.commit_files(tmp_path / ".stackctl", _writes(tmp_path), [], meanwhile=meanwhile)
+    assert stopped == [True]
+    assert not any((tmp_path / f"d{i}").exists() for i in range(3))
+    assert _leftovers(tmp_path) == []
+
+
+def test_without_a_helper_the_files_are_written_here(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from stackctl.stores import writer_process
+
+    def cannot(_items: object) -> None:
+        raise PermissionError(13, "Permission denied", "python")
+
+    monkeypatch.setattr(files, "HELPER_THRESHOLD", 10)
+    monkeypatch.setattr(writer_process, "Writer", cannot)
+    writes = _writes(tmp_path)
+    _commit(tmp_path, writes)
+    for path, data in writes.items():
+        assert Path(path).read_bytes() == data
+    assert _leftovers(tmp_path) == []
+
+
+def test_a_new_local_store_computes_its_bookkeeping_while_its_files_are_written(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """LocalStore.create: ``before_books`` runs once, before any file of the store is
+    visible, and what it fills is what state.json holds."""
+    from stackctl.model import Component, ComponentType, ProfileState
+    from stackctl.stores.local import LocalStore
+    from stackctl.stores.urls import file_url
+
+    monkeypatch.setattr(files, "HELPER_THRESHOLD", 10)
+    store = LocalStore("p", file_url(str(tmp_path / "p")))
+    comps = {(ComponentType.ORCHESTRATOR, f"o{i}"): Component(
+        ComponentType.ORCHESTRATOR, f"o{i}", "local", f"uuid-{i}", {}) for i in range(N)}
+    managed: dict[str, str] = {}
+    calls: list[bool] = []
+
+    def fill() -> None:
+        calls.append((tmp_path / "p" / "orchestrators").exists())
+        managed.update({f"p/orchestrator/o{i}": f"print-{i}" for i in range(N)})
+
+    store.create(ProfileState(components=comps, stacks={}), managed, before_books=fill)
+    assert calls == [False]
+    state = json.loads((tmp_path / "p" / ".stackctl" / "state.json").read_text())
+    assert state["managed"] == managed
+    assert len(list((tmp_path / "p" / "orchestrators").iterdir())) == N
+    assert store.load().components == comps

@@ -186,10 +186,21 @@ def seed_transaction(seed: ProfileState, managed: Mapping[str, str],
         tx.put_stack(stack)
     for flavor in seed.flavors.values():
         tx.put_flavor(flavor)
+    seed_books(tx, managed, owners, applied)
+    return tx
+
+
+def seed_books(tx: Transaction, managed: Mapping[str, str],
+               owners: Mapping[str, str] | None = None,
+               applied: Mapping[str, Mapping[str, Any]] | None = None) -> None:
+    """Mark what a new store's creator manages (``seed_transaction``'s second half)."""
     for address, print_ in managed.items():
         tx.mark_managed(address, print_, (owners or {}).get(address),
                         (applied or {}).get(address))
-    return tx
+
+
+def _nothing() -> None:
+    pass
 
 
 class ProfileStore(abc.ABC):
@@ -211,14 +222,19 @@ class ProfileStore(abc.ABC):
 
     def create(self, seed: ProfileState, managed: Mapping[str, str],
                owners: Mapping[str, str] | None = None,
-               applied: Mapping[str, Mapping[str, Any]] | None = None) -> None:
+               applied: Mapping[str, Mapping[str, Any]] | None = None, *,
+               before_books: Callable[[], None] = _nothing) -> None:
         """Initialize holding ``seed``, with stackctl managing ``managed`` (for ``owners``;
         last-applied records ``applied``).
+
+        ``before_books`` is called before those three are read: a caller may fill them
+        there, and a store that can write its files meanwhile (the local store) does.
 
         This default takes two commits; a backend that can do both in one
         (the local store does) overrides it, so a crash leaves no store or the
         whole one.
         """
+        before_books()
         self.initialize(seed)
         if managed:
             with self.transaction() as tx:

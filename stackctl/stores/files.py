@@ -188,6 +188,7 @@ def commit_files(
     private: Callable[[str], bool] = lambda _p: False,
     trash: Sequence[Path] = (),
     moves: Mapping[Path, Path] | None = None,
+    meanwhile: Callable[[], Mapping[str, bytes]] = dict,
 ) -> None:
     """Apply many file writes and deletes as one crash-safe unit.
 
@@ -197,6 +198,8 @@ def commit_files(
     is renamed aside, then removed; an interrupted removal is finished by
     ``recover``. ``moves`` rename directories (a renamed profile's store) with the
     commit, before its files land; a move already done is not done again.
+    ``meanwhile`` is called once ``writes`` are under way (a helper process may be
+    writing them, see below); the files it returns join the commit.
     """
     staged: dict[str, str] = {}
     journal: dict[str, Any] = {
@@ -215,7 +218,9 @@ def commit_files(
     # directories): they are written, under their own names, into a temp directory
     # beside it, which the journal renames into place: one rename for the directory
     # instead of one per file, and a journal that names the directory, not each file.
+    # Thousands of them are written by a helper process while ``meanwhile`` runs here.
     whole: dict[str, str] = {}
+    writer: Any = None
     try:
         new = _new_directories(writes) if batch else set()
         for directory in {_parent(t) for t in writes} - new:
@@ -223,23 +228,34 @@ def commit_files(
         for directory in sorted(new):
             os.makedirs(_parent(directory), exist_ok=True)
             whole[directory] = _create_temp_dir(_parent(directory))
+        fresh: list[tuple[str, bytes, bool]] = []  # files of the staged directories
         for target_path, data in writes.items():
             target = os.fspath(target_path)
             _step(f"stage {os.path.basename(target)}")
             home = whole.get(_parent(target))
             if home is not None:
-                _write_new(os.path.join(home, os.path.basename(target)), data,
-                           private=private(target), chmod=chmod)
+                fresh.append((os.path.join(home, os.path.basename(target)), data,
+                              private(target)))
                 continue
             tmp = write_temp(target, data, private=private(target), durable=not batch,
                              make_parent=False, chmod=chmod)
             staged[tmp] = target
+        writer = _write_fresh(fresh, chmod)
+        for target, data in meanwhile().items():
+            _step(f"stage {os.path.basename(target)}")
+            tmp = write_temp(target, data, private=private(target), durable=not batch,
+                             chmod=chmod)
+            staged[tmp] = target
+        if writer is not None:
+            writer.wait()
         staged.update((home, directory) for directory, home in whole.items())
         if batch:
             _sync_filesystem(journal_dir)
         _step("journal")
         atomic_write(journal_dir / JOURNAL_NAME, json.dumps(journal).encode())
     except BaseException:
+        if writer is not None:
+            writer.stop()
         if not (journal_dir / JOURNAL_NAME).exists():
             # The journal did not land: the commit never began; leave nothing of it.
             for staged_tmp in staged:
@@ -249,6 +265,32 @@ def commit_files(
                 shutil.rmtree(home, ignore_errors=True)
         raise
     _roll_forward(journal_dir, journal)
+
+
+# From this many new files on, a helper process writes them (writer_process): below it,
+# starting one (~10 ms) costs more than it saves.
+HELPER_THRESHOLD = 1000
+
+
+def _write_fresh(fresh: list[tuple[str, bytes, bool]], chmod: bool) -> Any:
+    """Write the staged directories' files: by a helper process when there are many
+    (its ``Writer``, to wait for), else here (None)."""
+    def modes(private: bool) -> tuple[int, int]:
+        mode = 0o600 if private else 0o644
+        return (0o600, mode) if chmod else (mode, 0)
+
+    if len(fresh) >= HELPER_THRESHOLD:
+        from stackctl.stores import writer_process
+
+        if writer_process.can_spawn():
+            try:
+                return writer_process.Writer(
+                    [(path, data, *modes(private)) for path, data, private in fresh])
+            except OSError:
+                pass  # no helper here (cannot start one): written by this process
+    for path, data, private in fresh:
+        _write_new(path, data, private=private, chmod=chmod)
+    return None
 
 
 def _new_directories(writes: Iterable[str | Path]) -> set[str]:

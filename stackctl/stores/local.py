@@ -31,6 +31,7 @@ from stackctl.stores.base import (
     ProfileStore,
     Transaction,
     parse_bookkeeping,
+    seed_books,
     seed_transaction,
 )
 from stackctl.stores.lock import T, consistent_read, store_lock
@@ -220,8 +221,10 @@ class LocalStore(ProfileStore):
 
     def create(self, seed: ProfileState, managed: Mapping[str, str],
                owners: Mapping[str, str] | None = None,
-               applied: Mapping[str, Mapping[str, Any]] | None = None) -> None:
-        """One commit: the store appears whole (seed and bookkeeping) or not at all."""
+               applied: Mapping[str, Mapping[str, Any]] | None = None, *,
+               before_books: Callable[[], None] = lambda: None) -> None:
+        """One commit: the store appears whole (seed and bookkeeping) or not at all.
+        ``before_books`` runs while the component files are being written."""
         self.root.mkdir(parents=True, exist_ok=True)
         with store_lock(self.meta, f"profile '{self.profile}'"):
             files.recover(self.meta, [self.root, self.meta,
@@ -230,8 +233,13 @@ class LocalStore(ProfileStore):
             if self.stacks_file.exists():
                 raise StoreError(f"The store of profile '{self.profile}' already exists at "
                                  f"'{self.root}'.")
-            self._write(seed_transaction(seed, managed, str(uuidlib.uuid4()), owners, applied),
-                        fresh=True)
+            tx = seed_transaction(seed, {}, str(uuidlib.uuid4()))
+
+            def books() -> None:
+                before_books()
+                seed_books(tx, managed, owners, applied)
+
+            self._write(tx, fresh=True, before_books=books)
 
     @contextmanager
     def _locked_snapshot(self) -> Iterator[tuple[ProfileState, Bookkeeping]]:
@@ -246,7 +254,10 @@ class LocalStore(ProfileStore):
     def _commit(self, tx: Transaction) -> None:
         self._write(tx, fresh=False)
 
-    def _write(self, tx: Transaction, *, fresh: bool) -> None:
+    def _write(self, tx: Transaction, *, fresh: bool,
+               before_books: Callable[[], None] = lambda: None) -> None:
+        """Commit ``tx``; its bookkeeping is read (state.json written) only once the
+        other files are under way, after ``before_books``."""
         before, after = tx.before, tx.after
         writes: dict[str, bytes] = {}
         deletes: list[str] = []
@@ -262,19 +273,24 @@ class LocalStore(ProfileStore):
         if fresh:
             writes[str(self.root / "pipeline_runs.yaml")] = yamlio.dump({"pipeline_runs": {}})
         state = {} if fresh else self._state_file()
-        state.update(
-            lineage=tx.books_before.lineage or str(uuidlib.uuid4()),
-            serial=tx.books_before.serial + 1,
-            managed=tx.managed,
-            owners=tx.owners,
-            applied=tx.applied,
-            flavor_schemas={f"{t.value}/{n}": dict(f.config_schema)
-                            for (t, n), f in sorted(after.flavors.items())},
-        )
-        # compact: json's C encoder (indent= takes the pure-Python one, 3x slower here)
-        writes[str(self.meta / "state.json")] = json.dumps(
-            state, sort_keys=True, separators=(",", ":")).encode()
-        files.commit_files(self.meta, writes, deletes, private=self._is_private(after))
+
+        def state_file() -> dict[str, bytes]:
+            before_books()
+            state.update(
+                lineage=tx.books_before.lineage or str(uuidlib.uuid4()),
+                serial=tx.books_before.serial + 1,
+                managed=tx.managed,
+                owners=tx.owners,
+                applied=tx.applied,
+                flavor_schemas={f"{t.value}/{n}": dict(f.config_schema)
+                                for (t, n), f in sorted(after.flavors.items())},
+            )
+            # compact: json's C encoder (indent= takes the pure-Python one, 3x slower here)
+            return {str(self.meta / "state.json"): json.dumps(
+                state, sort_keys=True, separators=(",", ":")).encode()}
+
+        files.commit_files(self.meta, writes, deletes, private=self._is_private(after),
+                           meanwhile=state_file)
 
     def _is_private(self, after: ProfileState) -> Callable[[str], bool]:
         secret_paths = {

@@ -266,8 +266,10 @@ class SqlStore(ProfileStore):
 
     def create(self, seed: ProfileState, managed: Mapping[str, str],
                owners: Mapping[str, str] | None = None,
-               applied: Mapping[str, Mapping[str, Any]] | None = None) -> None:
+               applied: Mapping[str, Mapping[str, Any]] | None = None, *,
+               before_books: Callable[[], None] = lambda: None) -> None:
         """Schema, seed and bookkeeping in one transaction (MySQL: its DDL commits first)."""
+        before_books()
         path = self._sqlite_path()
         if path is not None and not path.exists():
             path.parent.mkdir(parents=True, exist_ok=True)

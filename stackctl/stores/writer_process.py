@@ -1,0 +1,96 @@
+"""New files written by a helper process while this one goes on.
+
+A new store of 10,000 components is 10,000 new files: their system calls take as long
+as the rest of an apply's Python work after the plan. A thread cannot overlap them with
+that work in CPython: returning from each call it waits for the GIL, up to the 5 ms
+switch interval (the convoy effect). A process can: a bare interpreter of its own
+(``-I -S``, only ``os``, ``sys`` and ``marshal``: ~10 ms to start) takes every file in
+one buffer on its stdin and creates them, while this process computes what is left
+(the store's bookkeeping).
+
+Only files that must not exist yet are written (``O_EXCL``), and only into directories
+staged under temp names (``stores.files``): nothing the helper writes is seen, or kept,
+unless the commit's journal lands after it finished. A failure is raised here as the
+``OSError`` the helper met, with its path.
+"""
+
+from __future__ import annotations
+
+import marshal
+import os
+import subprocess
+import sys
+from collections.abc import Sequence
+
+# (path, data, mode at creation, mode to set after it or 0 when the creation's is exact)
+Item = tuple[str, bytes, int, int]
+
+_HELPER = """\
+import marshal, os, sys
+items = marshal.loads(sys.stdin.buffer.read())
+flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC | os.O_NOFOLLOW
+for path, data, mode, chmod in items:
+    try:
+        fd = os.open(path, flags, mode)
+        try:
+            if chmod:
+                os.fchmod(fd, chmod)
+            view = memoryview(data)
+            while view:
+                view = view[os.write(fd, view):]
+        finally:
+            os.close(fd)
+    except OSError as exc:
+        sys.stderr.buffer.write(b"\\0".join([str(exc.errno).encode(), os.fsencode(
+            exc.strerror or ""), os.fsencode(path)]))
+        sys.exit(3)
+"""
+
+
+class Writer:
+    """The helper process writing ``items``; ``wait`` for it before using them."""
+
+    def __init__(self, items: Sequence[Item]) -> None:
+        self._proc: subprocess.Popen[bytes] | None = subprocess.Popen(
+            [sys.executable, "-I", "-S", "-c", _HELPER], stdin=subprocess.PIPE,
+            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, close_fds=True)
+        assert self._proc.stdin is not None
+        try:
+            # returns once the helper has read it all: its first act
+            self._proc.stdin.write(marshal.dumps(list(items)))
+            self._proc.stdin.close()
+        except BaseException:
+            self.stop()
+            raise
+
+    def wait(self) -> None:
+        """Block until every file is written; the helper's failure is raised here."""
+        proc, self._proc = self._proc, None
+        if proc is None:
+            return
+        assert proc.stderr is not None
+        err = proc.stderr.read()
+        proc.stderr.close()
+        if proc.wait() == 0:
+            return
+        parts = err.split(b"\0")
+        if len(parts) == 3 and parts[0].isdigit():  # what the helper says of its failure
+            raise OSError(int(parts[0]), os.fsdecode(parts[1]), os.fsdecode(parts[2]))
+        raise OSError(f"the file-writing helper process failed (exit code {proc.returncode}): "
+                      f"{err.decode(errors='replace').strip()[-500:]}")
+
+    def stop(self) -> None:
+        """Kill the helper (this commit is abandoned) and reap it; no-op once waited."""
+        proc, self._proc = self._proc, None
+        if proc is None:
+            return
+        proc.kill()
+        proc.wait()
+        for stream in (proc.stdin, proc.stderr):
+            if stream is not None:
+                stream.close()
+
+
+def can_spawn() -> bool:
+    """Whether this interpreter can start the helper (not in a frozen app, say)."""
+    return bool(sys.executable) and os.path.exists(sys.executable)
