@@ -1,6 +1,7 @@
 """Where stackctl keeps its caches: only accelerators, never state, safe to delete.
 
 ``$STACKCTL_CACHE_DIR``, else ``$XDG_CACHE_HOME/stackctl``, else ``~/.cache/stackctl``.
+Kept bounded by ``stackctl.cache_prune`` (unused entries go after a cache write).
 """
 
 from __future__ import annotations

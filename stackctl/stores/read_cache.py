@@ -8,7 +8,9 @@ edited twice within one timestamp tick could otherwise keep its stat).
 Files holding secrets (mode 0600) are never cached, so no secret is copied.
 The cache is only an accelerator, kept outside the config directory (it is
 not state): ``$STACKCTL_CACHE_DIR``, else ``$XDG_CACHE_HOME/stackctl``, else
-``~/.cache/stackctl``. Any problem with it means a plain read.
+``~/.cache/stackctl``. Any problem with it means a plain read (so does a cache file
+removed under us). ``stackctl.cache_prune`` removes caches unused for a month and
+those whose store root is gone (recorded in the header line).
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any
 
+from stackctl import cache_prune
 from stackctl.stores import yamlio
 
 RACY_SECONDS = 2.0
@@ -80,6 +83,7 @@ class ReadCache:
         try:
             with open(self.path, "rb") as handle:
                 if handle.readline() == self._header:
+                    cache_prune.mark_used(handle.fileno())
                     for line in handle:
                         key, tab, _ = line.partition(b"\t")
                         if tab and line.endswith(b"\n"):
@@ -134,6 +138,8 @@ class ReadCache:
         with contextlib.suppress(OSError):  # no cache dir: reading still works
             self.path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
             atomic_write(self.path, chunks, durable=False)
+            # only after a write: a no-op plan (nothing written) never prunes
+            cache_prune.after_write(self.path.parent.parent)
 
 
 _intern = sys.intern
