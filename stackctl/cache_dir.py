@@ -9,6 +9,10 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+# each cache's subdirectory, named once: its writer and stackctl.cache_prune use these
+READ_CACHE = "read-cache"
+VALIDATORS = "validators"
+
 
 def cache_dir() -> Path:
     return Path(os.environ.get("STACKCTL_CACHE_DIR") or os.path.join(

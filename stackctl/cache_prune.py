@@ -18,6 +18,8 @@ import stat
 import time
 from pathlib import Path
 
+from stackctl.cache_dir import READ_CACHE, VALIDATORS
+
 DAY = 86400.0
 # A month spans release cycles, holidays and monthly jobs, so a cache still in use
 # survives; a dropped one costs only one cold run, while a dead one holds MBs forever.
@@ -26,7 +28,7 @@ MAX_IDLE_DAYS = 30
 MAX_BYTES = 512 * 1024 * 1024
 STAMP = ".prune-stamp"
 # what pruning looks at: each cache's own file names (and atomic_write's leftovers)
-CACHES = {"read-cache": ".json", "validators": ".bin"}
+CACHES = {READ_CACHE: ".json", VALIDATORS: ".bin"}
 _TMP_PREFIX = ".stackctl-tmp-"  # stackctl.stores.files' temp files, left by a crash
 
 

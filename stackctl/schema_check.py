@@ -44,12 +44,12 @@ def _validator(schema: dict[str, Any]) -> Callable[[Any], Any]:
 
     import fastjsonschema
 
-    from stackctl.cache_dir import cache_dir
+    from stackctl.cache_dir import VALIDATORS, cache_dir
 
     digest = hashlib.sha256(b"%s\0%s\0%s" % (
         fastjsonschema.VERSION.encode(), MAGIC_NUMBER,
         json.dumps(schema, sort_keys=True).encode())).hexdigest()[:32]
-    path = cache_dir() / "validators" / f"{digest}.bin"
+    path = cache_dir() / VALIDATORS / f"{digest}.bin"
     cached = _read_private(path)
     try:
         name, code = marshal.loads(cached) if cached else (None, None)  # noqa: S302 - ours

@@ -72,11 +72,11 @@ class ReadCache:
     def for_store(cls, root: Path) -> ReadCache:
         import hashlib
 
-        from stackctl.cache_dir import cache_dir
+        from stackctl.cache_dir import READ_CACHE, cache_dir
 
         resolved = str(root.resolve())
         digest = hashlib.sha256(resolved.encode()).hexdigest()[:24]
-        return cls(cache_dir() / "read-cache" / f"{digest}.json", root, resolved)
+        return cls(cache_dir() / READ_CACHE / f"{digest}.json", root, resolved)
 
     def __enter__(self) -> ReadCache:
         entries: dict[str, bytes] = {}
