@@ -10,7 +10,8 @@ tenth of a small plan), so the compiled code is kept in the cache directory
 (``validators/``), marshalled as ``.pyc`` files are, under a digest of the
 schema, fastjsonschema's version and the bytecode's. It is executed only from a
 file and directory this user owns that no one else can write to; any problem
-with it means compiling afresh.
+with it means compiling afresh (so does an entry removed under us:
+``stackctl.cache_prune`` removes those unused for a month after a write).
 """
 
 from __future__ import annotations
@@ -43,12 +44,12 @@ def _validator(schema: dict[str, Any]) -> Callable[[Any], Any]:
 
     import fastjsonschema
 
-    from stackctl.cache_dir import cache_dir
+    from stackctl.cache_dir import VALIDATORS, cache_dir
 
     digest = hashlib.sha256(b"%s\0%s\0%s" % (
         fastjsonschema.VERSION.encode(), MAGIC_NUMBER,
         json.dumps(schema, sort_keys=True).encode())).hexdigest()[:32]
-    path = cache_dir() / "validators" / f"{digest}.bin"
+    path = cache_dir() / VALIDATORS / f"{digest}.bin"
     cached = _read_private(path)
     try:
         name, code = marshal.loads(cached) if cached else (None, None)  # noqa: S302 - ours
@@ -83,11 +84,16 @@ def _read_private(path: Path) -> bytes | None:
     except OSError:
         return None
     try:
-        for st in (os.fstat(fd), os.stat(path.parent)):
+        mine = os.fstat(fd)
+        for st in (mine, os.stat(path.parent)):
             if st.st_uid != os.getuid() or st.st_mode & 0o022:
                 return None
         with os.fdopen(os.dup(fd), "rb") as f:
-            return f.read()
+            data = f.read()
+        from stackctl.cache_prune import mark_used
+
+        mark_used(fd, mine)
+        return data
     except OSError:
         return None
     finally:
@@ -101,6 +107,9 @@ def _write_private(path: Path, data: bytes) -> None:
     with contextlib.suppress(OSError):
         path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
         atomic_write(path, data, private=True, durable=False)
+        from stackctl.cache_prune import after_write
+
+        after_write(path.parent.parent)
 
 
 def is_valid(key: str, schema: Mapping[str, Any], instance: Any) -> bool:

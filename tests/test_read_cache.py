@@ -32,7 +32,7 @@ def _read_all(root: Path, names: tuple[str, ...]) -> list[dict[str, object]]:
 def _cached(root: Path) -> dict[str, list[object]]:
     """key -> [mtime_ns, ctime_ns, size, inode, data] of each line of the cache."""
     lines = ReadCache.for_store(root).path.read_bytes().splitlines()
-    assert lines[0] == b"stackctl-read-cache 2"
+    assert lines[0] == b"stackctl-read-cache 3 " + json.dumps(str(root.resolve())).encode()
     entries = {}
     for line in lines[1:]:
         key, signature, data = line.split(b"\t")
@@ -159,3 +159,31 @@ def test_non_ascii_names_and_values_round_trip(root: Path) -> None:
     assert _read(root, "é\tx.yaml") == {"name": "ü"}
     assert _cached(root)["é\tx.yaml"][4] == {"name": "ü"}
     assert _read(root, "é\tx.yaml") == {"name": "ü"}
+
+
+@pytest.mark.parametrize("header", [b"stackctl-read-cache 2\n", b"stackctl-read-cache 3\n",
+                                    b'stackctl-read-cache 3 "/elsewhere"\n',
+                                    b"stackctl-read-cache 3 {not json\n"])
+def test_a_cache_of_version_2_or_of_another_root_is_ignored_and_replaced(
+        root: Path, header: bytes) -> None:
+    """Version 2 recorded no store root (pruning needs it); a header naming another
+    root or none that parses is not ours: its lines are never read."""
+    (root / "a.yaml").write_text("x: 1\n")
+    _read(root, "a.yaml")
+    path = ReadCache.for_store(root).path
+    lines = path.read_bytes().splitlines(keepends=True)
+    path.write_bytes(header + lines[1].replace(b'{"x":1}', b'{"x":"stale"}'))
+    assert _read(root, "a.yaml") == {"x": 1}
+    assert _cached(root)["a.yaml"][4] == {"x": 1}
+
+
+@pytest.mark.parametrize(("line", "root"), [
+    (b'stackctl-read-cache 3 "/s/t\\u00e9"\n', "/s/t\u00e9"),
+    (b'stackctl-read-cache 3 "/s"', None),  # cut short
+    (b'stackctl-read-cache 3 "relative"\n', None),
+    (b"stackctl-read-cache 3 42\n", None), (b"stackctl-read-cache 3 \xff\n", None),
+    (b"stackctl-read-cache 2\n", None), (b"", None),
+])
+def test_the_recorded_root_is_read_only_from_a_whole_header(line: bytes,
+                                                            root: str | None) -> None:
+    assert read_cache.recorded_root(line) == root

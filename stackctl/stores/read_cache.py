@@ -8,7 +8,9 @@ edited twice within one timestamp tick could otherwise keep its stat).
 Files holding secrets (mode 0600) are never cached, so no secret is copied.
 The cache is only an accelerator, kept outside the config directory (it is
 not state): ``$STACKCTL_CACHE_DIR``, else ``$XDG_CACHE_HOME/stackctl``, else
-``~/.cache/stackctl``. Any problem with it means a plain read.
+``~/.cache/stackctl``. Any problem with it means a plain read (so does a cache file
+removed under us). ``stackctl.cache_prune`` removes caches unused for a month and
+those whose store root is gone (recorded in the header line).
 """
 
 from __future__ import annotations
@@ -24,17 +26,31 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any
 
+from stackctl import cache_prune
 from stackctl.stores import yamlio
 
 RACY_SECONDS = 2.0
-# The file: this header line, then one line per entry,
+# The file: a header line (this, the store root as a JSON string, LF: pruning finds
+# caches of removed stores by it), then one line per entry,
 #   <key as a JSON string> TAB <mtime_ns> <ctime_ns> <size> <inode> TAB <data as JSON> LF
 # (JSON escapes tabs and line breaks, so neither appears inside a part). Lines are
 # kept as read and parsed only when their file is read: a plan never holds the whole
 # cache parsed (at 100,000 files that was ~125 MiB of peak memory), and unchanged
 # entries are written back as they were. A cache of another version (version 1 was
-# one JSON document) is ignored, and replaced by the next write.
-_HEADER = b"stackctl-read-cache 2\n"
+# one JSON document, version 2 recorded no root) or of another root is ignored, and
+# replaced by the next write.
+_HEADER = b"stackctl-read-cache 3 "
+
+
+def recorded_root(line: bytes) -> str | None:
+    """The store root a cache file's first ``line`` records (None: not a header)."""
+    if not (line.startswith(_HEADER) and line.endswith(b"\n")):
+        return None
+    with contextlib.suppress(ValueError):
+        root = json.loads(line[len(_HEADER):])
+        if type(root) is str and os.path.isabs(root):
+            return root
+    return None
 
 
 def _signature(st: os.stat_result) -> str:
@@ -42,9 +58,11 @@ def _signature(st: os.stat_result) -> str:
 
 
 class ReadCache:
-    def __init__(self, path: Path, root: Path) -> None:
+    def __init__(self, path: Path, root: Path, recorded: str | None = None) -> None:
+        """``recorded``: the root named in the header (default: ``root`` made absolute)."""
         self.path = path
         self.root = root
+        self._header = _HEADER + _ENCODE(recorded or os.path.abspath(root)).encode() + b"\n"
         self._prefix = str(root) + os.sep  # string slicing: Path.relative_to is slow here
         self.entries: dict[str, bytes] = {}  # key -> its line
         self.seen: set[str] = set()
@@ -54,16 +72,18 @@ class ReadCache:
     def for_store(cls, root: Path) -> ReadCache:
         import hashlib
 
-        from stackctl.cache_dir import cache_dir
+        from stackctl.cache_dir import READ_CACHE, cache_dir
 
-        digest = hashlib.sha256(str(root.resolve()).encode()).hexdigest()[:24]
-        return cls(cache_dir() / "read-cache" / f"{digest}.json", root)
+        resolved = str(root.resolve())
+        digest = hashlib.sha256(resolved.encode()).hexdigest()[:24]
+        return cls(cache_dir() / READ_CACHE / f"{digest}.json", root, resolved)
 
     def __enter__(self) -> ReadCache:
         entries: dict[str, bytes] = {}
         try:
             with open(self.path, "rb") as handle:
-                if handle.readline() == _HEADER:
+                if handle.readline() == self._header:
+                    cache_prune.mark_used(handle.fileno())
                     for line in handle:
                         key, tab, _ = line.partition(b"\t")
                         if tab and line.endswith(b"\n"):
@@ -114,10 +134,12 @@ class ReadCache:
         from stackctl.stores.files import atomic_write
 
         # streamed line by line: no copy of the whole file is built
-        chunks = itertools.chain([_HEADER], self.entries.values())
+        chunks = itertools.chain([self._header], self.entries.values())
         with contextlib.suppress(OSError):  # no cache dir: reading still works
             self.path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
             atomic_write(self.path, chunks, durable=False)
+            # only after a write: a no-op plan (nothing written) never prunes
+            cache_prune.after_write(self.path.parent.parent)
 
 
 _intern = sys.intern
