@@ -148,8 +148,18 @@ spec: {type: orchestrator, flavor: mine, config: {size: 1}}
     assert "default/flavor/orchestrator/mine" in compiled.desired.sources
 
 
+@pytest.mark.parametrize("ahead", [True, False], ids=["child-loading-ahead", "alone"])
 def test_documents_do_not_all_take_memory_at_once(tmp_path: Path,
-                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+                                                  monkeypatch: pytest.MonkeyPatch,
+                                                  ahead: bool) -> None:
+    """Also when a child loads the latter files (compiler.load_ahead): its answer is
+    taken file by file, not all at once."""
+    from stackctl.compiler import load_ahead
+
+    if ahead:
+        monkeypatch.setattr(load_ahead, "MIN_CHILD_BYTES", 0)
+    else:
+        monkeypatch.setattr(load_ahead, "can_fork", lambda: False)
     for i in range(1000):
         (tmp_path / f"m{i:03d}.yaml").write_text(
             COMPONENTS.replace("name: orch", f"name: orch-{i}").replace("art\n", f"art-{i}\n"))

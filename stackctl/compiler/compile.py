@@ -11,7 +11,7 @@ import os
 from collections.abc import Collection, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from stackctl import flavors, rules, schema_check
 from stackctl.compiler.desired import DesiredProfile, DesiredState, add_document, address_of
@@ -26,6 +26,9 @@ from stackctl.model import Address, ComponentType, CustomFlavor, ProfileState
 from stackctl.schema_errors import SchemaProblem, document_problem
 from stackctl.schema_errors import quoted as _value
 from stackctl.schema_errors import where as _where
+
+if TYPE_CHECKING:
+    from stackctl.compiler.load_ahead import LoadAhead
 
 _NOT_FOUND = frozenset({"unknown-profile", "dangling-reference", "stack-unknown-component"})
 
@@ -97,8 +100,13 @@ def _compile_manifests(inputs: Inputs, cwd: Path | None, environ: Mapping[str, s
     reader = _Reader(project.declared_manifests, os.environ if environ is None else environ,
                      offline, keep=len(names) >= 2)
     if len(names) < 2:
-        lean = (_compile_lean(project, found.files, reader)
-                if reader.prefetch(found.files) else None)
+        lean = None
+        if reader.prefetch(found.files):
+            try:
+                reader.load_ahead(found.files, project.variables)
+                lean = _compile_lean(project, found.files, reader)
+            finally:
+                reader.close()
         # else a Flavor or a Policy manifest (or the word): compiled whole
         result = lean or _compile_files(project, found.files, reader, policies)
     else:
@@ -196,7 +204,7 @@ def _compile_lean(project: Project, files: list[Path], reader: _Reader) -> Compi
     naming: dict[str, Document] = {}
     for documents in _load_each(project, files, reader, result):
         for doc in documents:
-            if not _schema_ok(doc, checked):
+            if not reader.schema_ok(doc, checked):
                 continue
             if doc.data["kind"] in ("Flavor", "Policy"):
                 return None
@@ -247,6 +255,8 @@ class _Reader:
         self.keep = keep  # keep what was loaded and read, to compile it again
         self._plain: dict[Path, _Loaded] = {}
         self._raw: dict[Path, bytes] = {}
+        self._ahead: LoadAhead[_Loaded] | None = None
+        self._checks: dict[int, tuple[bool, list[Diagnostic]]] = {}  # id(doc) -> its check
 
     def prefetch(self, files: list[Path]) -> bool:
         """Read every file ahead (held until loaded); False when one may hold a Flavor
@@ -265,10 +275,46 @@ class _Reader:
             self._raw[path] = raw
         return True
 
+    def load_ahead(self, files: list[Path], variables: Mapping[str, Any]) -> None:
+        """With many prefetched files, a forked child loads and schema-checks the latter
+        ones meanwhile (``load_ahead``); ``load`` and ``schema_ok`` then use its results."""
+        from stackctl.compiler import load_ahead
+
+        share = load_ahead.child_share([(p, len(self._raw[p])) for p in files
+                                        if p in self._raw and not p.name.endswith(".j2")])
+        if share and load_ahead.can_fork():
+            self._ahead = load_ahead.LoadAhead(
+                share, lambda path: self._load(path, variables, False),
+                lambda loaded: loaded.documents, _schema_ok)
+
+    def close(self) -> None:
+        """Stop a child still loading ahead (the compile ended early)."""
+        if self._ahead is not None:
+            self._ahead.close()
+            self._ahead = None
+
+    def schema_ok(self, doc: Document, diagnostics: list[Diagnostic]) -> bool:
+        """``_schema_ok``, or what the child loading ahead found of ``doc``."""
+        found = self._checks.pop(id(doc), None)
+        if found is None:
+            return _schema_ok(doc, diagnostics)
+        diagnostics.extend(found[1])
+        return found[0]
+
     def load(self, path: Path, variables: Mapping[str, Any]) -> _Loaded:
         template = path.name.endswith(".j2")
         if not template and path in self._plain:
             return self._plain[path]
+        if self._ahead is not None and self._ahead.wants(path):
+            taken = self._ahead.take(path)
+            if taken is not None:
+                loaded, checks = taken
+                self._raw.pop(path, None)
+                self._checks.update(
+                    (id(d), c) for d, c in zip(loaded.documents, checks, strict=True))
+                if self.keep:
+                    self._plain[path] = loaded
+                return loaded
         loaded = self._load(path, variables, template)
         if not template and self.keep:
             self._plain[path] = loaded
