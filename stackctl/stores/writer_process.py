@@ -5,8 +5,8 @@ as the rest of an apply's Python work after the plan. A thread cannot overlap th
 that work in CPython: returning from each call it waits for the GIL, up to the 5 ms
 switch interval (the convoy effect). A process can: a bare interpreter of its own
 (``-I -S``, only ``os``, ``sys`` and ``marshal``: ~10 ms to start) takes every file in
-one buffer on its stdin and creates them, while this process computes what is left
-(the store's bookkeeping).
+one buffer on its stdin, creates them and flushes them to disk, while this process
+computes what is left (the store's bookkeeping).
 
 Only files that must not exist yet are written (``O_EXCL``), and only into directories
 staged under temp names (``stores.files``): nothing the helper writes is seen, or kept,
@@ -44,6 +44,12 @@ for path, data, mode, chmod in items:
         sys.stderr.buffer.write(b"\\0".join([str(exc.errno).encode(), os.fsencode(
             exc.strerror or ""), os.fsencode(path)]))
         sys.exit(3)
+if items:  # flushed here, while the caller works: its own sync then has little left to do
+    import ctypes
+    fd = os.open(os.path.dirname(items[0][0]), os.O_RDONLY)
+    if getattr(ctypes.CDLL(None, use_errno=True), "syncfs", lambda _fd: -1)(fd) != 0:
+        os.sync()  # no syncfs here: the whole machine's
+    os.close(fd)
 """
 
 
