@@ -211,3 +211,32 @@ def test_the_loader_knows_every_field_of_a_plan() -> None:
 def test_edited_defaults_are_refused(cli: Cli, planfile: Path, config_dir: Path) -> None:
     _edit(planfile, lambda d: d.update(defaults=d["defaults"][:-1]))
     _refused(cli, planfile, config_dir, "the default objects of new profiles are [")
+
+
+def test_desired_prints_are_computed_only_when_read(tmp_path: Path,
+                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    """An apply without a plan file never needs them; a saved plan holds them all, as
+    plain text, the same as if computed at once."""
+    from stackctl.compiler.compile import compile_manifests
+    from stackctl.compiler.project import Inputs
+    from stackctl.plan import compare
+    from stackctl.plan.compute import compute_plan
+    from stackctl.plan.live import read_live
+
+    (tmp_path / "m.yaml").write_text(
+        "apiVersion: stackctl/v1\nkind: Profile\nmetadata: {name: p}\nspec: {}\n---\n"
+        "apiVersion: stackctl/v1\nkind: Component\nmetadata: {name: o, profile: p}\n"
+        "spec: {type: orchestrator, flavor: local}\n")
+    monkeypatch.setenv("STACKCTL_CONFIG_PATH", str(tmp_path / "config"))
+    desired = compile_manifests(Inputs(paths=(str(tmp_path),)), cwd=tmp_path).desired
+    calls: list[str] = []
+    real = compare.salted_print
+    monkeypatch.setattr(compare, "salted_print",
+                        lambda salt, view: (calls.append(salt), real(salt, view))[1])
+    plan = compute_plan(desired, read_live(Workspace(), ["p"], []), inputs={})
+    assert calls == []
+    written = json.loads(saved.dumps(plan))["desired_prints"]
+    assert "p/orchestrator/o" in written
+    assert written["p/orchestrator/o"] == real(plan.id, compare.component_view(
+        desired.profiles["p"].components[next(iter(desired.profiles["p"].components))]))
+    assert len(calls) == len(written) >= 2

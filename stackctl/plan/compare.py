@@ -7,7 +7,7 @@ runs only on the few views that differ, to name the fields.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from collections.abc import Set as AbstractSet
 from functools import cache
 from typing import Any
@@ -115,3 +115,26 @@ def print_of(view: Mapping[str, Any] | None) -> str | None:
 
 def salted_print(salt: str, view: Mapping[str, Any] | None) -> str:
     return fingerprint({"salt": salt, "view": view})
+
+
+class SaltedPrints(Mapping[str, str]):
+    """address -> ``salted_print`` of its view, each computed when first read: only a
+    saved plan and its check need them, and an apply of 10,000 new objects without a
+    plan file would otherwise encode every view once more for nothing (~5% of it)."""
+
+    def __init__(self, salt: str, views: Mapping[str, Mapping[str, Any] | None]) -> None:
+        self._salt = salt
+        self._views = views  # views are never changed (see component_view)
+        self._prints: dict[str, str] = {}
+
+    def __getitem__(self, address: str) -> str:
+        found = self._prints.get(address)
+        if found is None:
+            found = self._prints[address] = salted_print(self._salt, self._views[address])
+        return found
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._views)
+
+    def __len__(self) -> int:
+        return len(self._views)

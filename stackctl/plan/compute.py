@@ -56,7 +56,7 @@ class Planner:
         self.defaults: list[str] = []
         self.new_profiles: set[str] = set()
         self.reads: dict[str, str | None] = {}
-        self.desired_prints: dict[str, str] = {}
+        self.desired_views: dict[str, Mapping[str, Any] | None] = {}  # printed when read
         self.stores: dict[str, dict[str, Any]] = {}
         self.problems: list[str] = []
         self.notes: list[Mapping[str, Any]] = []  # e.g. a move with nothing to rename
@@ -102,7 +102,7 @@ class Planner:
                             hint="Fix the manifests, or apply the dependent changes together.")
         return Plan(id=self.plan_id, created_at=datetime.now(timezone.utc).isoformat(),
                     inputs=dict(inputs), stores=self.stores, reads=self.reads,
-                    desired_prints=self.desired_prints,
+                    desired_prints=compare.SaltedPrints(self.plan_id, self.desired_views),
                     changes=tuple(sorted(self.changes, key=_order)), drift=tuple(self.drift),
                     unmanaged=tuple(sorted(self.unmanaged)),
                     prunable=tuple(sorted(self.prunable)), prune=self.prune,
@@ -156,7 +156,7 @@ class Planner:
         self.reads[address] = before_print
         # a plain no-op writes nothing, so there is no desired value to vouch for
         if full_after is not None and (action != "no-op" or recorded is None):
-            self.desired_prints[address] = compare.salted_print(self.plan_id, full_after)
+            self.desired_views[address] = full_after
         fields = compare.field_changes(before, after, hidden) if action == "update" else ()
         shown_before = compare.redact_view(before, hidden)
         # a no-op's two sides are equal: one redacted view serves both (time and memory)

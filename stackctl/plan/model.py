@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from functools import cached_property
 from typing import Any
 
@@ -159,7 +159,9 @@ class Plan:
                 f"{c['delete']} to delete.{renames}")
 
     def to_dict(self) -> dict[str, Any]:
-        data = asdict(self)
+        # desired_prints may be computed as read (plan.compare.SaltedPrints): a plain dict
+        data = asdict(replace(self, desired_prints={}))
+        data["desired_prints"] = dict(self.desired_prints)
         data["changes"] = [c.to_dict() for c in self.changes]
         data["summary"] = {**self.counts, "text": self.summary,
                            "drift": len(self.drift), "unmanaged": len(self.unmanaged)}
