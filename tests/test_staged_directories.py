@@ -313,3 +313,20 @@ def test_a_new_local_store_computes_its_bookkeeping_while_its_files_are_written(
     assert state["managed"] == managed
     assert len(list((tmp_path / "p" / "orchestrators").iterdir())) == N
     assert store.load().components == comps
+
+
+def test_the_helper_is_started_only_from_this_very_interpreter(tmp_path: Path) -> None:
+    """Python embedded in another program has that program as sys.executable: starting
+    it with a Python script on its stdin could do anything, or wait forever."""
+    import shutil
+    import sys
+
+    from stackctl.stores import writer_process
+
+    assert writer_process.can_spawn()
+    assert writer_process.can_spawn(sys.executable)
+    other = shutil.which("sh")
+    assert other is not None
+    assert not writer_process.can_spawn(other)
+    assert not writer_process.can_spawn("")
+    assert not writer_process.can_spawn(str(tmp_path / "missing"))

@@ -97,6 +97,14 @@ class Writer:
                 stream.close()
 
 
-def can_spawn() -> bool:
-    """Whether this interpreter can start the helper (not in a frozen app, say)."""
-    return bool(sys.executable) and os.path.exists(sys.executable)
+def can_spawn(executable: str | None = None) -> bool:
+    """Whether ``sys.executable`` is this very interpreter's program, so the helper is a
+    Python of ours (Linux: /proc/self/exe tells). Elsewhere, or where Python is embedded
+    in another program (sys.executable is then that program, or empty), no helper."""
+    executable = sys.executable if executable is None else executable
+    if not executable:
+        return False
+    try:
+        return os.path.samefile(executable, "/proc/self/exe")
+    except OSError:
+        return False
