@@ -22,9 +22,12 @@ import shutil
 import uuid
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 T = TypeVar("T")
+
+if TYPE_CHECKING:
+    from stackctl.stores import writer_process
 
 JOURNAL_NAME = "journal.json"
 _TMP_PREFIX = ".stackctl-tmp-"
@@ -220,7 +223,7 @@ def commit_files(
     # instead of one per file, and a journal that names the directory, not each file.
     # Thousands of them are written by a helper process while ``meanwhile`` runs here.
     whole: dict[str, str] = {}
-    writer: Any = None
+    writer: writer_process.Writer | None = None
     try:
         new = _new_directories(writes) if batch else set()
         for directory in {_parent(t) for t in writes} - new:
@@ -272,7 +275,8 @@ def commit_files(
 HELPER_THRESHOLD = 1000
 
 
-def _write_fresh(fresh: list[tuple[str, bytes, bool]], chmod: bool) -> Any:
+def _write_fresh(fresh: list[tuple[str, bytes, bool]], chmod: bool
+                 ) -> writer_process.Writer | None:
     """Write the staged directories' files: by a helper process when there are many
     (its ``Writer``, to wait for), else here (None)."""
     def modes(private: bool) -> tuple[int, int]:
