@@ -256,7 +256,8 @@ class _Reader:
         self._plain: dict[Path, _Loaded] = {}
         self._raw: dict[Path, bytes] = {}
         self._ahead: LoadAhead[_Loaded] | None = None
-        self._checks: dict[int, tuple[bool, list[Diagnostic]]] = {}  # id(doc) -> its check
+        # (file, document index) -> what the child found checking it against its schema
+        self._checks: dict[tuple[Path, int], tuple[bool, list[Diagnostic]]] = {}
 
     def prefetch(self, files: list[Path]) -> bool:
         """Read every file ahead (held until loaded); False when one may hold a Flavor
@@ -295,7 +296,7 @@ class _Reader:
 
     def schema_ok(self, doc: Document, diagnostics: list[Diagnostic]) -> bool:
         """``_schema_ok``, or what the child loading ahead found of ``doc``."""
-        found = self._checks.pop(id(doc), None)
+        found = self._checks.pop((doc.path, doc.index), None) if self._checks else None
         if found is None:
             return _schema_ok(doc, diagnostics)
         diagnostics.extend(found[1])
@@ -310,8 +311,8 @@ class _Reader:
             if taken is not None:
                 loaded, checks = taken
                 self._raw.pop(path, None)
-                self._checks.update(
-                    (id(d), c) for d, c in zip(loaded.documents, checks, strict=True))
+                self._checks.update(((d.path, d.index), c)
+                                    for d, c in zip(loaded.documents, checks, strict=True))
                 if self.keep:
                     self._plain[path] = loaded
                 return loaded
