@@ -48,6 +48,16 @@ def _prune(cache: Path) -> None:
     cache_prune.prune(cache, time.time())
 
 
+def _read_once(tmp_path: Path) -> Path:
+    """A store of one file, read once through its read cache (which is written)."""
+    root = tmp_path / "store"
+    root.mkdir()
+    (root / "a.yaml").write_text("x: 1\n")
+    with ReadCache.for_store(root) as first:
+        first.read(root / "a.yaml")
+    return root
+
+
 def test_entries_unused_for_the_idle_time_go_and_used_ones_stay(cache: Path,
                                                                 tmp_path: Path) -> None:
     root = tmp_path / "store"
@@ -239,11 +249,7 @@ def test_an_oserror_before_the_pass_skips_it(cache: Path,
 def test_a_read_marks_a_read_cache_used_and_it_survives_pruning(cache: Path,
                                                                 tmp_path: Path) -> None:
     """A no-op plan rewrites nothing: its read alone keeps its cache."""
-    root = tmp_path / "store"
-    root.mkdir()
-    (root / "a.yaml").write_text("x: 1\n")
-    with ReadCache.for_store(root) as first:
-        first.read(root / "a.yaml")
+    root = _read_once(tmp_path)
     path = ReadCache.for_store(root).path
     _file(path, IDLE + DAY, path.read_bytes())
     with ReadCache.for_store(root) as again:
@@ -257,11 +263,7 @@ def test_a_read_marks_a_read_cache_used_and_it_survives_pruning(cache: Path,
 def test_a_recent_use_is_not_recorded_again(cache: Path, tmp_path: Path,
                                             monkeypatch: pytest.MonkeyPatch) -> None:
     """One utime a day at most, not an inode write on every plan."""
-    root = tmp_path / "store"
-    root.mkdir()
-    (root / "a.yaml").write_text("x: 1\n")
-    with ReadCache.for_store(root) as first:
-        first.read(root / "a.yaml")
+    root = _read_once(tmp_path)
     times: list[object] = []
     monkeypatch.setattr(os, "utime", lambda *args, **_k: times.append(args))
     with ReadCache.for_store(root) as again:
@@ -284,11 +286,7 @@ def test_a_read_marks_a_validator_used(cache: Path, monkeypatch: pytest.MonkeyPa
 
 def test_writing_a_read_cache_prunes_and_a_no_op_read_does_not(cache: Path,
                                                                tmp_path: Path) -> None:
-    root = tmp_path / "store"
-    root.mkdir()
-    (root / "a.yaml").write_text("x: 1\n")
-    with ReadCache.for_store(root) as first:
-        first.read(root / "a.yaml")
+    root = _read_once(tmp_path)
     orphan = _read_cache_of(cache, "orphan.json", tmp_path / "gone", 0)
     os.utime(cache / cache_prune.STAMP, (0, 0))  # the last pass: long ago
     with ReadCache.for_store(root) as again:  # all hits: nothing written
