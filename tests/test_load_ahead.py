@@ -5,7 +5,8 @@ child that fails, or a compile that fails, must leave no child behind."""
 from __future__ import annotations
 
 import os
-import threading
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -63,8 +64,10 @@ def _manifests(root: Path, files: int = 40) -> Path:
 
 @pytest.fixture
 def forced(monkeypatch: pytest.MonkeyPatch) -> list[int]:
-    """Load ahead whatever the size; the children forked, by pid."""
+    """Load ahead whatever the size (and whatever threads run: a pytest-xdist worker has
+    one of its own); the children forked, by pid."""
     monkeypatch.setattr(load_ahead, "MIN_CHILD_BYTES", 0)
+    monkeypatch.setattr(load_ahead, "can_fork", lambda: True)
     forked: list[int] = []
     real = load_ahead.LoadAhead.__init__
 
@@ -153,15 +156,20 @@ def test_a_compile_that_fails_leaves_no_child(
 
 
 def test_no_fork_with_another_thread_running() -> None:
-    assert load_ahead.can_fork()
-    stop = threading.Event()
-    thread = threading.Thread(target=stop.wait)
-    thread.start()
-    try:
-        assert not load_ahead.can_fork()
-    finally:
-        stop.set()
-        thread.join()
+    """In a process of its own: this one may run threads (a pytest-xdist worker does)."""
+    script = (
+        "import threading\n"
+        "from stackctl.compiler import load_ahead\n"
+        "alone = load_ahead.can_fork()\n"
+        "stop = threading.Event()\n"
+        "thread = threading.Thread(target=stop.wait)\n"
+        "thread.start()\n"
+        "print(alone, load_ahead.can_fork())\n"
+        "stop.set()\n"
+        "thread.join()\n")
+    run = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
+                         check=True)
+    assert run.stdout.split() == ["True", "False"]
 
 
 def test_the_child_takes_the_last_files_about_half_the_bytes(

@@ -78,6 +78,17 @@ def ensure_venv() -> Path:
     if _complete(target):
         return target
     target.parent.mkdir(parents=True, exist_ok=True)
+    # One builder at a time: pytest-xdist workers ask at once on a fresh machine, and one
+    # wiping the venv another is installing into fails both.
+    from filelock import FileLock
+
+    with FileLock(str(target.with_name(target.name + ".lock"))):
+        if not _complete(target):  # built by another while this one waited
+            _build(interpreter, target)
+    return target
+
+
+def _build(interpreter: str, target: Path) -> None:
     # A venv hard-codes its own path in its scripts, so it cannot be built elsewhere and
     # renamed into place; it is built in place, and ".complete" (written last) marks a
     # finished one: a half-built venv lacks it and is wiped and rebuilt.
@@ -90,7 +101,6 @@ def ensure_venv() -> Path:
     subprocess.run([str(target / "bin" / "python"), "-c", "import zenml"], check=True,
                    env={**os.environ, "ZENML_ANALYTICS_OPT_IN": "false"})
     (target / ".complete").write_text(venv_key(interpreter) + "\n")
-    return target
 
 
 if __name__ == "__main__":
