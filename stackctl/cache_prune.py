@@ -27,9 +27,9 @@ MAX_IDLE_DAYS = 30
 # A generous cap: a 100,000-component store's read cache is tens of MiB.
 MAX_BYTES = 512 * 1024 * 1024
 STAMP = ".prune-stamp"
-# what pruning looks at: each cache's own file names (and atomic_write's leftovers)
+# what pruning looks at: each cache's own file names (and atomic_write's leftovers,
+# stackctl.stores.files.TMP_PREFIX)
 CACHES = {READ_CACHE: ".json", VALIDATORS: ".bin"}
-_TMP_PREFIX = ".stackctl-tmp-"  # stackctl.stores.files' temp files, left by a crash
 
 
 def mark_used(fd: int, st: os.stat_result | None = None) -> None:
@@ -78,17 +78,20 @@ def prune(directory: Path, now: float) -> None:
 
 
 def _prune_one(dir_fd: int, suffix: str, now: float) -> None:
+    # atomic_write's temp files (it wrote the cache just now: already imported)
+    from stackctl.stores.files import TMP_PREFIX
+
     kept: list[tuple[float, int, str]] = []  # (mtime, size, name)
     for entry in _entries(dir_fd):
         name = entry.name
-        if not (name.endswith(suffix) or name.startswith(_TMP_PREFIX)):
+        if not (name.endswith(suffix) or name.startswith(TMP_PREFIX)):
             continue
         with contextlib.suppress(OSError):
             st = entry.stat(follow_symlinks=False)
             if not stat.S_ISREG(st.st_mode):  # symlinks and the like: left alone
                 continue
             age = now - st.st_mtime
-            temp = name.startswith(_TMP_PREFIX)
+            temp = name.startswith(TMP_PREFIX)
             if (abs(age) > MAX_IDLE_DAYS * DAY or (temp and age > DAY)
                     or (suffix == ".json" and not temp and _root_gone(dir_fd, name))):
                 os.unlink(name, dir_fd=dir_fd)

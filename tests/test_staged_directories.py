@@ -39,7 +39,7 @@ def _commit(root: Path, writes: dict[str, bytes]) -> None:
 
 
 def _leftovers(root: Path) -> list[Path]:
-    return sorted(root.rglob(f"{files._TMP_PREFIX}*")) + sorted(
+    return sorted(root.rglob(f"{files.TMP_PREFIX}*")) + sorted(
         root.rglob(files.JOURNAL_NAME))
 
 
@@ -179,13 +179,13 @@ def test_a_killed_writers_staged_directory_is_swept_and_a_link_is_not_followed(
         tmp_path: Path) -> None:
     store = tmp_path / "store"
     store.mkdir()
-    staged = store / f"{files._TMP_PREFIX}999999-abcd-0"
+    staged = store / f"{files.TMP_PREFIX}999999-abcd-0"
     staged.mkdir()
     (staged / "f.yaml").write_bytes(b"x: 1\n")
     elsewhere = tmp_path / "elsewhere"
     elsewhere.mkdir()
     (elsewhere / "keep.yaml").write_bytes(b"k: 1\n")
-    link = store / f"{files._TMP_PREFIX}999999-abcd-1"
+    link = store / f"{files.TMP_PREFIX}999999-abcd-1"
     link.symlink_to(elsewhere, target_is_directory=True)
     assert files.has_temp_files(store)
     files.recover(store / ".stackctl", [store], root=store)

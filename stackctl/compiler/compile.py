@@ -306,19 +306,21 @@ class _Reader:
         template = path.name.endswith(".j2")
         if not template and path in self._plain:
             return self._plain[path]
-        if self._ahead is not None and self._ahead.wants(path):
-            taken = self._ahead.take(path)
-            if taken is not None:
-                loaded, checks = taken
-                self._raw.pop(path, None)
-                self._checks.update(((d.path, d.index), c)
-                                    for d, c in zip(loaded.documents, checks, strict=True))
-                if self.keep:
-                    self._plain[path] = loaded
-                return loaded
-        loaded = self._load(path, variables, template)
+        loaded = self._from_child(path) or self._load(path, variables, template)
         if not template and self.keep:
             self._plain[path] = loaded
+        return loaded
+
+    def _from_child(self, path: Path) -> _Loaded | None:
+        """What the child loading ahead loaded of ``path`` (its checks kept for
+        ``schema_ok``), or None: load it here."""
+        taken = self._ahead.take(path) if self._ahead and self._ahead.wants(path) else None
+        if taken is None:
+            return None
+        loaded, checks = taken
+        self._raw.pop(path, None)
+        self._checks.update(((d.path, d.index), c)
+                            for d, c in zip(loaded.documents, checks, strict=True))
         return loaded
 
     def _load(self, path: Path, variables: Mapping[str, Any], template: bool) -> _Loaded:

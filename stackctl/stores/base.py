@@ -199,8 +199,8 @@ def seed_books(tx: Transaction, managed: Mapping[str, str],
                         (applied or {}).get(address))
 
 
-def _nothing() -> None:
-    pass
+def no_books_to_fill() -> None:
+    """``before_books``' default: the bookkeeping given is complete already."""
 
 
 class ProfileStore(abc.ABC):
@@ -223,7 +223,7 @@ class ProfileStore(abc.ABC):
     def create(self, seed: ProfileState, managed: Mapping[str, str],
                owners: Mapping[str, str] | None = None,
                applied: Mapping[str, Mapping[str, Any]] | None = None, *,
-               before_books: Callable[[], None] = _nothing) -> None:
+               before_books: Callable[[], None] = no_books_to_fill) -> None:
         """Initialize holding ``seed``, with stackctl managing ``managed`` (for ``owners``;
         last-applied records ``applied``).
 

@@ -30,7 +30,7 @@ if TYPE_CHECKING:
     from stackctl.stores import writer_process
 
 JOURNAL_NAME = "journal.json"
-_TMP_PREFIX = ".stackctl-tmp-"
+TMP_PREFIX = ".stackctl-tmp-"
 
 
 # The one fault-injection seam: called with a step name before each write step of
@@ -80,7 +80,7 @@ def _temp_in(directory: str, make: Callable[[str], T]) -> tuple[T, str]:
     """``make(name)`` for the first free temp name in ``directory``: what it made, and the name."""
     while True:
         name = os.path.join(
-            directory, f"{_TMP_PREFIX}{os.getpid()}-{_TOKEN}-{next(_COUNTER)}")
+            directory, f"{TMP_PREFIX}{os.getpid()}-{_TOKEN}-{next(_COUNTER)}")
         try:
             return make(name), name
         except FileExistsError:  # another process of the same pid and token: next one
@@ -207,7 +207,7 @@ def commit_files(
     staged: dict[str, str] = {}
     journal: dict[str, Any] = {
         "renames": staged, "deletes": [os.fspath(p) for p in deletes],
-        "trash": {str(d): str(d.with_name(f"{_TMP_PREFIX}trash-{uuid.uuid4().hex}"))
+        "trash": {str(d): str(d.with_name(f"{TMP_PREFIX}trash-{uuid.uuid4().hex}"))
                   for d in trash}}
     if moves:  # only then: journals without moves keep their older shape
         journal["moves"] = {str(a): str(b) for a, b in moves.items()}
@@ -372,7 +372,7 @@ def has_temp_files(directory: Path) -> bool:
         names = os.listdir(directory)
     except OSError:
         return False
-    return any(name.startswith(_TMP_PREFIX) for name in names)
+    return any(name.startswith(TMP_PREFIX) for name in names)
 
 
 def recover(journal_dir: Path, data_dirs: list[Path], *, root: Path,
@@ -396,7 +396,7 @@ def recover(journal_dir: Path, data_dirs: list[Path], *, root: Path,
         rolled = True
     for directory in data_dirs:
         if directory.is_dir():
-            for leftover in directory.glob(f"{_TMP_PREFIX}*"):
+            for leftover in directory.glob(f"{TMP_PREFIX}*"):
                 if _real_dir(str(leftover)):  # a directory staged whole (never a link's)
                     shutil.rmtree(leftover, ignore_errors=True)
                     continue
@@ -441,7 +441,7 @@ def checked_journal(path: Path, root: Path, may_trash: Callable[[Path], bool],
         return resolved is not None and resolved.startswith(base + os.sep)
 
     for tmp, target in renames.items():
-        if not (inside(tmp) and inside(target) and Path(tmp).name.startswith(_TMP_PREFIX)
+        if not (inside(tmp) and inside(target) and Path(tmp).name.startswith(TMP_PREFIX)
                 and _resolved(tmp) and Path(tmp).parent == Path(target).parent):
             raise refuse(f"names a rename outside the store: {_quoted(tmp)} → {_quoted(target)}")
     for source, target in moves.items():
@@ -456,7 +456,7 @@ def checked_journal(path: Path, root: Path, may_trash: Callable[[Path], bool],
             raise refuse(f"names a file outside the store: {_quoted(target)}")
     for directory, aside in trash.items():
         sibling = (Path(aside).parent == Path(directory).parent
-                   and Path(aside).name.startswith(f"{_TMP_PREFIX}trash-"))
+                   and Path(aside).name.startswith(f"{TMP_PREFIX}trash-"))
         if not (sibling and _resolved(directory) and (inside(directory) or may_trash(
                 Path(directory)) or may_trash(Path(aside)))):
             raise refuse(f"names a directory stackctl may not remove: {_quoted(directory)}")
@@ -488,8 +488,8 @@ def sweep_dead_writers(directory: Path) -> None:
     """
     if not directory.is_dir():
         return
-    for leftover in directory.glob(f"{_TMP_PREFIX}*"):
-        pid = leftover.name[len(_TMP_PREFIX):].split("-", 1)[0]
+    for leftover in directory.glob(f"{TMP_PREFIX}*"):
+        pid = leftover.name[len(TMP_PREFIX):].split("-", 1)[0]
         if pid.isdigit() and not _alive(int(pid)):
             with contextlib.suppress(OSError):
                 leftover.unlink()

@@ -30,6 +30,7 @@ from stackctl.stores.base import (
     LazyRecords,
     ProfileStore,
     Transaction,
+    no_books_to_fill,
     parse_bookkeeping,
     seed_books,
     seed_transaction,
@@ -222,7 +223,7 @@ class LocalStore(ProfileStore):
     def create(self, seed: ProfileState, managed: Mapping[str, str],
                owners: Mapping[str, str] | None = None,
                applied: Mapping[str, Mapping[str, Any]] | None = None, *,
-               before_books: Callable[[], None] = lambda: None) -> None:
+               before_books: Callable[[], None] = no_books_to_fill) -> None:
         """One commit: the store appears whole (seed and bookkeeping) or not at all.
         ``before_books`` runs while the component files are being written."""
         self.root.mkdir(parents=True, exist_ok=True)
@@ -255,7 +256,7 @@ class LocalStore(ProfileStore):
         self._write(tx, fresh=False)
 
     def _write(self, tx: Transaction, *, fresh: bool,
-               before_books: Callable[[], None] = lambda: None) -> None:
+               before_books: Callable[[], None] = no_books_to_fill) -> None:
         """Commit ``tx``; its bookkeeping is read (state.json written) only once the
         other files are under way, after ``before_books``."""
         before, after = tx.before, tx.after

@@ -29,7 +29,13 @@ from stackctl.errors import LockError, StoreError
 from stackctl.model import Component, ComponentType, CustomFlavor, ProfileState, Stack
 from stackctl.stores import sql_engine as db
 from stackctl.stores import sql_schema as schema
-from stackctl.stores.base import Bookkeeping, ProfileStore, Transaction, seed_transaction
+from stackctl.stores.base import (
+    Bookkeeping,
+    ProfileStore,
+    Transaction,
+    no_books_to_fill,
+    seed_transaction,
+)
 from stackctl.stores.urls import env_var_of, redact_url
 
 log = logging.getLogger("stackctl")
@@ -267,7 +273,7 @@ class SqlStore(ProfileStore):
     def create(self, seed: ProfileState, managed: Mapping[str, str],
                owners: Mapping[str, str] | None = None,
                applied: Mapping[str, Mapping[str, Any]] | None = None, *,
-               before_books: Callable[[], None] = lambda: None) -> None:
+               before_books: Callable[[], None] = no_books_to_fill) -> None:
         """Schema, seed and bookkeeping in one transaction (MySQL: its DDL commits first)."""
         before_books()
         path = self._sqlite_path()
