@@ -203,14 +203,15 @@ def test_many_new_files_are_written_by_a_helper_process_while_meanwhile_runs(
     from stackctl.stores import writer_process
 
     monkeypatch.setattr(files, "HELPER_THRESHOLD", 10)
-    started: list[int] = []
-    real = writer_process.Writer
+    monkeypatch.setattr(files._NewFiles, "CHUNK", 4)
+    sent: list[int] = []
+    real_send = writer_process.Writer.send
 
-    def spy(items: list[writer_process.Item]) -> writer_process.Writer:
-        started.append(len(items))
-        return real(items)
+    def send(self: writer_process.Writer, items: list[writer_process.Item]) -> None:
+        sent.append(len(items))
+        real_send(self, items)
 
-    monkeypatch.setattr(writer_process, "Writer", spy)
+    monkeypatch.setattr(writer_process.Writer, "send", send)
     seen: list[bool] = []
 
     def meanwhile() -> dict[str, bytes]:
@@ -224,7 +225,8 @@ def test_many_new_files_are_written_by_a_helper_process_while_meanwhile_runs(
                            private=lambda p: p.endswith("secret.yaml"), meanwhile=meanwhile)
     finally:
         os.umask(old)
-    assert started == [N + 1]  # every file of d0..d2; top.yaml goes file by file
+    # every file of d0..d2, in chunks as they come; top.yaml goes file by file
+    assert sent == [4] * ((N + 1) // 4) + [(N + 1) % 4]
     assert seen == [False]
     for path, data in writes.items():
         assert Path(path).read_bytes() == data
@@ -276,7 +278,7 @@ def test_without_a_helper_the_files_are_written_here(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     from stackctl.stores import writer_process
 
-    def cannot(_items: object) -> None:
+    def cannot() -> None:
         raise PermissionError(13, "Permission denied", "python")
 
     monkeypatch.setattr(files, "HELPER_THRESHOLD", 10)
@@ -330,3 +332,70 @@ def test_the_helper_is_started_only_from_this_very_interpreter(tmp_path: Path) -
     assert not writer_process.can_spawn(other)
     assert not writer_process.can_spawn("")
     assert not writer_process.can_spawn(str(tmp_path / "missing"))
+
+
+def test_rendered_files_reach_the_helper_before_the_last_is_rendered(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """``Rendered`` makes each file's bytes as commit_files reads it: the helper gets
+    the first chunk while later files are still to be rendered."""
+    from stackctl.stores import writer_process
+
+    monkeypatch.setattr(files, "HELPER_THRESHOLD", 10)
+    monkeypatch.setattr(files._NewFiles, "CHUNK", 8)
+    events: list[str] = []
+    real_send = writer_process.Writer.send
+
+    def send(self: writer_process.Writer, items: list[writer_process.Item]) -> None:
+        events.append("send")
+        real_send(self, items)
+
+    monkeypatch.setattr(writer_process.Writer, "send", send)
+
+    def render(i: int) -> bytes:
+        events.append("render")
+        return f"i: {i}\n".encode()
+
+    sources = {str(tmp_path / "d" / f"f{i}.yaml"): i for i in range(N)}
+    ready = {str(tmp_path / "top.yaml"): b"top: 1\n"}
+    files.commit_files(tmp_path / ".stackctl", files.Rendered(sources, render, ready), [])
+    assert events.count("render") == N  # each file rendered once
+    assert events.index("send") < len(events) - 1 - events[::-1].index("render")
+    for path, i in sources.items():
+        assert Path(path).read_bytes() == f"i: {i}\n".encode()
+    assert (tmp_path / "top.yaml").read_bytes() == b"top: 1\n"
+    assert _leftovers(tmp_path) == []
+
+
+def test_rendered_is_a_mapping_of_both_kinds_of_files() -> None:
+    rendered = files.Rendered({"a": 1, "b": 2}, lambda i: b"%d" % i, {"c": b"ready"})
+    assert len(rendered) == 3
+    assert list(rendered) == ["a", "b", "c"]
+    assert dict(rendered) == {"a": b"1", "b": b"2", "c": b"ready"}
+    with pytest.raises(KeyError):
+        rendered["missing"]
+
+
+def test_a_helper_failure_in_an_early_chunk_is_raised_with_its_path(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(files, "HELPER_THRESHOLD", 10)
+    monkeypatch.setattr(files._NewFiles, "CHUNK", 2)
+    too_long = str(tmp_path / "d2" / ("x" * 300 + ".yaml"))
+    writes = {too_long: b"x: 1\n", **_writes(tmp_path)}  # the first file fails
+    with pytest.raises(OSError, match="File name too long") as caught:
+        _commit(tmp_path, writes)
+    assert caught.value.filename.endswith("x" * 300 + ".yaml")
+    assert not any((tmp_path / f"d{i}").exists() for i in range(3))
+    assert _leftovers(tmp_path) == []
+
+
+def test_a_helper_that_was_not_told_the_end_fails_instead_of_finishing(
+        tmp_path: Path) -> None:
+    """A caller that stops sending without ``finish`` (it died, or a bug) must not be
+    taken for one that sent everything: the helper exits with an error, not with a
+    sync that would make a partial set look whole."""
+    from stackctl.stores import writer_process
+
+    writer = writer_process.Writer()
+    writer.send([(str(tmp_path / "a.yaml"), b"a: 1\n", 0o644, 0)])
+    with pytest.raises(OSError, match="ended before sending every file"):
+        writer.wait()

@@ -20,9 +20,9 @@ import json
 import os
 import shutil
 import uuid
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 T = TypeVar("T")
 
@@ -184,6 +184,30 @@ def _sync_filesystem(directory: Path) -> None:
         os.close(fd)
 
 
+class Rendered(Mapping[str, bytes], Generic[T]):
+    """Files whose bytes are made from their sources each time they are read
+    (``commit_files`` reads each once), beside ``ready`` ones: it hands the first to its
+    helper process while the last are still being made, and no file's bytes outlive
+    their writing."""
+
+    def __init__(self, sources: Mapping[str, T], render: Callable[[T], bytes],
+                 ready: Mapping[str, bytes] | None = None) -> None:
+        self._sources = sources
+        self._render = render
+        self._ready = ready or {}
+
+    def __getitem__(self, path: str) -> bytes:
+        if path in self._ready:
+            return self._ready[path]
+        return self._render(self._sources[path])
+
+    def __iter__(self) -> Iterator[str]:
+        return itertools.chain(self._sources, self._ready)
+
+    def __len__(self) -> int:
+        return len(self._sources) + len(self._ready)
+
+
 def commit_files(
     journal_dir: Path,
     writes: Mapping[str, bytes] | Mapping[Path, bytes],
@@ -221,9 +245,10 @@ def commit_files(
     # directories): they are written, under their own names, into a temp directory
     # beside it, which the journal renames into place: one rename for the directory
     # instead of one per file, and a journal that names the directory, not each file.
-    # Thousands of them are written by a helper process while ``meanwhile`` runs here.
+    # Thousands of them are written by a helper process as they are rendered (``writes``
+    # may be ``Rendered``), and while ``meanwhile`` runs here.
     whole: dict[str, str] = {}
-    writer: writer_process.Writer | None = None
+    fresh: _NewFiles | None = None
     try:
         new = _new_directories(writes) if batch else set()
         for directory in {_parent(t) for t in writes} - new:
@@ -231,34 +256,33 @@ def commit_files(
         for directory in sorted(new):
             os.makedirs(_parent(directory), exist_ok=True)
             whole[directory] = _create_temp_dir(_parent(directory))
-        fresh: list[tuple[str, bytes, bool]] = []  # files of the staged directories
+        # counted from the paths alone: ``writes`` may render each file as it is read
+        fresh = _NewFiles(sum(1 for t in writes if _parent(t) in whole), chmod)
         for target_path, data in writes.items():
             target = os.fspath(target_path)
             _step(f"stage {os.path.basename(target)}")
             home = whole.get(_parent(target))
             if home is not None:
-                fresh.append((os.path.join(home, os.path.basename(target)), data,
-                              private(target)))
+                fresh.add(os.path.join(home, os.path.basename(target)), data, private(target))
                 continue
             tmp = write_temp(target, data, private=private(target), durable=not batch,
                              make_parent=False, chmod=chmod)
             staged[tmp] = target
-        writer = _write_fresh(fresh, chmod)
+        fresh.finish()
         for target, data in meanwhile().items():
             _step(f"stage {os.path.basename(target)}")
             tmp = write_temp(target, data, private=private(target), durable=not batch,
                              chmod=chmod)
             staged[tmp] = target
-        if writer is not None:
-            writer.wait()
+        fresh.wait()
         staged.update((home, directory) for directory, home in whole.items())
         if batch:
             _sync_filesystem(journal_dir)
         _step("journal")
         atomic_write(journal_dir / JOURNAL_NAME, json.dumps(journal).encode())
     except BaseException:
-        if writer is not None:
-            writer.stop()
+        if fresh is not None:
+            fresh.stop()
         if not (journal_dir / JOURNAL_NAME).exists():
             # The journal did not land: the commit never began; leave nothing of it.
             for staged_tmp in staged:
@@ -275,26 +299,56 @@ def commit_files(
 HELPER_THRESHOLD = 1000
 
 
-def _write_fresh(fresh: list[tuple[str, bytes, bool]], chmod: bool
-                 ) -> writer_process.Writer | None:
-    """Write the staged directories' files: by a helper process when there are many
-    (its ``Writer``, to wait for), else here (None)."""
-    def modes(private: bool) -> tuple[int, int]:
-        mode = 0o600 if private else 0o644
-        return (0o600, mode) if chmod else (mode, 0)
+class _NewFiles:
+    """The files of the staged directories. Many (``HELPER_THRESHOLD``): handed to a
+    helper process in chunks as they come, so it writes the first while the caller
+    still renders the last. Fewer, or no helper here: written by this process at
+    ``finish``."""
 
-    if len(fresh) >= HELPER_THRESHOLD:
-        from stackctl.stores import writer_process
+    CHUNK = 256
 
-        if writer_process.can_spawn():
-            try:
-                return writer_process.Writer(
-                    [(path, data, *modes(private)) for path, data, private in fresh])
-            except OSError:
-                pass  # no helper here (cannot start one): written by this process
-    for path, data, private in fresh:
-        _write_new(path, data, private=private, chmod=chmod)
-    return None
+    def __init__(self, count: int, chmod: bool) -> None:
+        self._chmod = chmod
+        self._pending: list[tuple[str, bytes, bool]] = []  # (path, data, private)
+        self._writer: writer_process.Writer | None = None
+        if count >= HELPER_THRESHOLD:
+            from stackctl.stores import writer_process
+
+            # no helper here (cannot start one): written by this process
+            if writer_process.can_spawn():
+                with contextlib.suppress(OSError):
+                    self._writer = writer_process.Writer()
+
+    def add(self, path: str, data: bytes, private: bool) -> None:
+        self._pending.append((path, data, private))
+        if self._writer is not None and len(self._pending) >= self.CHUNK:
+            self._send(self._writer)
+
+    def finish(self) -> None:
+        """Every file was added: the helper is told so, or the files are written here."""
+        if self._writer is not None:
+            self._send(self._writer)
+            self._writer.finish()
+            return
+        for path, data, private in self._pending:
+            _write_new(path, data, private=private, chmod=self._chmod)
+        self._pending = []
+
+    def _send(self, writer: writer_process.Writer) -> None:
+        def modes(private: bool) -> tuple[int, int]:  # at creation, then by fchmod (0: none)
+            mode = 0o600 if private else 0o644
+            return (0o600, mode) if self._chmod else (mode, 0)
+
+        writer.send([(path, data, *modes(private)) for path, data, private in self._pending])
+        self._pending = []
+
+    def wait(self) -> None:
+        if self._writer is not None:
+            self._writer.wait()
+
+    def stop(self) -> None:
+        if self._writer is not None:
+            self._writer.stop()
 
 
 def _new_directories(writes: Iterable[str | Path]) -> set[str]:

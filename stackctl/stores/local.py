@@ -260,12 +260,10 @@ class LocalStore(ProfileStore):
         """Commit ``tx``; its bookkeeping is read (state.json written) only once the
         other files are under way, after ``before_books``."""
         before, after = tx.before, tx.after
+        changed = {self._component_file(*key): comp for key, comp in after.components.items()
+                   if before.components.get(key) != comp}
         writes: dict[str, bytes] = {}
         deletes: list[str] = []
-        for key, comp in after.components.items():
-            if before.components.get(key) != comp:
-                writes[self._component_file(*key)] = yamlio.dump(
-                    {**dict(comp.config), "name": comp.name, "uuid": comp.uuid})
         for key in before.components.keys() - after.components.keys():
             deletes.append(self._component_file(*key))
         if fresh or self._index_changed(before, after):
@@ -290,8 +288,10 @@ class LocalStore(ProfileStore):
             return {str(self.meta / "state.json"): json.dumps(
                 state, sort_keys=True, separators=(",", ":")).encode()}
 
-        files.commit_files(self.meta, writes, deletes, private=self._is_private(after),
-                           meanwhile=state_file)
+        # component files rendered as they are written (a helper may write the first
+        # while the last are rendered)
+        files.commit_files(self.meta, files.Rendered(changed, _component_file_bytes, writes),
+                           deletes, private=self._is_private(after), meanwhile=state_file)
 
     def _is_private(self, after: ProfileState) -> Callable[[str], bool]:
         secret_paths = {
@@ -341,6 +341,11 @@ class LocalStore(ProfileStore):
 
 _GONE = object()
 _APPLIED_FIRST = re.compile(r'\s*\{\s*"applied"\s*:\s*')
+
+
+def _component_file_bytes(comp: Component) -> bytes:
+    """A component's file in ZenML's layout: its config, name and uuid."""
+    return yamlio.dump({**dict(comp.config), "name": comp.name, "uuid": comp.uuid})
 
 
 def _without_records(text: str) -> dict[str, Any] | None:
