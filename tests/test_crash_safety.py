@@ -33,7 +33,7 @@ from stackctl.compiler.project import Inputs
 from stackctl.plan.compute import compute_plan
 from stackctl.plan.live import read_live
 from stackctl.plan.model import Plan
-from stackctl.stores import files
+from stackctl.stores import files, writer_process
 from stackctl.stores.local import LocalStore
 from stackctl.workspace import Workspace
 
@@ -240,9 +240,25 @@ def _leftovers(*roots: Path) -> list[str]:
 # -- injected failures -----------------------------------------------------------------------
 
 
+@pytest.mark.parametrize("helper", [False, True], ids=["here", "helper-process"])
 def test_a_failure_at_every_write_step_leaves_each_store_before_or_after(
         scene: Path, config_dir: Path, deterministic: Callable[[], None],
-        monkeypatch: pytest.MonkeyPatch) -> None:
+        monkeypatch: pytest.MonkeyPatch, helper: bool) -> None:
+    """``helper``: every multi-file commit takes the large-commit path (one sync, new
+    directories staged whole, their files streamed to the writer helper process), so
+    a crash also lands while the helper is writing."""
+    if helper:
+        monkeypatch.setattr(files, "BATCH_SYNC_THRESHOLD", 1)
+        monkeypatch.setattr(files, "HELPER_THRESHOLD", 1)
+        monkeypatch.setattr(files._NewFiles, "CHUNK", 1)
+        spawned: list[bool] = []
+        real_init = writer_process.Writer.__init__
+
+        def init(self: writer_process.Writer) -> None:
+            spawned.append(True)
+            real_init(self)
+
+        monkeypatch.setattr(writer_process.Writer, "__init__", init)
     project = scene / "project"
     before_plan, before_desired = _plan(scene / "before.yaml.j2", prune=False)
     apply_plan(Workspace(), before_plan, before_desired)
@@ -306,6 +322,8 @@ def test_a_failure_at_every_write_step_leaves_each_store_before_or_after(
         assert not _plan(scene / "after.yaml.j2")[0].has_changes, where
     # the crash points do split every store both ways
     assert all(seen == {"before", "after"} for seen in outcomes.values()), outcomes
+    if helper:
+        assert spawned, "no commit took the helper path"
 
 
 def test_the_fault_seam_counts_no_cache_write(
