@@ -46,6 +46,12 @@ def read():
         with ready:
             chunks.append(False)
             ready.notify()
+def fail(code, message):
+    # os._exit: a normal exit would wait on the reader thread's lock on stdin, and
+    # Python then aborts with a fatal error of its own appended to ours
+    sys.stderr.buffer.write(message)
+    sys.stderr.buffer.flush()
+    os._exit(code)
 threading.Thread(target=read, daemon=True).start()
 flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC | os.O_NOFOLLOW
 first = None
@@ -57,8 +63,7 @@ while True:
     if chunk is None:
         break
     if chunk is False:
-        sys.stderr.buffer.write(b"the caller ended before sending every file")
-        sys.exit(4)
+        fail(4, b"the caller ended before sending every file")
     for path, data, mode, chmod in chunk:
         try:
             fd = os.open(path, flags, mode)
@@ -71,9 +76,8 @@ while True:
             finally:
                 os.close(fd)
         except OSError as exc:
-            sys.stderr.buffer.write(b"\\0".join([str(exc.errno).encode(), os.fsencode(
-                exc.strerror or ""), os.fsencode(path)]))
-            sys.exit(3)
+            fail(3, b"\\0".join([str(exc.errno).encode(), os.fsencode(exc.strerror or ""),
+                                 os.fsencode(path)]))
         first = first or path
 if first:  # flushed here, while the caller works: its own sync then has little left to do
     import ctypes
