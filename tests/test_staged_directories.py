@@ -11,13 +11,13 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
 
-from stackctl.stores import files
+from stackctl.stores import files, writer_process
 
 N = files.BATCH_SYNC_THRESHOLD * 2
 
@@ -27,6 +27,19 @@ def _writes(root: Path) -> dict[str, bytes]:
     writes[str(root / "d0" / "secret.yaml")] = b"s: 1\n"
     writes[str(root / "top.yaml")] = b"top: 1\n"  # root exists: a file of its own
     return writes
+
+
+def _on_send(monkeypatch: pytest.MonkeyPatch,
+             record: Callable[[writer_process.Writer, list[writer_process.Item]], object]
+             ) -> None:
+    """``record(writer, items)`` at each chunk a helper is sent."""
+    real_send = writer_process.Writer.send
+
+    def send(self: writer_process.Writer, items: list[writer_process.Item]) -> None:
+        record(self, items)
+        real_send(self, items)
+
+    monkeypatch.setattr(writer_process.Writer, "send", send)
 
 
 class CrashError(Exception):
@@ -200,18 +213,10 @@ def test_a_killed_writers_staged_directory_is_swept_and_a_link_is_not_followed(
 
 def test_many_new_files_are_written_by_a_helper_process_while_meanwhile_runs(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from stackctl.stores import writer_process
-
     monkeypatch.setattr(files, "HELPER_THRESHOLD", 10)
     monkeypatch.setattr(files._NewFiles, "CHUNK", 4)
     sent: list[int] = []
-    real_send = writer_process.Writer.send
-
-    def send(self: writer_process.Writer, items: list[writer_process.Item]) -> None:
-        sent.append(len(items))
-        real_send(self, items)
-
-    monkeypatch.setattr(writer_process.Writer, "send", send)
+    _on_send(monkeypatch, lambda _writer, items: sent.append(len(items)))
     seen: list[bool] = []
 
     def meanwhile() -> dict[str, bytes]:
@@ -252,8 +257,6 @@ def test_the_helpers_failure_is_raised_with_its_path_and_nothing_is_left(
 
 def test_a_failure_meanwhile_stops_the_helper_and_leaves_nothing(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from stackctl.stores import writer_process
-
     monkeypatch.setattr(files, "HELPER_THRESHOLD", 10)
     stopped: list[bool] = []
     real_stop = writer_process.Writer.stop
@@ -277,8 +280,6 @@ def test_a_failure_meanwhile_stops_the_helper_and_leaves_nothing(
 
 def test_without_a_helper_the_files_are_written_here(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from stackctl.stores import writer_process
-
     def cannot() -> None:
         raise PermissionError(13, "Permission denied", "python")
 
@@ -324,8 +325,6 @@ def test_the_helper_is_started_only_from_this_very_interpreter(tmp_path: Path) -
     import shutil
     import sys
 
-    from stackctl.stores import writer_process
-
     assert writer_process.can_spawn()
     assert writer_process.can_spawn(sys.executable)
     other = shutil.which("sh")
@@ -339,18 +338,10 @@ def test_rendered_files_reach_the_helper_before_the_last_is_rendered(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """``Rendered`` makes each file's bytes as commit_files reads it: the helper gets
     the first chunk while later files are still to be rendered."""
-    from stackctl.stores import writer_process
-
     monkeypatch.setattr(files, "HELPER_THRESHOLD", 10)
     monkeypatch.setattr(files._NewFiles, "CHUNK", 8)
     events: list[str] = []
-    real_send = writer_process.Writer.send
-
-    def send(self: writer_process.Writer, items: list[writer_process.Item]) -> None:
-        events.append("send")
-        real_send(self, items)
-
-    monkeypatch.setattr(writer_process.Writer, "send", send)
+    _on_send(monkeypatch, lambda _writer, _items: events.append("send"))
 
     def render(i: int) -> bytes:
         events.append("render")
@@ -394,8 +385,6 @@ def test_a_helper_that_was_not_told_the_end_fails_instead_of_finishing(
     """A caller that stops sending without ``finish`` (it died, or a bug) must not be
     taken for one that sent everything: the helper exits with an error, not with a
     sync that would make a partial set look whole."""
-    from stackctl.stores import writer_process
-
     writer = writer_process.Writer()
     writer.send([(str(tmp_path / "a.yaml"), b"a: 1\n", 0o644, 0)])
     with pytest.raises(OSError, match="ended before sending every file"):
@@ -404,19 +393,11 @@ def test_a_helper_that_was_not_told_the_end_fails_instead_of_finishing(
 
 def test_two_helpers_share_the_chunks_when_there_are_two_cpus(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from stackctl.stores import writer_process
-
     monkeypatch.setattr(files, "HELPER_THRESHOLD", 10)
     monkeypatch.setattr(files._NewFiles, "CHUNK", 4)
     monkeypatch.setattr(files, "_cpus", lambda: 2)
     receivers: list[int] = []
-    real_send = writer_process.Writer.send
-
-    def send(self: writer_process.Writer, items: list[writer_process.Item]) -> None:
-        receivers.append(id(self))
-        real_send(self, items)
-
-    monkeypatch.setattr(writer_process.Writer, "send", send)
+    _on_send(monkeypatch, lambda writer, _items: receivers.append(id(writer)))
     writes = _writes(tmp_path)
     _commit(tmp_path, writes)
     assert len(set(receivers)) == 2
@@ -434,17 +415,18 @@ def test_how_many_helpers(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
                           cpus: int, count: int, helpers: int) -> None:
     """Never more than the CPUs or MAX_HELPERS, and a second one only for at least
     twice HELPER_THRESHOLD files."""
-    from stackctl.stores import writer_process
+    started: list[_NoWriter] = []
 
-    started: list[bool] = []
+    class _NoWriter:
+        """Stands in for a helper that is never sent anything."""
+
+        def __init__(self) -> None:
+            started.append(self)
+
     monkeypatch.setattr(files, "_cpus", lambda: cpus)
-    monkeypatch.setattr(writer_process, "Writer", lambda: started.append(True) or _NoWriter())
+    monkeypatch.setattr(writer_process, "Writer", _NoWriter)
     files._NewFiles(count, chmod=False)
     assert len(started) == helpers
-
-
-class _NoWriter:
-    """Stands in for a helper that is never sent anything."""
 
 
 def test_one_failing_helper_of_two_fails_the_commit_and_leaves_nothing(
