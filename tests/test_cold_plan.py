@@ -138,7 +138,10 @@ def test_a_change_made_for_the_planner_equals_the_constructors() -> None:
              "impact": ("stack 's'",)}
     made = Change.of(**given, address=str(key))
     plain = Change(**given)  # type: ignore[arg-type]
-    assert {f.name for f in dataclasses.fields(Change)} <= set(vars(made))
+    # every field set (an unset slot has no value); no __dict__ (its ~250 bytes, once
+    # per resource, were ~20 MiB of a no-op plan's peak at 100,000 components)
+    assert all(hasattr(made, f.name) for f in dataclasses.fields(Change))
+    assert not hasattr(made, "__dict__")
     assert made == plain
     assert made.to_dict() == plain.to_dict()
     assert made.address == plain.address == "team/artifact_store/a"
