@@ -266,14 +266,13 @@ def test_a_failure_meanwhile_stops_the_helper_and_leaves_nothing(
         real_stop(self)
 
     monkeypatch.setattr(writer_process.Writer, "stop", stop)
-    monkeypatch.setattr(files, "_cpus", lambda: 2)
 
     def meanwhile() -> dict[str, bytes]:
         raise CrashError("bookkeeping failed")
 
     with pytest.raises(CrashError):
         files.commit_files(tmp_path / ".stackctl", _writes(tmp_path), [], meanwhile=meanwhile)
-    assert stopped == [True, True]  # both helpers
+    assert stopped == [True]
     assert not any((tmp_path / f"d{i}").exists() for i in range(3))
     assert _leftovers(tmp_path) == []
 
@@ -389,58 +388,3 @@ def test_a_helper_that_was_not_told_the_end_fails_instead_of_finishing(
     writer.send([(str(tmp_path / "a.yaml"), b"a: 1\n", 0o644, 0)])
     with pytest.raises(OSError, match="ended before sending every file"):
         writer.wait()
-
-
-def test_two_helpers_share_the_chunks_when_there_are_two_cpus(
-        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(files, "HELPER_THRESHOLD", 10)
-    monkeypatch.setattr(files._NewFiles, "CHUNK", 4)
-    monkeypatch.setattr(files, "_cpus", lambda: 2)
-    receivers: list[int] = []
-    _on_send(monkeypatch, lambda writer, _items: receivers.append(id(writer)))
-    writes = _writes(tmp_path)
-    _commit(tmp_path, writes)
-    assert len(set(receivers)) == 2
-    assert receivers[0::2] == [receivers[0]] * len(receivers[0::2])  # round robin
-    assert receivers[1::2] == [receivers[1]] * len(receivers[1::2])
-    for path, data in writes.items():
-        assert Path(path).read_bytes() == data
-    assert (tmp_path / "d0" / "secret.yaml").stat().st_mode & 0o777 == 0o600
-    assert _leftovers(tmp_path) == []
-
-
-@pytest.mark.parametrize(("cpus", "count", "helpers"), [(1, 5000, 1), (2, 5000, 2),
-                                                        (8, 5000, 2), (2, 1500, 1)])
-def test_how_many_helpers(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
-                          cpus: int, count: int, helpers: int) -> None:
-    """Never more than the CPUs or MAX_HELPERS, and a second one only for at least
-    twice HELPER_THRESHOLD files."""
-    started: list[_NoWriter] = []
-
-    class _NoWriter:
-        """Stands in for a helper that is never sent anything."""
-
-        def __init__(self) -> None:
-            started.append(self)
-
-    monkeypatch.setattr(files, "_cpus", lambda: cpus)
-    monkeypatch.setattr(writer_process, "Writer", _NoWriter)
-    files._NewFiles(count, chmod=False)
-    assert len(started) == helpers
-
-
-def test_one_failing_helper_of_two_fails_the_commit_and_leaves_nothing(
-        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(files, "HELPER_THRESHOLD", 10)
-    monkeypatch.setattr(files._NewFiles, "CHUNK", 4)
-    monkeypatch.setattr(files, "_cpus", lambda: 2)
-    writes = _writes(tmp_path)
-    too_long = str(tmp_path / "d1" / ("y" * 300 + ".yaml"))
-    writes = {**dict(list(writes.items())[:5]), too_long: b"y: 1\n",  # the second chunk
-              **dict(list(writes.items())[5:])}
-    with pytest.raises(OSError, match="File name too long") as caught:
-        _commit(tmp_path, writes)
-    assert caught.value.filename.endswith("y" * 300 + ".yaml")
-    assert not any((tmp_path / f"d{i}").exists() for i in range(3))
-    assert not (tmp_path / "top.yaml").exists()
-    assert _leftovers(tmp_path) == []

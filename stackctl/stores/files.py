@@ -299,16 +299,9 @@ def commit_files(
 HELPER_THRESHOLD = 1000
 
 
-# New files are created by up to this many helpers at once, where there are as many
-# CPUs (round robin, a chunk each): creating a file is mostly the kernel's CPU work,
-# which two processes share out (10,000 files on this project's 2-CPU machines: ~45 %
-# less time than one; three or four: no better than two).
-MAX_HELPERS = 2
-
-
 class _NewFiles:
-    """The files of the staged directories. Many (``HELPER_THRESHOLD``): handed to
-    helper processes in chunks as they come, so they write the first while the caller
+    """The files of the staged directories. Many (``HELPER_THRESHOLD``): handed to a
+    helper process in chunks as they come, so it writes the first while the caller
     still renders the last. Fewer, or no helper here: written by this process at
     ``finish``."""
 
@@ -317,67 +310,45 @@ class _NewFiles:
     def __init__(self, count: int, chmod: bool) -> None:
         self._chmod = chmod
         self._pending: list[tuple[str, bytes, bool]] = []  # (path, data, private)
-        self._writers: list[writer_process.Writer] = []
-        self._next = 0  # the writer the next chunk goes to
+        self._writer: writer_process.Writer | None = None
         if count >= HELPER_THRESHOLD:
             from stackctl.stores import writer_process
 
+            # no helper here (cannot start one): written by this process
             if writer_process.can_spawn():
-                wanted = min(MAX_HELPERS, _cpus(), max(1, count // HELPER_THRESHOLD))
-                try:
-                    for _ in range(wanted):
-                        self._writers.append(writer_process.Writer())
-                except OSError:
-                    pass  # as many helpers as could start; none: written by this process
+                with contextlib.suppress(OSError):
+                    self._writer = writer_process.Writer()
 
     def add(self, path: str, data: bytes, private: bool) -> None:
         self._pending.append((path, data, private))
-        if self._writers and len(self._pending) >= self.CHUNK:
-            self._send()
+        if self._writer is not None and len(self._pending) >= self.CHUNK:
+            self._send(self._writer)
 
     def finish(self) -> None:
-        """Every file was added: the helpers are told so, or the files are written here."""
-        if self._writers:
-            self._send()
-            for writer in self._writers:
-                writer.finish()
+        """Every file was added: the helper is told so, or the files are written here."""
+        if self._writer is not None:
+            self._send(self._writer)
+            self._writer.finish()
             return
         for path, data, private in self._pending:
             _write_new(path, data, private=private, chmod=self._chmod)
         self._pending = []
 
-    def _send(self) -> None:
+    def _send(self, writer: writer_process.Writer) -> None:
         def modes(private: bool) -> tuple[int, int]:  # at creation, then by fchmod (0: none)
             mode = 0o600 if private else 0o644
             return (0o600, mode) if self._chmod else (mode, 0)
 
-        writer = self._writers[self._next % len(self._writers)]
-        self._next += 1
         writer.send([(path, data, *modes(private)) for path, data, private in self._pending])
         self._pending = []
 
     def wait(self) -> None:
-        """Wait for every helper; the first one's failure is raised (after all ended)."""
-        failure: OSError | None = None
-        for writer in self._writers:
-            try:
-                writer.wait()
-            except OSError as exc:
-                failure = failure or exc
-        if failure is not None:
-            raise failure
+        if self._writer is not None:
+            self._writer.wait()
 
     def stop(self) -> None:
-        for writer in self._writers:
-            writer.stop()
-
-
-def _cpus() -> int:
-    """The CPUs this process may run on."""
-    try:
-        return len(os.sched_getaffinity(0))
-    except (AttributeError, OSError):
-        return os.cpu_count() or 1
+        if self._writer is not None:
+            self._writer.stop()
 
 
 def _new_directories(writes: Iterable[str | Path]) -> set[str]:
