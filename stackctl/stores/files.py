@@ -256,8 +256,10 @@ def commit_files(
         for directory in sorted(new):
             os.makedirs(_parent(directory), exist_ok=True)
             whole[directory] = _create_temp_dir(_parent(directory))
-        # counted from the paths alone: ``writes`` may render each file as it is read
-        fresh = _NewFiles(sum(1 for t in writes if _parent(t) in whole), chmod)
+        # counted from the paths alone (``writes`` may render each file as it is read),
+        # and only when a directory is staged whole
+        fresh = _NewFiles(sum(1 for t in writes if _parent(t) in whole) if whole else 0,
+                          chmod)
         for target_path, data in writes.items():
             target = os.fspath(target_path)
             _step(f"stage {os.path.basename(target)}")
@@ -314,8 +316,8 @@ class _NewFiles:
         if count >= HELPER_THRESHOLD:
             from stackctl.stores import writer_process
 
-            # no helper here (cannot start one): written by this process
             if writer_process.can_spawn():
+                # a helper that cannot start: the files are written by this process
                 with contextlib.suppress(OSError):
                     self._writer = writer_process.Writer()
 
